@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Creates (or reuses) the project's virtual environment in .venv and installs the project
+# with its pinned dependencies. Sourced by run_main.sh and run_tests.sh.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PY="${PYTHON:-python3.11}"
+command -v "$PY" >/dev/null 2>&1 || PY=python3
+if [ ! -x "$ROOT/.venv/bin/python" ]; then
+  echo "[setup] creating virtual environment in $ROOT/.venv"
+  "$PY" -m venv "$ROOT/.venv"
+fi
+# shellcheck disable=SC1091
+. "$ROOT/.venv/bin/activate"
+STAMP="$ROOT/.venv/.seqgan-installed"
+if [ ! -f "$STAMP" ] || [ "$ROOT/setup.cfg" -nt "$STAMP" ]; then
+  echo "[setup] installing seqgan-tf and its pinned dependencies (first run takes a few minutes)"
+  python -m pip install --quiet --upgrade pip
+  python -m pip install --quiet -e "$ROOT[dev]"
+  touch "$STAMP"
+fi
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"

@@ -1,0 +1,86 @@
+"""Trains SeqAttnGAN.
+
+    python scripts/train.py --dataset=deepfashion_seq                  # paper config, all GPUs
+    python scripts/train.py --dataset=synth_zap_seq --config=quick --run_dir=runs/quick_zap
+    TF_CONFIG=... python scripts/train.py ...                           # one process per worker
+
+Run the same command again after a crash or kill: it resumes from the last backup.
+"""
+
+from __future__ import annotations
+
+import os
+
+from absl import app, flags
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+FLAGS = flags.FLAGS
+flags.DEFINE_enum("dataset", "synth_zap_seq",
+                  ["synth_zap_seq", "synth_deepfashion_seq", "zap_seq", "deepfashion_seq"],
+                  "Dataset to train on.")
+flags.DEFINE_enum("config", "paper", ["paper", "quick", "tiny"], "Named experiment.")
+flags.DEFINE_string("run_dir", None, "Run folder (default runs/<config>_<dataset>).")
+flags.DEFINE_string("data_dir", "data", "Root of the shard folders.")
+flags.DEFINE_enum("strategy", "auto", ["auto", "mirrored", "multi_worker", "default"],
+                  "auto: multi-worker from TF_CONFIG, else all GPUs, else CPU.")
+flags.DEFINE_integer("cpu_replicas", 0, "Split the CPU into this many logical devices "
+                     "(for MirroredStrategy without GPUs).")
+flags.DEFINE_integer("epochs", None, "Override the config's epochs.")
+flags.DEFINE_integer("steps_per_epoch", None, "Override the config's steps per epoch.")
+flags.DEFINE_integer("batch_size", None, "Override the global batch size.")
+flags.DEFINE_integer("num_sessions", None, "Sessions to generate if a synthetic set is built.")
+flags.DEFINE_bool("attention", True, "Word attention (False: the no-attention ablation).")
+flags.DEFINE_bool("damsm", True, "DAMSM loss (False: the no-DAMSM ablation).")
+flags.DEFINE_bool("history", True, "Carry the state over turns (False: single-turn baseline).")
+flags.DEFINE_float("recon_weight", None, "Override the L1 weight (0 = paper objective).")
+flags.DEFINE_bool("jit_compile", None, "XLA-compile the train step.")
+flags.DEFINE_string("resnet101_weights", "", "Local ImageNet ResNet-101 no-top .h5 file.")
+flags.DEFINE_bool("overwrite", False, "Discard an existing run in run_dir.")
+flags.DEFINE_integer("verbose", 1, "Keras verbosity (1 = progress bar).")
+
+
+def config_from_flags():
+    from seqgan_tf.configs import get_experiment
+
+    config = get_experiment(FLAGS.config, FLAGS.dataset)
+    config.data.data_dir = FLAGS.data_dir
+    if FLAGS.epochs is not None:
+        config.train.epochs = FLAGS.epochs
+    if FLAGS.steps_per_epoch is not None:
+        config.train.steps_per_epoch = FLAGS.steps_per_epoch
+    if FLAGS.batch_size is not None:
+        config.data.global_batch_size = FLAGS.batch_size
+    if FLAGS.num_sessions is not None:
+        config.data.num_synthetic_sessions = FLAGS.num_sessions
+    if FLAGS.recon_weight is not None:
+        config.train.recon_weight = FLAGS.recon_weight
+    if FLAGS.jit_compile is not None:
+        config.train.jit_compile = FLAGS.jit_compile
+    config.model.use_attention = FLAGS.attention
+    config.model.use_history = FLAGS.history
+    config.model.resnet101_weights = FLAGS.resnet101_weights
+    config.damsm.enabled = FLAGS.damsm
+    return config
+
+
+def main(argv):
+    del argv
+    from seqgan_tf.training.strategy import split_cpu
+
+    split_cpu(FLAGS.cpu_replicas)  # before anything initialises TensorFlow's devices
+    from seqgan_tf.training.strategy import make_strategy
+    from seqgan_tf.training.trainer import train
+
+    config = config_from_flags()
+    run_dir = FLAGS.run_dir or os.path.join("runs", f"{FLAGS.config}_{FLAGS.dataset}")
+    train(config, run_dir, make_strategy(FLAGS.strategy), verbose=FLAGS.verbose,
+          overwrite=FLAGS.overwrite)
+
+
+def run():
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,21 @@
+"""Configs as code: typed dataclasses and named experiments."""
+
+from seqgan_tf.configs.experiment import (
+    DamsmConfig,
+    DataConfig,
+    ExperimentConfig,
+    ModelConfig,
+    TrainConfig,
+)
+from seqgan_tf.configs.experiments import EXPERIMENTS, damsm_weight_for, get_experiment
+
+__all__ = [
+    "DamsmConfig",
+    "DataConfig",
+    "EXPERIMENTS",
+    "ExperimentConfig",
+    "ModelConfig",
+    "TrainConfig",
+    "damsm_weight_for",
+    "get_experiment",
+]

@@ -1,0 +1,66 @@
+"""Small building blocks shared by the model parts (internal, not part of the public API).
+
+Normalisation is per sample (GroupNormalization), never BatchNormalization: a batch statistic
+would make a 2-replica step differ from a 1-replica step on the same global batch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+
+
+def norm(channels: int, name: str | None = None) -> keras.layers.Layer:
+    return keras.layers.GroupNormalization(groups=math.gcd(channels, 8), name=name)
+
+
+@keras.saving.register_keras_serializable(package="seqgan_tf")
+class ResidualBlock(keras.layers.Layer):
+    """conv-norm-act-conv-norm + skip, same channels."""
+
+    def __init__(self, channels: int, **kwargs):
+        super().__init__(**kwargs)
+        self.channels = channels
+        self.conv1 = keras.layers.Conv2D(channels, 3, padding="same", use_bias=False)
+        self.norm1 = norm(channels)
+        self.conv2 = keras.layers.Conv2D(channels, 3, padding="same", use_bias=False)
+        self.norm2 = norm(channels)
+
+    def call(self, x):
+        y = keras.activations.leaky_relu(self.norm1(self.conv1(x)), 0.2)
+        y = self.norm2(self.conv2(y))
+        return x + y
+
+    def get_config(self):
+        return {**super().get_config(), "channels": self.channels}
+
+
+def up_block(channels: int, name: str) -> keras.Sequential:
+    """Nearest x2 upsampling, 3x3 conv, norm, leaky ReLU."""
+    return keras.Sequential(
+        [
+            keras.layers.UpSampling2D(2, interpolation="nearest"),
+            keras.layers.Conv2D(channels, 3, padding="same", use_bias=False),
+            norm(channels),
+            keras.layers.LeakyReLU(0.2),
+        ],
+        name=name,
+    )
+
+
+def down_block(channels: int, name: str, normalize: bool = True) -> keras.Sequential:
+    """Stride-2 4x4 conv, optional norm, leaky ReLU."""
+    layers = [keras.layers.Conv2D(channels, 4, strides=2, padding="same", use_bias=not normalize)]
+    if normalize:
+        layers.append(norm(channels))
+    layers.append(keras.layers.LeakyReLU(0.2))
+    return keras.Sequential(layers, name=name)
+
+
+def num_doublings(start: int, end: int) -> int:
+    """How many x2 steps lead from `start` to `end` (both powers of two times the same base)."""
+    n = int(round(math.log2(end / start)))
+    if start * 2**n != end or n < 0:
+        raise ValueError(f"cannot reach size {end} from {start} by doubling")
+    return n

@@ -1,0 +1,55 @@
+"""Discriminator D: unconditional and sentence-conditional logits, shared across turns (eq. 4-5)."""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from seqgan_tf.models.blocks import down_block, num_doublings
+
+
+@keras.saving.register_keras_serializable(package="seqgan_tf")
+class Discriminator(keras.layers.Layer):
+    """Downsamples to 4x4, then one head judges realism and one judges image-text agreement.
+
+    Args:
+      df_dim: base width.
+      image_size: S.
+
+    Example:
+      >>> d = Discriminator(df_dim=32, image_size=64)
+      >>> uncond_logits, cond_logits = d(images, sentences)   # each [N]
+    """
+
+    def __init__(self, df_dim: int = 32, image_size: int = 64, **kwargs):
+        super().__init__(**kwargs)
+        self.df_dim = df_dim
+        self.image_size = image_size
+        n_down = num_doublings(4, image_size)
+        self.downs = [
+            down_block(df_dim * min(2**i, 8), name=f"down{i}", normalize=i > 0)
+            for i in range(n_down)
+        ]
+        top = df_dim * min(2 ** (n_down - 1), 8)
+        self.uncond_head = keras.layers.Conv2D(1, 4, padding="valid", name="uncond_head")
+        self.text_proj = keras.layers.Dense(df_dim * 2, name="text_proj")
+        self.joint = keras.layers.Conv2D(top, 3, padding="same", name="joint")
+        self.cond_head = keras.layers.Conv2D(1, 4, padding="valid", name="cond_head")
+
+    def features(self, images):
+        x = images
+        for block in self.downs:
+            x = block(x)
+        return x
+
+    def call(self, images, sentences):
+        x = self.features(images)
+        uncond = ops.reshape(self.uncond_head(x), (-1,))
+        t = keras.activations.leaky_relu(self.text_proj(sentences), 0.2)[:, None, None, :]
+        t = ops.broadcast_to(t, (ops.shape(x)[0], 4, 4, self.df_dim * 2))
+        j = keras.activations.leaky_relu(self.joint(ops.concatenate([x, t], axis=-1)), 0.2)
+        cond = ops.reshape(self.cond_head(j), (-1,))
+        return uncond, cond
+
+    def get_config(self):
+        return {**super().get_config(), "df_dim": self.df_dim, "image_size": self.image_size}

@@ -1,0 +1,333 @@
+"""SeqAttnGAN: the whole model, with a multi-turn train_step (paper section 4)."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from seqgan_tf.losses.adversarial import fake_loss, masked_sum_over_global_batch, real_loss
+from seqgan_tf.models.damsm import Damsm
+from seqgan_tf.models.discriminator import Discriminator
+from seqgan_tf.models.generator import Generator
+from seqgan_tf.models.image_encoder import ImageEncoder
+from seqgan_tf.models.state_tracker import StateTracker
+from seqgan_tf.models.text_encoder import TextEncoder
+from seqgan_tf.models.upsampler import Upsampler
+from seqgan_tf.models.word_attention import WordAttention
+from seqgan_tf.text.text_tokenizer import TextTokenizer
+
+class _Untracked:
+    """Holds an object out of Keras's attribute tracking (and so out of save_weights)."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+LOSS_NAMES = ("d_loss", "d_real", "d_fake", "d_cond", "g_loss", "g_adv", "g_damsm", "l1")
+
+
+@keras.saving.register_keras_serializable(package="seqgan_tf")
+class SeqAttnGAN(keras.Model):
+    """Sequential attention GAN for interactive image editing.
+
+    Per session: h0 = MLP(v0) from the first image; per turn t the GRU reads the sentence feature
+    of o_t; F upsamples [h_{t-1}; eps_t] into sub-regions, F_attn attends them over the words of
+    o_t, and G draws x-hat_t from the regions, the word context and h_t. G and D are shared by all
+    turns; padded turns (turn_mask 0) contribute to no loss.
+
+    Train with `compile(d_optimizer=..., g_optimizer=...)` and `fit` on batches from
+    `seqgan_tf.data.input_pipeline.make_dataset`. Serving uses `start` and `edit`.
+
+    Args:
+      vocabulary: tokenizer vocabulary.
+      image_size: S.
+      max_words: tokens per description.
+      embedding_dim, text_dim: text encoder widths (text_dim = d_e).
+      state_dim: d_h.
+      noise_dim: per-turn noise width.
+      gf_dim, df_dim, ef_dim: generator, discriminator and image-encoder widths.
+      use_attention: False = "no attention" ablation (zero word context).
+      use_history: False = single-turn baseline (zero state at every turn; no image, no history).
+      recon_weight: L1 weight (beyond the paper; 0 = the paper's objective).
+      damsm_weight: lambda; 0 or no attached DAMSM = "no DAMSM" ablation.
+      resnet101_weights: optional local ResNet-101 weights for the image encoder.
+
+    Example:
+      >>> model = SeqAttnGAN(vocab, image_size=64)
+      >>> model.compile(d_optimizer=keras.optimizers.Adam(2e-4, 0.5),
+      ...               g_optimizer=keras.optimizers.Adam(2e-4, 0.5))
+      >>> model.fit(train_ds, epochs=1)
+    """
+
+    def __init__(
+        self,
+        vocabulary: list[str],
+        image_size: int = 64,
+        max_words: int = 16,
+        embedding_dim: int = 128,
+        text_dim: int = 300,
+        state_dim: int = 128,
+        noise_dim: int = 100,
+        gf_dim: int = 32,
+        df_dim: int = 32,
+        ef_dim: int = 32,
+        use_attention: bool = True,
+        use_history: bool = True,
+        recon_weight: float = 0.0,
+        damsm_weight: float = 0.0,
+        resnet101_weights: str = "",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.vocabulary = list(vocabulary)
+        self.image_size = image_size
+        self.max_words = max_words
+        self.embedding_dim = embedding_dim
+        self.text_dim = text_dim
+        self.state_dim = state_dim
+        self.noise_dim = noise_dim
+        self.gf_dim, self.df_dim, self.ef_dim = gf_dim, df_dim, ef_dim
+        self.use_attention = use_attention
+        self.use_history = use_history
+        self.recon_weight = recon_weight
+        self.damsm_weight = damsm_weight
+        self.resnet101_weights = resnet101_weights
+
+        self.tokenizer = TextTokenizer(self.vocabulary, max_words=max_words, name="tokenizer")
+        self.text_encoder = TextEncoder(
+            self.tokenizer.vocab_size, embedding_dim, text_dim, name="text_encoder"
+        )
+        self.image_encoder = ImageEncoder(
+            state_dim, ef_dim, image_size, resnet101_weights, return_regions=False,
+            name="image_encoder",
+        )
+        self.state_tracker = StateTracker(state_dim, name="state_tracker")
+        self.upsampler = Upsampler(gf_dim, image_size, name="upsampler")
+        self.attention = WordAttention(self.upsampler.channels, name="attention")
+        self.generator = Generator(gf_dim, image_size, name="generator")
+        self.discriminator = Discriminator(df_dim, image_size, name="discriminator")
+        self._frozen_damsm = _Untracked(None)
+        self.trackers = {n: keras.metrics.Mean(name=n) for n in LOSS_NAMES}
+
+    # ------------------------------------------------------------------ components
+    def attach_damsm(self, damsm: Damsm) -> None:
+        """Uses a pretrained DAMSM (frozen) as the regulariser of eq. 8. It is kept out of the
+        model's weights: the run saves it once, beside them (damsm.weights.h5)."""
+        damsm.trainable = False
+        self._frozen_damsm = _Untracked(damsm)
+
+    def get_damsm(self) -> Damsm | None:
+        return self._frozen_damsm.value
+
+    @property
+    def generator_variables(self) -> list:
+        parts = [self.text_encoder, self.image_encoder, self.state_tracker, self.upsampler,
+                 self.attention, self.generator]
+        return [v for p in parts for v in p.trainable_variables]
+
+    def encode_text(self, texts, training=False):
+        """texts string [N] -> (words [N,L,D], sentence [N,D], mask [N,L], tokens [N,L])."""
+        ids, tokens = self.tokenizer(texts)
+        words, sentence, mask = self.text_encoder(ids, training=training)
+        return words, sentence, mask, tokens
+
+    def start(self, images):
+        """First image(s) [N,S,S,3] in [-1,1] -> initial state h0 [N, state_dim]."""
+        _, v0 = self.image_encoder(images)
+        return self.state_tracker.initial_state(v0)
+
+    def turn(self, state, words, sentence, word_mask, noise, training=False):
+        """One edit: (h_{t-1}, o_t, eps_t) -> (x-hat_t, h_t, attention [N,h,w,L])."""
+        if not self.use_history:
+            state = tf.zeros_like(state)
+        new_state = self.state_tracker.step(state, sentence, training=training)
+        regions = self.upsampler(tf.concat([state, noise], axis=-1))
+        context, weights = self.attention(regions, words, word_mask)
+        if not self.use_attention:
+            context = tf.zeros_like(context)
+        image = self.generator(regions, context, new_state)
+        return image, new_state, weights
+
+    def edit(self, images, texts, state):
+        """Serving step. images: the current image (unused by the paper's model, whose state
+        carries the design); texts string [N]; state [N, state_dim]. Noise is zero, so the
+        same request gives the same answer."""
+        del images
+        words, sentence, mask, tokens = self.encode_text(texts)
+        noise = tf.zeros([tf.shape(state)[0], self.noise_dim], tf.float32)
+        image, new_state, weights = self.turn(state, words, sentence, mask, noise)
+        return {"image": image, "state": new_state, "attention": weights, "tokens": tokens}
+
+    # ------------------------------------------------------------------ sessions
+    def _turn_noise(self, session_ids, step, t):
+        """eps_t per session from (session id, step, turn): the same on any replica layout."""
+        h = tf.strings.to_hash_bucket_fast(session_ids, 2**31 - 1)
+        seeds = tf.stack([h, tf.fill(tf.shape(h), tf.cast(step, tf.int64) * 64 + t)], axis=1)
+        return tf.map_fn(
+            lambda s: tf.random.stateless_normal([self.noise_dim], seed=s),
+            seeds,
+            fn_output_signature=tf.float32,
+        )
+
+    def generate_session(self, batch, training=False, step=None):
+        """Runs every turn of a batch of sessions from x0 and the descriptions.
+
+        Args:
+          batch: dict with "images" [B,T+1,S,S,3], "descriptions" string [B,T], and (for noise)
+            "session_id" string [B].
+          step: noise counter; None draws zero noise (deterministic inference).
+
+        Returns:
+          dict: "images" [B,T,S,S,3], "states" [B,T+1,state_dim], "sentences" [B,T,D],
+          "attention" [B,T,h,w,L], "tokens" string [B,T,L].
+        """
+        images = batch["images"]
+        texts = batch["descriptions"]
+        b = tf.shape(images)[0]
+        n_turns = texts.shape[1]
+        words, sentence, mask, tokens = self.encode_text(tf.reshape(texts, [-1]), training)
+        words = tf.reshape(words, [b, n_turns, self.max_words, self.text_dim])
+        sentence = tf.reshape(sentence, [b, n_turns, self.text_dim])
+        mask = tf.reshape(mask, [b, n_turns, self.max_words])
+        tokens = tf.reshape(tokens, [b, n_turns, self.max_words])
+        state = self.start(images[:, 0])
+        states, outputs, attentions = [state], [], []
+        for t in range(n_turns):
+            if step is None:
+                noise = tf.zeros([b, self.noise_dim], tf.float32)
+            else:
+                noise = self._turn_noise(batch["session_id"], step, t)
+            image, state, weights = self.turn(
+                state, words[:, t], sentence[:, t], mask[:, t], noise, training=training
+            )
+            outputs.append(image)
+            states.append(state)
+            attentions.append(weights)
+        return {
+            "images": tf.stack(outputs, axis=1),
+            "states": tf.stack(states, axis=1),
+            "sentences": sentence,
+            "attention": tf.stack(attentions, axis=1),
+            "tokens": tokens,
+        }
+
+    def call(self, batch, training=False):
+        out = self.generate_session(batch, training=training)
+        s = self.image_size
+        fake = tf.reshape(out["images"], [-1, s, s, 3])
+        self.discriminator(fake, tf.reshape(out["sentences"], [-1, self.text_dim]))
+        return out["images"]
+
+    # ------------------------------------------------------------------ training
+    def compile(self, d_optimizer, g_optimizer, **kwargs):
+        # model.optimizer is the generator's (Keras counts steps with it); both optimizers are
+        # attributes, so save_weights / BackupAndRestore keep both states.
+        super().compile(optimizer=g_optimizer, **kwargs)
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+
+    def build_optimizers(self) -> None:
+        """Creates both optimizers' slots up front (needed under tf.distribute and for
+        BackupAndRestore to restore their state). Call inside strategy.scope() after the
+        model's variables exist."""
+        self.g_optimizer.build(self.generator_variables)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def compute_losses(self, batch, training, step=None):
+        """All loss terms of one batch, each reduced over real turns / global batch."""
+        images = batch["images"]
+        s = self.image_size
+        mask = tf.reshape(tf.cast(batch["turn_mask"], tf.float32), [-1])
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        global_batch = tf.shape(images)[0] * replicas
+
+        def reduce(per_sample):
+            return masked_sum_over_global_batch(per_sample, mask, global_batch)
+
+        out = self.generate_session(batch, training=training, step=step)
+        fake = tf.reshape(out["images"], [-1, s, s, 3])
+        real = tf.reshape(images[:, 1:], [-1, s, s, 3])
+        sent = tf.stop_gradient(out["sentences"])
+        # A mismatched description: the next turn of the same session (replica-independent).
+        wrong = tf.reshape(tf.roll(sent, shift=1, axis=1), [-1, self.text_dim])
+        sent = tf.reshape(sent, [-1, self.text_dim])
+
+        # Discriminator terms (eq. 4-5), on detached fakes.
+        real_u, real_c = self.discriminator(real, sent)
+        fake_u, fake_c = self.discriminator(tf.stop_gradient(fake), sent)
+        _, wrong_c = self.discriminator(real, wrong)
+        losses = {
+            "d_real": reduce(real_loss(real_u)),
+            "d_fake": reduce(fake_loss(fake_u)),
+            "d_cond": reduce(real_loss(real_c) + 0.5 * (fake_loss(fake_c) + fake_loss(wrong_c))),
+        }
+        losses["d_loss"] = losses["d_real"] + losses["d_fake"] + losses["d_cond"]
+
+        # Generator terms: adversarial, DAMSM (eq. 8), L1 (beyond the paper).
+        gen_u, gen_c = self.discriminator(fake, sent)
+        losses["g_adv"] = reduce(real_loss(gen_u) + real_loss(gen_c))
+        losses["l1"] = reduce(tf.reduce_mean(tf.abs(fake - real), axis=[1, 2, 3]))
+        damsm = self.get_damsm()
+        if damsm is not None and self.damsm_weight > 0:
+            texts = tf.strings.join(
+                [tf.reshape(batch["prev_attribute_text"], [-1]),
+                 tf.reshape(batch["descriptions"], [-1])], separator=" ")
+            word, sentence = damsm.matching_loss(fake, texts, mask)
+            losses["g_damsm"] = reduce(word + sentence)
+        else:
+            losses["g_damsm"] = tf.zeros([], tf.float32)
+        losses["g_loss"] = (
+            losses["g_adv"]
+            + self.damsm_weight * losses["g_damsm"]
+            + self.recon_weight * losses["l1"]
+        )
+        return losses
+
+    def train_step(self, batch):
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            losses = self.compute_losses(batch, training=True, step=self.g_optimizer.iterations)
+        # Train the discriminator.
+        d_vars = self.discriminator.trainable_variables
+        d_grads = d_tape.gradient(losses["d_loss"], d_vars)
+        self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
+        # Train the generator (and the encoders and state tracker that feed it).
+        g_vars = self.generator_variables
+        g_grads = g_tape.gradient(losses["g_loss"], g_vars)
+        self.g_optimizer.apply_gradients(zip(g_grads, g_vars))
+        return self._log(losses)
+
+    def test_step(self, batch):
+        return self._log(self.compute_losses(batch, training=False, step=0))
+
+    def _log(self, losses):
+        # Each replica holds its share of the global loss; the trackers average over
+        # replicas, so scale back up. Logs are rank-1: MultiWorkerMirroredStrategy cannot
+        # reduce scalar logs in Keras 3 fit (tensorflow#72388, keras#20585).
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        for name, value in losses.items():
+            self.trackers[name].update_state(value * replicas)
+        return {name: tf.reshape(t.result(), [1]) for name, t in self.trackers.items()}
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "vocabulary": self.vocabulary,
+            "image_size": self.image_size,
+            "max_words": self.max_words,
+            "embedding_dim": self.embedding_dim,
+            "text_dim": self.text_dim,
+            "state_dim": self.state_dim,
+            "noise_dim": self.noise_dim,
+            "gf_dim": self.gf_dim,
+            "df_dim": self.df_dim,
+            "ef_dim": self.ef_dim,
+            "use_attention": self.use_attention,
+            "use_history": self.use_history,
+            "recon_weight": self.recon_weight,
+            "damsm_weight": self.damsm_weight,
+            "resnet101_weights": self.resnet101_weights,
+        }

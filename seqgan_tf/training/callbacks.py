@@ -1,0 +1,94 @@
+"""Callbacks: validation strips every epoch, flat scalar logs, the run's state file."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from seqgan_tf.visualization.strips import session_strips
+
+
+def _scalar(value) -> float:
+    return float(np.reshape(np.asarray(value), [-1])[0])
+
+
+class ValidationStrips(keras.callbacks.Callback):
+    """Draws a few fixed validation sessions (model row over truth row) after every epoch, to
+    `<out_dir>/epoch_NNN.png` and to TensorBoard."""
+
+    def __init__(self, batch: dict, out_dir: str, tensorboard_dir: str | None = None):
+        super().__init__()
+        self.batch = {k: v for k, v in batch.items()}
+        self.out_dir = out_dir
+        os.makedirs(out_dir, exist_ok=True)
+        self.writer = tf.summary.create_file_writer(tensorboard_dir) if tensorboard_dir else None
+
+    def on_epoch_end(self, epoch, logs=None):
+        out = self.model.generate_session(
+            {"images": self.batch["images"], "descriptions": self.batch["descriptions"]}
+        )
+        descriptions = [[t.decode("utf-8") for t in row]
+                        for row in self.batch["descriptions"].numpy()]
+        strip = session_strips(
+            self.batch["images"][:, 0].numpy(), out["images"].numpy(), descriptions,
+            targets=self.batch["images"][:, 1:].numpy(),
+            num_turns=self.batch["num_turns"].numpy().tolist(),
+            title=f"epoch {epoch + 1}: validation sessions (model row, truth row)",
+        )
+        path = os.path.join(self.out_dir, f"epoch_{epoch + 1:03d}.png")
+        strip.save(path)
+        if self.writer is not None:
+            with self.writer.as_default():
+                tf.summary.image("validation_strips", np.asarray(strip)[None], step=epoch + 1)
+            self.writer.flush()
+
+
+class ScalarSummaries(keras.callbacks.Callback):
+    """Writes every epoch log (rank-1 logs included) as a TensorBoard scalar."""
+
+    def __init__(self, log_dir: str):
+        super().__init__()
+        self.writer = tf.summary.create_file_writer(log_dir)
+
+    def on_epoch_end(self, epoch, logs=None):
+        with self.writer.as_default():
+            for name, value in (logs or {}).items():
+                tf.summary.scalar(name, _scalar(value), step=epoch + 1)
+        self.writer.flush()
+
+
+class TrainState(keras.callbacks.Callback):
+    """Records epochs completed and both optimizers' iterations in `<run_dir>/train_state.json`."""
+
+    def __init__(self, path: str, start_time: float | None = None):
+        super().__init__()
+        self.path = path
+        self.start = start_time or time.time()
+        self.history: list[dict] = []
+        if os.path.exists(path):
+            with open(path) as f:
+                self.history = json.load(f).get("epochs", [])
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.history = [h for h in self.history if h["epoch"] < epoch + 1]
+        self.history.append({"epoch": epoch + 1, **{k: _scalar(v) for k, v in (logs or {}).items()}})
+        self.write(epoch + 1)
+
+    def write(self, epochs_completed: int, complete: bool = False) -> None:
+        state = {
+            "epochs_completed": epochs_completed,
+            "g_iterations": int(self.model.g_optimizer.iterations.numpy()),
+            "d_iterations": int(self.model.d_optimizer.iterations.numpy()),
+            "complete": complete,
+            "wall_time_s_this_process": round(time.time() - self.start, 1),
+            "epochs": self.history,
+        }
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(state, f, indent=2)
+        os.replace(tmp, self.path)

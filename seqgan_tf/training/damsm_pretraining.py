@@ -1,0 +1,75 @@
+"""DAMSM pretraining on the pairs the paper describes: (attributes of x_{t-1} + o_t, x_t)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import keras
+import tensorflow as tf
+
+from seqgan_tf.configs.experiment import ExperimentConfig
+from seqgan_tf.data.input_pipeline import make_dataset
+from seqgan_tf.training import runs
+
+
+def session_pairs(sessions: tf.data.Dataset, pair_batch_size: int, drop_remainder: bool):
+    """Batched sessions -> batches of {"image", "text", "mask"} pairs from the real turns."""
+
+    def to_pairs(batch):
+        s = tf.shape(batch["images"])
+        images = tf.reshape(batch["images"][:, 1:], [-1, s[2], s[3], 3])
+        texts = tf.strings.join(
+            [tf.reshape(batch["prev_attribute_text"], [-1]),
+             tf.reshape(batch["descriptions"], [-1])], separator=" ")
+        mask = tf.reshape(batch["turn_mask"], [-1])
+        return tf.data.Dataset.from_tensor_slices({"image": images, "text": texts, "mask": mask})
+
+    pairs = sessions.flat_map(to_pairs).filter(lambda p: p["mask"] > 0)
+    return pairs.batch(pair_batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+
+
+def pretrain_damsm(
+    config: ExperimentConfig,
+    vocabulary: list[str],
+    run_dir: str,
+    strategy: tf.distribute.Strategy,
+    verbose: int = 1,
+):
+    """Trains the DAMSM encoders, saves them in the run and reports validation retrieval.
+
+    Returns:
+      (damsm, metrics dict with validation loss and text-to-image R@1 within batches of
+      `config.damsm.batch_size` pairs).
+    """
+    c, d = config.damsm, config.data
+    common = dict(max_turns=d.max_turns, image_size=d.image_size, version=None, seed=d.seed)
+    train = session_pairs(
+        make_dataset(d.data_dir, d.dataset, "train", 8, True, **common), c.batch_size, True
+    )
+    val = session_pairs(
+        make_dataset(d.data_dir, d.dataset, "val", 8, False, repeat=False, **common),
+        c.batch_size, True,
+    )
+    steps = c.pretrain_steps_per_epoch or None
+    with strategy.scope():
+        damsm = runs.build_damsm(config, vocabulary)
+        damsm.compile(optimizer=keras.optimizers.Adam(c.learning_rate))
+        damsm.optimizer.build(damsm.trainable_variables)
+    history = damsm.fit(
+        train, epochs=c.pretrain_epochs, steps_per_epoch=steps, validation_data=val,
+        verbose=verbose,
+    )
+    damsm.save_weights(os.path.join(run_dir, runs.DAMSM_WEIGHTS))
+    metrics = {k: float(v[-1][0] if hasattr(v[-1], "__len__") else v[-1])
+               for k, v in history.history.items()}
+    metrics["pool_size"] = c.batch_size
+    with open(os.path.join(run_dir, "damsm_metrics.json"), "w") as f:
+        json.dump(metrics, f, indent=2, sort_keys=True)
+    return damsm, metrics
+
+
+def load_pretrained_damsm(config: ExperimentConfig, vocabulary: list[str], run_dir: str):
+    damsm = runs.build_damsm(config, vocabulary)
+    damsm.load_weights(os.path.join(run_dir, runs.DAMSM_WEIGHTS))
+    return damsm

@@ -1,0 +1,173 @@
+"""The training run: data -> vocabulary -> DAMSM -> SeqAttnGAN under a strategy -> run folder.
+
+Started again with the same arguments, a killed run resumes from its last backup (epoch count,
+weights and both optimizers' state); a finished run is left alone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+
+import keras
+import tensorflow as tf
+
+from seqgan_tf.configs.experiment import ExperimentConfig
+from seqgan_tf.data.input_pipeline import load_dataset_info, make_dataset
+from seqgan_tf.text.normalization import build_vocabulary, load_vocabulary, save_vocabulary
+from seqgan_tf.training import runs
+from seqgan_tf.training.callbacks import ScalarSummaries, TrainState, ValidationStrips
+from seqgan_tf.training.damsm_pretraining import load_pretrained_damsm, pretrain_damsm
+from seqgan_tf.training.strategy import is_chief, make_strategy
+from tfrecords.builders import SYNTHETIC_DATASETS
+
+log = logging.getLogger(__name__)
+
+
+def ensure_dataset(config: ExperimentConfig) -> dict:
+    """Returns dataset_info; builds a missing synthetic set (the embedded default) first."""
+    d = config.data
+    try:
+        return load_dataset_info(d.data_dir, d.dataset)
+    except FileNotFoundError:
+        if d.dataset not in SYNTHETIC_DATASETS:
+            raise
+    from tfrecords.synthetic_builder import build_synthetic
+
+    print(f"[train] building {d.dataset} ({d.num_synthetic_sessions} sessions) under {d.data_dir}")
+    build_synthetic(d.dataset, d.data_dir, d.num_synthetic_sessions, seed=d.seed)
+    return load_dataset_info(d.data_dir, d.dataset)
+
+
+def training_texts(config: ExperimentConfig):
+    """Every description and attribute text of the training split (for the vocabulary)."""
+    d = config.data
+    ds = make_dataset(d.data_dir, d.dataset, "train", 256, False, max_turns=d.max_turns,
+                      image_size=8, repeat=False)
+    for batch in ds.map(lambda b: (b["descriptions"], b["prev_attribute_text"])):
+        for arr in batch:
+            for text in arr.numpy().reshape(-1):
+                if text:
+                    yield text.decode("utf-8")
+
+
+def vocabulary_for(config: ExperimentConfig, run_dir: str) -> list[str]:
+    path = os.path.join(run_dir, runs.VOCAB_FILE)
+    if os.path.exists(path):
+        return load_vocabulary(path)
+    vocab = build_vocabulary(training_texts(config))
+    if is_chief():
+        save_vocabulary(vocab, path)
+    return vocab
+
+
+def _check_config(config: ExperimentConfig, run_dir: str, overwrite: bool) -> None:
+    path = os.path.join(run_dir, runs.CONFIG_FILE)
+    if os.path.exists(path) and not overwrite:
+        old = ExperimentConfig.load(path)
+        if old.to_dict() != config.to_dict():
+            raise ValueError(
+                f"{run_dir} holds a run with a different configuration ({path}); resume it with "
+                "the same flags, pick a new --run_dir, or pass --overwrite"
+            )
+    if is_chief():
+        config.save(path)
+
+
+def train(
+    config: ExperimentConfig,
+    run_dir: str,
+    strategy: tf.distribute.Strategy | None = None,
+    verbose: int = 1,
+    overwrite: bool = False,
+) -> dict:
+    """Trains (or resumes) a run. Returns the final train_state dict."""
+    start = time.time()
+    os.makedirs(run_dir, exist_ok=True)
+    state_path = os.path.join(run_dir, runs.TRAIN_STATE)
+    if overwrite:
+        for name in (runs.FINAL_WEIGHTS, runs.TRAIN_STATE, runs.VOCAB_FILE, runs.DAMSM_WEIGHTS):
+            if os.path.exists(os.path.join(run_dir, name)):
+                os.remove(os.path.join(run_dir, name))
+        import shutil
+
+        shutil.rmtree(os.path.join(run_dir, "backup"), ignore_errors=True)
+    _check_config(config, run_dir, overwrite)
+    if os.path.exists(state_path):
+        with open(state_path) as f:
+            state = json.load(f)
+        if state.get("complete"):
+            print(f"[train] {run_dir} is already trained ({state['epochs_completed']} epochs); "
+                  "pass --overwrite to train again")
+            return state
+
+    keras.utils.set_random_seed(config.train.seed)
+    info = ensure_dataset(config)
+    vocab = vocabulary_for(config, run_dir)
+    strategy = strategy or make_strategy("auto")
+    print(f"[train] {config.name} on {config.data.dataset}: {len(vocab)} words, "
+          f"{strategy.num_replicas_in_sync} replica(s) ({type(strategy).__name__})")
+
+    damsm = None
+    if config.damsm.enabled:
+        if os.path.exists(os.path.join(run_dir, runs.DAMSM_WEIGHTS)):
+            with strategy.scope():
+                damsm = load_pretrained_damsm(config, vocab, run_dir)
+            print("[train] loaded the pretrained DAMSM")
+        else:
+            print("[train] pretraining DAMSM")
+            damsm, metrics = pretrain_damsm(config, vocab, run_dir, strategy, verbose=verbose)
+            print(f"[train] DAMSM validation text->image R@1 (pool {config.damsm.batch_size}): "
+                  f"{metrics.get('val_text_to_image_r1', float('nan')):.3f}")
+
+    t = config.train
+    with strategy.scope():
+        model = runs.build_model(config, vocab)
+        if damsm is not None:
+            model.attach_damsm(damsm)
+        model.compile(
+            d_optimizer=keras.optimizers.Adam(t.d_learning_rate, t.beta_1, t.beta_2),
+            g_optimizer=keras.optimizers.Adam(t.g_learning_rate, t.beta_1, t.beta_2),
+            jit_compile=t.jit_compile,
+        )
+        model.build_optimizers()
+
+    d = config.data
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    common = dict(max_turns=d.max_turns, image_size=d.image_size, seed=d.seed)
+    train_ds = make_dataset(d.data_dir, d.dataset, "train", d.global_batch_size, True,
+                            **common).with_options(options)
+    val_ds = make_dataset(d.data_dir, d.dataset, "val", d.global_batch_size, False, repeat=True,
+                          **common).with_options(options)
+    steps = t.steps_per_epoch or max(info["splits"]["train"]["num_sessions"]
+                                     // d.global_batch_size, 1)
+
+    chief = is_chief()
+    work_dir = run_dir if chief else os.path.join(run_dir, f".worker-{os.getpid()}")
+    os.makedirs(os.path.join(work_dir, "checkpoints"), exist_ok=True)
+    tb_dir = os.path.join(work_dir, "tensorboard")
+    strip_batch = next(iter(make_dataset(
+        d.data_dir, d.dataset, "val", t.strip_sessions, False, repeat=False, **common)))
+    train_state = TrainState(os.path.join(work_dir, runs.TRAIN_STATE), start)
+    callbacks = [
+        keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup")),
+        keras.callbacks.ModelCheckpoint(
+            os.path.join(work_dir, "checkpoints", "latest.weights.h5"), save_weights_only=True),
+        ScalarSummaries(tb_dir),
+        train_state,
+    ]
+    if chief:
+        callbacks.append(
+            ValidationStrips(strip_batch, os.path.join(run_dir, "strips"), tb_dir))
+    model.fit(train_ds, epochs=t.epochs, steps_per_epoch=steps, validation_data=val_ds,
+              validation_steps=t.validation_steps, callbacks=callbacks, verbose=verbose)
+    model.save_weights(os.path.join(work_dir, runs.FINAL_WEIGHTS))
+    train_state.write(t.epochs, complete=True)
+    with open(os.path.join(work_dir, runs.TRAIN_STATE)) as f:
+        state = json.load(f)
+    print(f"[train] done: {t.epochs} epochs, {state['g_iterations']} generator steps, "
+          f"{time.time() - start:.0f} s in this process; run folder {run_dir}")
+    return state
