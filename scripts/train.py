@@ -33,6 +33,8 @@ flags.DEFINE_integer("num_sessions", None, "Sessions to generate if a synthetic 
 flags.DEFINE_bool("attention", True, "Word attention (False: the no-attention ablation).")
 flags.DEFINE_bool("damsm", True, "DAMSM loss (False: the no-DAMSM ablation).")
 flags.DEFINE_bool("history", True, "Carry the state over turns (False: single-turn baseline).")
+flags.DEFINE_bool("previous_image", None, "Feed each turn the image it edits (beyond the "
+                  "paper; default: the config's choice).")
 flags.DEFINE_float("recon_weight", None, "Override the L1 weight (0 = paper objective).")
 flags.DEFINE_bool("jit_compile", None, "XLA-compile the train step.")
 flags.DEFINE_string("resnet101_weights", "", "Local ImageNet ResNet-101 no-top .h5 file.")
@@ -59,6 +61,8 @@ def config_from_flags():
         config.train.jit_compile = FLAGS.jit_compile
     config.model.use_attention = FLAGS.attention
     config.model.use_history = FLAGS.history
+    if FLAGS.previous_image is not None:
+        config.model.use_previous_image = FLAGS.previous_image
     config.model.resnet101_weights = FLAGS.resnet101_weights
     config.damsm.enabled = FLAGS.damsm
     return config

@@ -54,6 +54,7 @@ class ModelConfig:
       use_attention: word-level attention F_attn (False = the paper's "no attention" ablation).
       use_history: carry the GRU state across turns. False gives the single-turn text-to-image
         baseline (AttnGAN-style): every turn starts from a zero state and sees only its own text.
+      use_previous_image: beyond the paper: each turn also encodes the image it edits.
       resnet101_weights: optional local ImageNet ResNet-101 weights file for the image encoder.
     """
 
@@ -67,6 +68,7 @@ class ModelConfig:
     ef_dim: int = 32
     use_attention: bool = True
     use_history: bool = True
+    use_previous_image: bool = False
     resnet101_weights: str = ""
 
 

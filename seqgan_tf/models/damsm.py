@@ -7,12 +7,13 @@ import tensorflow as tf
 
 from seqgan_tf.losses.damsm_loss import damsm_loss_per_sample, sentence_level_scores
 from seqgan_tf.models.image_encoder import ImageEncoder
+from seqgan_tf.models.prebuilt import PrebuiltUnderStrategy
 from seqgan_tf.models.text_encoder import TextEncoder
 from seqgan_tf.text.text_tokenizer import TextTokenizer
 
 
 @keras.saving.register_keras_serializable(package="seqgan_tf")
-class Damsm(keras.Model):
+class Damsm(PrebuiltUnderStrategy, keras.Model):
     """Image-text matching encoders, pretrained on (attributes of x_{t-1} + o_t, x_t) pairs.
 
     Pretrain with `fit` on batches {"image": [N,S,S,3] in [-1,1], "text": string [N],

@@ -15,14 +15,17 @@ class Generator(keras.layers.Layer):
     Args:
       gf_dim: base width.
       image_size: S of the output (region maps are S/4).
+      use_skip: call() takes the edited image at full resolution (`skip`) and mixes it in
+        before the last convolution, so unchanged pixels can be copied.
 
     Example:
       >>> g = Generator(gf_dim=32, image_size=64)
       >>> image = g(h_tilde, context, h_t)  # [N, 64, 64, 3] in [-1, 1]
     """
 
-    def __init__(self, gf_dim: int = 32, image_size: int = 64, **kwargs):
+    def __init__(self, gf_dim: int = 32, image_size: int = 64, use_skip: bool = False, **kwargs):
         super().__init__(**kwargs)
+        self.use_skip = use_skip
         self.gf_dim = gf_dim
         self.image_size = image_size
         ch = gf_dim * 2
@@ -33,8 +36,13 @@ class Generator(keras.layers.Layer):
         n_up = num_doublings(image_size // 4, image_size)
         self.ups = [up_block(max(ch // 2 ** (i + 1), gf_dim), name=f"up{i}") for i in range(n_up)]
         self.to_rgb = keras.layers.Conv2D(3, 3, padding="same", name="to_rgb")
+        self.skip_mix = (
+            keras.layers.Conv2D(max(gf_dim, 8), 3, padding="same", name="skip_mix")
+            if use_skip else None
+        )
 
-    def call(self, regions, context, state):
+    def call(self, regions, context, state, skip=None):
+        """skip: optional full-resolution image [N, S, S, 3] (the image being edited)."""
         s = self.state_proj(state)[:, None, None, :]
         s = ops.broadcast_to(s, ops.shape(regions))
         x = ops.concatenate([regions, context, s], axis=-1)
@@ -43,7 +51,16 @@ class Generator(keras.layers.Layer):
             x = block(x)
         for up in self.ups:
             x = up(x)
+        if self.skip_mix is not None:
+            x = keras.activations.leaky_relu(
+                self.skip_mix(ops.concatenate([x, skip], axis=-1)), 0.2
+            )
         return ops.tanh(self.to_rgb(x))
 
     def get_config(self):
-        return {**super().get_config(), "gf_dim": self.gf_dim, "image_size": self.image_size}
+        return {
+            **super().get_config(),
+            "gf_dim": self.gf_dim,
+            "image_size": self.image_size,
+            "use_skip": self.use_skip,
+        }

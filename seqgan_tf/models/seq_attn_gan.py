@@ -10,11 +10,14 @@ from seqgan_tf.models.damsm import Damsm
 from seqgan_tf.models.discriminator import Discriminator
 from seqgan_tf.models.generator import Generator
 from seqgan_tf.models.image_encoder import ImageEncoder
+from seqgan_tf.models.prebuilt import PrebuiltUnderStrategy
+from seqgan_tf.models.previous_image_encoder import PreviousImageEncoder
 from seqgan_tf.models.state_tracker import StateTracker
 from seqgan_tf.models.text_encoder import TextEncoder
 from seqgan_tf.models.upsampler import Upsampler
 from seqgan_tf.models.word_attention import WordAttention
 from seqgan_tf.text.text_tokenizer import TextTokenizer
+
 
 class _Untracked:
     """Holds an object out of Keras's attribute tracking (and so out of save_weights)."""
@@ -27,7 +30,7 @@ LOSS_NAMES = ("d_loss", "d_real", "d_fake", "d_cond", "g_loss", "g_adv", "g_dams
 
 
 @keras.saving.register_keras_serializable(package="seqgan_tf")
-class SeqAttnGAN(keras.Model):
+class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
     """Sequential attention GAN for interactive image editing.
 
     Per session: h0 = MLP(v0) from the first image; per turn t the GRU reads the sentence feature
@@ -48,6 +51,8 @@ class SeqAttnGAN(keras.Model):
       gf_dim, df_dim, ef_dim: generator, discriminator and image-encoder widths.
       use_attention: False = "no attention" ablation (zero word context).
       use_history: False = single-turn baseline (zero state at every turn; no image, no history).
+      use_previous_image: beyond the paper: every turn also sees the image it edits (teacher
+        forcing in training, its own previous output at inference).
       recon_weight: L1 weight (beyond the paper; 0 = the paper's objective).
       damsm_weight: lambda; 0 or no attached DAMSM = "no DAMSM" ablation.
       resnet101_weights: optional local ResNet-101 weights for the image encoder.
@@ -73,6 +78,7 @@ class SeqAttnGAN(keras.Model):
         ef_dim: int = 32,
         use_attention: bool = True,
         use_history: bool = True,
+        use_previous_image: bool = False,
         recon_weight: float = 0.0,
         damsm_weight: float = 0.0,
         resnet101_weights: str = "",
@@ -89,6 +95,7 @@ class SeqAttnGAN(keras.Model):
         self.gf_dim, self.df_dim, self.ef_dim = gf_dim, df_dim, ef_dim
         self.use_attention = use_attention
         self.use_history = use_history
+        self.use_previous_image = use_previous_image
         self.recon_weight = recon_weight
         self.damsm_weight = damsm_weight
         self.resnet101_weights = resnet101_weights
@@ -104,7 +111,12 @@ class SeqAttnGAN(keras.Model):
         self.state_tracker = StateTracker(state_dim, name="state_tracker")
         self.upsampler = Upsampler(gf_dim, image_size, name="upsampler")
         self.attention = WordAttention(self.upsampler.channels, name="attention")
-        self.generator = Generator(gf_dim, image_size, name="generator")
+        self.generator = Generator(gf_dim, image_size, use_skip=use_previous_image,
+                                   name="generator")
+        self.previous_image_encoder = (
+            PreviousImageEncoder(self.upsampler.channels, name="previous_image_encoder")
+            if use_previous_image else None
+        )
         self.discriminator = Discriminator(df_dim, image_size, name="discriminator")
         self._frozen_damsm = _Untracked(None)
         self.trackers = {n: keras.metrics.Mean(name=n) for n in LOSS_NAMES}
@@ -123,6 +135,8 @@ class SeqAttnGAN(keras.Model):
     def generator_variables(self) -> list:
         parts = [self.text_encoder, self.image_encoder, self.state_tracker, self.upsampler,
                  self.attention, self.generator]
+        if self.previous_image_encoder is not None:
+            parts.append(self.previous_image_encoder)
         return [v for p in parts for v in p.trainable_variables]
 
     def encode_text(self, texts, training=False):
@@ -136,26 +150,31 @@ class SeqAttnGAN(keras.Model):
         _, v0 = self.image_encoder(images)
         return self.state_tracker.initial_state(v0)
 
-    def turn(self, state, words, sentence, word_mask, noise, training=False):
-        """One edit: (h_{t-1}, o_t, eps_t) -> (x-hat_t, h_t, attention [N,h,w,L])."""
+    def turn(self, state, words, sentence, word_mask, noise, previous_image=None, training=False):
+        """One edit: (h_{t-1}, o_t, eps_t[, x_{t-1}]) -> (x-hat_t, h_t, attention [N,h,w,L])."""
         if not self.use_history:
             state = tf.zeros_like(state)
         new_state = self.state_tracker.step(state, sentence, training=training)
         regions = self.upsampler(tf.concat([state, noise], axis=-1))
+        skip = None
+        if self.previous_image_encoder is not None:
+            regions = regions + self.previous_image_encoder(previous_image)
+            skip = previous_image
         context, weights = self.attention(regions, words, word_mask)
         if not self.use_attention:
             context = tf.zeros_like(context)
-        image = self.generator(regions, context, new_state)
+        image = self.generator(regions, context, new_state, skip=skip)
         return image, new_state, weights
 
     def edit(self, images, texts, state):
-        """Serving step. images: the current image (unused by the paper's model, whose state
-        carries the design); texts string [N]; state [N, state_dim]. Noise is zero, so the
-        same request gives the same answer."""
-        del images
+        """Serving step. images: the current image [N,S,S,3] in [-1,1] (used when
+        use_previous_image; the paper's model carries the design in the state alone); texts
+        string [N]; state [N, state_dim]. Noise is zero: the same request gives the same answer."""
         words, sentence, mask, tokens = self.encode_text(texts)
         noise = tf.zeros([tf.shape(state)[0], self.noise_dim], tf.float32)
-        image, new_state, weights = self.turn(state, words, sentence, mask, noise)
+        image, new_state, weights = self.turn(
+            state, words, sentence, mask, noise, previous_image=images
+        )
         return {"image": image, "state": new_state, "attention": weights, "tokens": tokens}
 
     # ------------------------------------------------------------------ sessions
@@ -169,13 +188,15 @@ class SeqAttnGAN(keras.Model):
             fn_output_signature=tf.float32,
         )
 
-    def generate_session(self, batch, training=False, step=None):
+    def generate_session(self, batch, training=False, step=None, teacher_forcing=False):
         """Runs every turn of a batch of sessions from x0 and the descriptions.
 
         Args:
           batch: dict with "images" [B,T+1,S,S,3], "descriptions" string [B,T], and (for noise)
             "session_id" string [B].
           step: noise counter; None draws zero noise (deterministic inference).
+          teacher_forcing: with use_previous_image, edit the TRUE x_{t-1} (training) instead of
+            the model's own previous output (inference, evaluation).
 
         Returns:
           dict: "images" [B,T,S,S,3], "states" [B,T+1,state_dim], "sentences" [B,T,D],
@@ -192,14 +213,17 @@ class SeqAttnGAN(keras.Model):
         tokens = tf.reshape(tokens, [b, n_turns, self.max_words])
         state = self.start(images[:, 0])
         states, outputs, attentions = [state], [], []
+        previous = images[:, 0]
         for t in range(n_turns):
             if step is None:
                 noise = tf.zeros([b, self.noise_dim], tf.float32)
             else:
                 noise = self._turn_noise(batch["session_id"], step, t)
             image, state, weights = self.turn(
-                state, words[:, t], sentence[:, t], mask[:, t], noise, training=training
+                state, words[:, t], sentence[:, t], mask[:, t], noise, previous_image=previous,
+                training=training,
             )
+            previous = images[:, t + 1] if teacher_forcing else image
             outputs.append(image)
             states.append(state)
             attentions.append(weights)
@@ -210,6 +234,10 @@ class SeqAttnGAN(keras.Model):
             "attention": tf.stack(attentions, axis=1),
             "tokens": tokens,
         }
+
+    def build(self, input_shape=None):
+        # Sub-layers build on the first call (they need the session layout, not a shape).
+        self.built = True
 
     def call(self, batch, training=False):
         out = self.generate_session(batch, training=training)
@@ -237,6 +265,21 @@ class SeqAttnGAN(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
+    def _mismatched_sentences(self, sentences, turn_mask):
+        """For turn t, the sentence of the previous REAL turn of the same session (cyclically):
+        a description that does not match x_t, chosen without looking at padded turns or other
+        sessions (so it is the same on any replica layout). Sessions with one real turn have no
+        mismatch: their weight is 0.
+
+        Returns ([B*T, D] sentences, [B*T] weights)."""
+        n_turns = sentences.shape[1]
+        real = tf.cast(tf.reduce_sum(tf.cast(turn_mask, tf.float32), axis=1), tf.int32)
+        n = tf.maximum(real, 1)[:, None]
+        idx = tf.math.floormod(tf.range(n_turns)[None, :] - 1, n)
+        wrong = tf.gather(sentences, idx, batch_dims=1)
+        weight = tf.cast(tf.broadcast_to((real > 1)[:, None], tf.shape(idx)), tf.float32)
+        return tf.reshape(wrong, [-1, self.text_dim]), tf.reshape(weight, [-1])
+
     def compute_losses(self, batch, training, step=None):
         """All loss terms of one batch, each reduced over real turns / global batch."""
         images = batch["images"]
@@ -248,12 +291,11 @@ class SeqAttnGAN(keras.Model):
         def reduce(per_sample):
             return masked_sum_over_global_batch(per_sample, mask, global_batch)
 
-        out = self.generate_session(batch, training=training, step=step)
+        out = self.generate_session(batch, training=training, step=step, teacher_forcing=training)
         fake = tf.reshape(out["images"], [-1, s, s, 3])
         real = tf.reshape(images[:, 1:], [-1, s, s, 3])
         sent = tf.stop_gradient(out["sentences"])
-        # A mismatched description: the next turn of the same session (replica-independent).
-        wrong = tf.reshape(tf.roll(sent, shift=1, axis=1), [-1, self.text_dim])
+        wrong, wrong_mask = self._mismatched_sentences(sent, batch["turn_mask"])
         sent = tf.reshape(sent, [-1, self.text_dim])
 
         # Discriminator terms (eq. 4-5), on detached fakes.
@@ -263,7 +305,9 @@ class SeqAttnGAN(keras.Model):
         losses = {
             "d_real": reduce(real_loss(real_u)),
             "d_fake": reduce(fake_loss(fake_u)),
-            "d_cond": reduce(real_loss(real_c) + 0.5 * (fake_loss(fake_c) + fake_loss(wrong_c))),
+            "d_cond": reduce(
+                real_loss(real_c) + 0.5 * (fake_loss(fake_c) + wrong_mask * fake_loss(wrong_c))
+            ),
         }
         losses["d_loss"] = losses["d_real"] + losses["d_fake"] + losses["d_cond"]
 
@@ -327,6 +371,7 @@ class SeqAttnGAN(keras.Model):
             "ef_dim": self.ef_dim,
             "use_attention": self.use_attention,
             "use_history": self.use_history,
+            "use_previous_image": self.use_previous_image,
             "recon_weight": self.recon_weight,
             "damsm_weight": self.damsm_weight,
             "resnet101_weights": self.resnet101_weights,

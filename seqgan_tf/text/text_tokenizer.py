@@ -30,6 +30,7 @@ class TextTokenizer(keras.layers.Layer):
     """
 
     def __init__(self, vocabulary: list[str], max_words: int = 16, **kwargs):
+        kwargs.pop("trainable", None)  # it has no weights; always False
         super().__init__(trainable=False, **kwargs)
         self.vocabulary = list(vocabulary)
         self.max_words = int(max_words)

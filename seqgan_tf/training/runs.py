@@ -60,6 +60,7 @@ def build_model(config: ExperimentConfig, vocabulary: list[str]) -> SeqAttnGAN:
         ef_dim=m.ef_dim,
         use_attention=m.use_attention,
         use_history=m.use_history,
+        use_previous_image=m.use_previous_image,
         recon_weight=config.train.recon_weight,
         damsm_weight=config.damsm.weight if config.damsm.enabled else 0.0,
         resnet101_weights=m.resnet101_weights,

@@ -47,6 +47,12 @@ def make_strategy(kind: str = "auto") -> tf.distribute.Strategy:
     return tf.distribute.get_strategy()
 
 
+def task_index() -> int:
+    """This process's index in TF_CONFIG (0 without a cluster)."""
+    config = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
+    return int(config.get("task", {}).get("index", 0))
+
+
 def is_chief() -> bool:
     """True unless TF_CONFIG makes this process a non-chief worker."""
     config = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")

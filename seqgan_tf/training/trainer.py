@@ -20,7 +20,7 @@ from seqgan_tf.text.normalization import build_vocabulary, load_vocabulary, save
 from seqgan_tf.training import runs
 from seqgan_tf.training.callbacks import ScalarSummaries, TrainState, ValidationStrips
 from seqgan_tf.training.damsm_pretraining import load_pretrained_damsm, pretrain_damsm
-from seqgan_tf.training.strategy import is_chief, make_strategy
+from seqgan_tf.training.strategy import is_chief, make_strategy, task_index
 from tfrecords.builders import SYNTHETIC_DATASETS
 
 log = logging.getLogger(__name__)
@@ -146,14 +146,16 @@ def train(
                                      // d.global_batch_size, 1)
 
     chief = is_chief()
-    work_dir = run_dir if chief else os.path.join(run_dir, f".worker-{os.getpid()}")
+    # Non-chief workers write their (identical) backups and logs to their own folder, keyed by
+    # task index so that a restarted worker finds its backup again.
+    work_dir = run_dir if chief else os.path.join(run_dir, f".worker-{task_index()}")
     os.makedirs(os.path.join(work_dir, "checkpoints"), exist_ok=True)
     tb_dir = os.path.join(work_dir, "tensorboard")
     strip_batch = next(iter(make_dataset(
         d.data_dir, d.dataset, "val", t.strip_sessions, False, repeat=False, **common)))
     train_state = TrainState(os.path.join(work_dir, runs.TRAIN_STATE), start)
     callbacks = [
-        keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup")),
+        keras.callbacks.BackupAndRestore(os.path.join(work_dir, "backup")),
         keras.callbacks.ModelCheckpoint(
             os.path.join(work_dir, "checkpoints", "latest.weights.h5"), save_weights_only=True),
         ScalarSummaries(tb_dir),

@@ -1,0 +1,162 @@
+"""Builds a dataset's TFRecord session shards under <data_dir>/<dataset>/<version>/.
+
+Synthetic stand-ins (generated here, deterministic by seed):
+  python scripts/build_dataset.py --dataset=synth_zap_seq --data_dir=data --num_sessions=10000 --seed=0
+The paper's datasets, from a raw folder (layout in tfrecords/raw_builder.py):
+  python scripts/build_dataset.py --dataset=zap_seq --raw_dir=/path/to/raw --data_dir=data
+
+A complete build with the same parameters is reused; --overwrite rebuilds it. A complete build
+with different parameters is an error unless --overwrite is given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from absl import app, flags
+
+from tfrecords import builders
+from tfrecords.dataset_info import read_info
+from tfrecords.shard_writer import dataset_dir
+
+FLAGS = flags.FLAGS
+flags.DEFINE_enum("dataset", None, list(builders.DATASETS), "Dataset to build.")
+flags.DEFINE_string("data_dir", "data", "Root directory of the built datasets.")
+flags.DEFINE_string(
+    "raw_dir", None, "Raw folder (images/, sessions.jsonl) for zap_seq / deepfashion_seq."
+)
+flags.DEFINE_integer(
+    "num_sessions", builders.DEFAULT_NUM_SYNTHETIC_SESSIONS, "Sessions to generate (synthetic)."
+)
+flags.DEFINE_integer("seed", 0, "Generator and split seed.")
+flags.DEFINE_integer("image_size", 64, "Side of the square stored images.")
+flags.DEFINE_integer("num_shards", None, "Shards per split (default: one per 256 sessions).")
+flags.DEFINE_string("version", "1.0.0", "Dataset version directory.")
+flags.DEFINE_bool("strict", False, "Raw builds: fail on the first bad session instead of skipping.")
+flags.DEFINE_integer(
+    "num_workers", None, "Synthetic builds: generator processes (default: automatic)."
+)
+flags.DEFINE_bool("overwrite", False, "Rebuild even if a complete build exists.")
+flags.mark_flag_as_required("dataset")
+
+
+def build(
+    dataset: str,
+    data_dir: str,
+    *,
+    raw_dir: str | None = None,
+    num_sessions: int = builders.DEFAULT_NUM_SYNTHETIC_SESSIONS,
+    seed: int = 0,
+    image_size: int = 64,
+    num_shards: int | None = None,
+    version: str = "1.0.0",
+    strict: bool = False,
+    overwrite: bool = False,
+    num_workers: int | None = None,
+) -> tuple[dict, bool]:
+    """Builds a dataset unless a complete build with the same parameters exists.
+
+    Args:
+      dataset: one of tfrecords.builders.DATASETS.
+      data_dir: root data directory.
+      raw_dir: raw folder (required for zap_seq / deepfashion_seq).
+      num_sessions: sessions to generate (synthetic sets).
+      seed: generator / split seed.
+      image_size: stored image side.
+      num_shards: shards per split, or None for the default.
+      version: dataset version directory.
+      strict: raw builds fail on the first bad session.
+      overwrite: rebuild even when a matching build exists.
+      num_workers: generator processes for synthetic builds (None: automatic).
+
+    Returns:
+      (dataset_info dict, whether it was built now (False: reused)).
+
+    Raises:
+      ValueError: missing --raw_dir for a raw dataset, or an existing complete build with other
+        parameters and no `overwrite`.
+    """
+    if dataset in builders.SYNTHETIC_DATASETS:
+        params = builders.synthetic_build_params(
+            dataset, num_sessions, seed, image_size, num_shards
+        )
+    else:
+        if not raw_dir:
+            raise ValueError(
+                f"--raw_dir is required for {dataset}: "
+                f"{builders.build_command(dataset, data_dir)}\n"
+                f"(no raw data? use the synthetic stand-in: "
+                f"{builders.build_command(builders.synthetic_standin(dataset), data_dir)})"
+            )
+        params = builders.raw_build_params(raw_dir, dataset, seed, image_size, num_shards, strict)
+    directory = dataset_dir(data_dir, dataset, version)
+    existing = read_info(directory)
+    if existing is not None and not overwrite:
+        if json.loads(json.dumps(params)) == existing.get("build_params"):
+            return existing, False
+        raise ValueError(
+            f"{directory} holds a complete build with other parameters\n"
+            f"  existing:  {existing.get('build_params')}\n  requested: {params}\n"
+            "pass --overwrite to replace it (or use another --data_dir / --version)"
+        )
+    if dataset in builders.SYNTHETIC_DATASETS:
+        info = builders.build_synthetic(
+            dataset,
+            data_dir,
+            num_sessions,
+            seed,
+            num_shards=num_shards,
+            version=version,
+            image_size=image_size,
+            num_workers=num_workers,
+        )
+    else:
+        info = builders.build_raw(
+            raw_dir,
+            dataset,
+            data_dir,
+            seed,
+            num_shards=num_shards,
+            version=version,
+            image_size=image_size,
+            strict=strict,
+        )
+    return info, True
+
+
+def main(argv: list[str]) -> None:
+    del argv
+    try:
+        info, built = build(
+            FLAGS.dataset,
+            FLAGS.data_dir,
+            raw_dir=FLAGS.raw_dir,
+            num_sessions=FLAGS.num_sessions,
+            seed=FLAGS.seed,
+            image_size=FLAGS.image_size,
+            num_shards=FLAGS.num_shards,
+            version=FLAGS.version,
+            strict=FLAGS.strict,
+            overwrite=FLAGS.overwrite,
+            num_workers=FLAGS.num_workers,
+        )
+    except (ValueError, FileNotFoundError) as e:
+        print(f"build_dataset: error: {e}", file=sys.stderr)
+        sys.exit(1)
+    directory = dataset_dir(FLAGS.data_dir, FLAGS.dataset, FLAGS.version)
+    verb = "built" if built else "reused existing complete build (pass --overwrite to rebuild)"
+    print(f"{FLAGS.dataset}: {verb} at {os.path.abspath(directory)}")
+    print(f"  split sizes: {info['split_sizes']}")
+    print(f"  statistics: {json.dumps(info['statistics'])}")
+    if info.get("num_skipped"):
+        print(f"  skipped sessions: {info['num_skipped']} (see dataset_info.json 'skipped')")
+
+
+def run() -> None:
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()

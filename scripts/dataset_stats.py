@@ -1,0 +1,51 @@
+"""Table-1 statistics and sample sheets of the synthetic session datasets.
+
+    python -m scripts.dataset_stats --datasets=synth_zap_seq,synth_deepfashion_seq \
+        --num_sessions=2000 --seed=0 --out_dir=docs/data
+"""
+
+from __future__ import annotations
+
+import os
+
+from absl import app, flags
+from tqdm import tqdm
+
+from tfrecords.sample_sheet import write_sample_sheet
+from tfrecords.statistics import compute_statistics, format_table
+from tfrecords.synthetic import SYNTHETIC_DATASETS, generate_sessions
+
+FLAGS = flags.FLAGS
+flags.DEFINE_list("datasets", list(SYNTHETIC_DATASETS), "Synthetic datasets to describe.")
+flags.DEFINE_integer("num_sessions", 2000, "Sessions per dataset for the statistics.")
+flags.DEFINE_integer("seed", 0, "Dataset seed.")
+flags.DEFINE_integer("image_size", 64, "Image side in pixels.")
+flags.DEFINE_integer("sheet_sessions", 8, "Sessions drawn on each sample sheet.")
+flags.DEFINE_string("out_dir", "docs/data", "Where <name>_samples.png are written.")
+
+
+def main(argv):
+    del argv
+    unknown = [d for d in FLAGS.datasets if d not in SYNTHETIC_DATASETS]
+    if unknown:
+        raise app.UsageError(f"unknown datasets {unknown}; expected some of {SYNTHETIC_DATASETS}")
+    stats = {}
+    for name in FLAGS.datasets:
+        sessions = generate_sessions(name, FLAGS.num_sessions, FLAGS.seed, FLAGS.image_size)
+        stats[name] = compute_statistics(tqdm(sessions, total=FLAGS.num_sessions, desc=name))
+        sheet = generate_sessions(name, FLAGS.sheet_sessions, FLAGS.seed, FLAGS.image_size)
+        path = write_sample_sheet(
+            sheet, os.path.join(FLAGS.out_dir, f"{name}_samples.png"), FLAGS.sheet_sessions
+        )
+        print(f"wrote {path} ({os.path.getsize(path) // 1024} KB)")
+    print(format_table(stats))
+    for name, s in stats.items():
+        print(f"{name}: images={s['images']} phrase types={s['phrase_types']}")
+
+
+def run():
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()

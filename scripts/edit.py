@@ -1,0 +1,127 @@
+r"""Interactive (or scripted) editing session against a running server.
+
+    python -m scripts.edit --server=127.0.0.1:8500 --model_name=seqattngan \
+        --image=shoe.png --out_dir=out/session
+    python -m scripts.edit --from_dataset --data_dir=data --dataset=synth_zap_seq \
+        --commands=edits.txt --out_dir=out/session
+
+Each turn's image is saved as out_dir/turn_<t>.png and the strip of all turns with
+their descriptions as out_dir/strip.png. Interactive mode: one edit per prompt; an
+empty line or EOF ends the session. --commands: one edit per line (blank lines and
+lines starting with # are skipped).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from absl import app, flags
+
+from serving import contract
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("server", f"127.0.0.1:{contract.DEFAULT_PORT}", "Server host:port.")
+flags.DEFINE_string("model_name", "seqattngan", "Served model name.")
+flags.DEFINE_string("image", None, "Start image (PNG/JPEG, converted to RGB).")
+flags.DEFINE_bool("from_dataset", False, "Start from a test-split image of --dataset.")
+flags.DEFINE_string("data_dir", "data", "Data folder (with --from_dataset).")
+flags.DEFINE_string("dataset", "synth_zap_seq", "Dataset (with --from_dataset).")
+flags.DEFINE_integer("session_index", 0, "Which test session's first image (with --from_dataset).")
+flags.DEFINE_string("commands", None, "File with one edit per line (scripted mode).")
+flags.DEFINE_string("out_dir", "out/session", "Where turn images and the strip go.")
+flags.DEFINE_float("timeout_s", 10.0, "Deadline of each call.")
+flags.DEFINE_float("wait_s", 60.0, "How long to wait for the model to become available.")
+
+
+def load_image(path: str) -> np.ndarray:
+    """Reads an image file as uint8 [H, W, 3]."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def dataset_image(data_dir: str, dataset: str, index: int) -> tuple[np.ndarray, list[str]]:
+    """The first image of test session `index` and that session's reference descriptions.
+
+    Raises:
+        IndexError: the test split has fewer than index + 1 sessions.
+    """
+    from seqgan_tf.data.input_pipeline import make_dataset
+
+    ds = make_dataset(data_dir, dataset, "test", global_batch_size=1, is_training=False)
+    for batch in ds.skip(index).take(1):
+        image = ((batch["images"][0, 0].numpy() + 1.0) * 127.5).round().clip(0, 255)
+        turns = int(batch["num_turns"][0])
+        texts = [t.decode("utf-8") for t in batch["descriptions"][0, :turns].numpy()]
+        return image.astype(np.uint8), texts
+    raise IndexError(f"the test split of {dataset} has no session {index}")
+
+
+def read_commands(path: str) -> list[str]:
+    """Edits from a file: one per line, blank lines and # comments skipped."""
+    with open(path, encoding="utf-8") as f:
+        lines = [line.strip() for line in f]
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def _save(image: np.ndarray, path: str) -> None:
+    from PIL import Image
+
+    Image.fromarray(image).save(path)
+
+
+def main(argv: list[str]) -> None:
+    del argv
+    if bool(FLAGS.image) == FLAGS.from_dataset:
+        raise app.UsageError("give exactly one of --image or --from_dataset")
+    from serving.client import EditSession, ServingClientError, wait_until_available
+
+    if FLAGS.image:
+        image = load_image(FLAGS.image)
+    else:
+        image, reference = dataset_image(FLAGS.data_dir, FLAGS.dataset, FLAGS.session_index)
+        print("Reference edits of this session:", *[f"  {t}" for t in reference], sep="\n")
+    os.makedirs(FLAGS.out_dir, exist_ok=True)
+    with EditSession(FLAGS.server, FLAGS.model_name, timeout_s=FLAGS.timeout_s) as session:
+        version = wait_until_available(session.channel, FLAGS.model_name, FLAGS.wait_s)
+        print(f"{FLAGS.model_name} version {version} is available at {FLAGS.server}")
+        session.start(image)
+        _save(session.images[0], os.path.join(FLAGS.out_dir, "turn_0.png"))
+        commands = read_commands(FLAGS.commands) if FLAGS.commands else None
+        turn = 0
+        while True:
+            if commands is not None:
+                if turn >= len(commands):
+                    break
+                text = commands[turn]
+                print(f"[{turn + 1}] {text}")
+            else:
+                try:
+                    text = input(f"[{turn + 1}] edit (empty line ends)> ").strip()
+                except EOFError:
+                    break
+                if not text:
+                    break
+            try:
+                result = session.edit(text)
+            except ServingClientError as error:
+                print(f"  refused: {error}")
+                if commands is not None:
+                    raise
+                continue
+            turn += 1
+            path = os.path.join(FLAGS.out_dir, f"turn_{turn}.png")
+            _save(result.image, path)
+            print(f"  -> {path} (version {result.version}, tokens {result.tokens})")
+        strip = session.write_strip(os.path.join(FLAGS.out_dir, "strip.png"))
+    print(f"Strip of {turn} edit(s): {strip}")
+
+
+def run() -> None:
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()

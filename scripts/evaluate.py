@@ -1,0 +1,196 @@
+"""Evaluates session generators on a dataset split and writes a report folder.
+
+    python scripts/evaluate.py --dataset=synth_zap_seq --data_dir=data \
+        --classifier=runs/attr_clf_synth_zap_seq --out=docs/eval/synth_zap_seq \
+        --models=copy_previous,ground_truth,seqattngan=runs/seqattngan_zap
+
+--models is a comma list of built-in generators (ground_truth, copy_previous) and
+`name=run_dir` entries. A run dir is loaded with seqgan_tf.training.runs.load_generator(run_dir)
+(a callable batch -> [B, T, S, S, 3] in [-1, 1]); if that function does not exist,
+seqgan_tf.training.runs.load_editor(run_dir) is wrapped in EditorGenerator (turn-by-turn on
+its own outputs). The first model that offers attention maps (`attention_session(batch, index)` or
+`with_attention(batch)`) gets attention.png.
+
+Writes <out>/report.md, metrics.json, figure4_grid.png (and attention.png). IS / FID are
+labelled with their feature source: "domain features" (the attribute classifier) always,
+"InceptionV3" only with --inception_weights=<local .h5>.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+import numpy as np
+from absl import app, flags, logging
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("dataset", "synth_zap_seq", "Dataset name.")
+flags.DEFINE_string("data_dir", "data", "Root of the built shards.")
+flags.DEFINE_string("split", "test", "Split to evaluate.")
+flags.DEFINE_string("classifier", None, "Attribute-classifier folder (train_attribute_classifier).")
+flags.DEFINE_string("out", None, "Report folder (default docs/eval/<dataset>).")
+flags.DEFINE_list("models", ["copy_previous", "ground_truth"], "Generators: built-in or name=dir.")
+flags.DEFINE_string("inception_weights", "", "Local InceptionV3 .h5 weights (optional).")
+flags.DEFINE_integer("batch_size", 50, "Sessions per batch.")
+flags.DEFINE_integer("max_sessions", None, "Evaluate at most this many sessions.")
+flags.DEFINE_integer("max_turns", 4, "Turns per session (longer sessions are truncated).")
+flags.DEFINE_integer("image_size", 64, "Image resolution.")
+flags.DEFINE_integer("num_examples", 3, "Sessions drawn in figure4_grid.png.")
+flags.DEFINE_integer("is_splits", 1, "Inception Score splits.")
+
+
+def load_run_generator(run_dir: str):
+    """Generator for a trained run: runs.load_generator, else EditorGenerator(runs.load_editor).
+
+    Raises:
+      RuntimeError: if neither loader exists (with what is missing).
+    """
+    try:
+        from seqgan_tf.training import runs
+    except ImportError as error:
+        raise RuntimeError(
+            f"cannot load {run_dir!r}: seqgan_tf.training.runs is not available ({error}); "
+            "it must provide load_generator(run_dir) or load_editor(run_dir)"
+        ) from error
+    if hasattr(runs, "load_generator"):
+        return runs.load_generator(run_dir)
+    if hasattr(runs, "load_editor"):
+        from seqgan_tf.evaluation.editor_generator import EditorGenerator
+
+        return EditorGenerator(runs.load_editor(run_dir))
+    raise RuntimeError(
+        f"cannot load {run_dir!r}: seqgan_tf.training.runs has neither load_generator(run_dir) "
+        "nor load_editor(run_dir)"
+    )
+
+
+def attention_inputs(generator, batch, index: int = 0) -> dict | None:
+    """attention_figure inputs for session `index`, if the generator provides attention maps.
+
+    Accepts `generator.attention_session(batch, index)` (EditorGenerator) or
+    `generator.with_attention(batch) -> (images [B,T,S,S,3], attention [B,T,h,w,L],
+    tokens [B,T,L])` (runs.load_generator).
+    """
+    if hasattr(generator, "attention_session"):
+        return generator.attention_session(batch, index)
+    if not hasattr(generator, "with_attention"):
+        return None
+    images, attention, tokens = (np.asarray(x) for x in generator.with_attention(batch))
+    num_turns = int(np.asarray(batch["num_turns"])[index])
+    descriptions = np.asarray(batch["descriptions"])[index, :num_turns].tolist()
+    return {
+        "images": images[index, :num_turns],
+        "attention": attention[index, :num_turns],
+        "tokens": tokens[index, :num_turns].tolist(),
+        "descriptions": [
+            d.decode("utf-8") if isinstance(d, bytes) else str(d) for d in descriptions
+        ],
+    }
+
+
+def parse_models(entries: list[str]) -> dict:
+    """Model flag entries -> {name: generator}.
+
+    Raises:
+      ValueError: on an unknown built-in name or a duplicate name.
+    """
+    from seqgan_tf.evaluation.evaluator import BUILTIN_GENERATORS
+
+    generators = {}
+    for entry in entries:
+        name, sep, run_dir = entry.partition("=")
+        name = name.strip()
+        if name in generators:
+            raise ValueError(f"--models: duplicate name {name!r}")
+        if sep:
+            if not os.path.isdir(run_dir):
+                raise ValueError(f"--models: run dir {run_dir!r} of {name!r} does not exist")
+            generators[name] = load_run_generator(run_dir)
+        elif name in BUILTIN_GENERATORS:
+            generators[name] = BUILTIN_GENERATORS[name]
+        else:
+            raise ValueError(
+                f"--models: {name!r} is not built in ({', '.join(BUILTIN_GENERATORS)}); "
+                "use name=run_dir for trained models"
+            )
+    return generators
+
+
+def main(argv):
+    del argv
+    if not FLAGS.classifier:
+        raise app.UsageError("--classifier is required (see scripts/train_attribute_classifier.py)")
+    from seqgan_tf.data.input_pipeline import make_dataset
+    from seqgan_tf.evaluation.attribute_classifier import load_attribute_classifier
+    from seqgan_tf.evaluation.evaluator import evaluate_generators
+    from seqgan_tf.evaluation.report import write_report
+
+    start = time.time()
+    out = FLAGS.out or os.path.join("docs", "eval", FLAGS.dataset)
+    try:
+        generators = parse_models(FLAGS.models)
+    except (ValueError, RuntimeError) as error:
+        raise app.UsageError(str(error)) from error
+    classifier = load_attribute_classifier(FLAGS.classifier)
+    extractors = []
+    if FLAGS.inception_weights:
+        from seqgan_tf.evaluation.inception_feature_extractor import InceptionFeatureExtractor
+
+        extractors.append(InceptionFeatureExtractor(FLAGS.inception_weights))
+    else:
+        logging.info("no --inception_weights: IS/FID use domain features only")
+    ds = make_dataset(
+        FLAGS.data_dir,
+        FLAGS.dataset,
+        FLAGS.split,
+        FLAGS.batch_size,
+        is_training=False,
+        max_turns=FLAGS.max_turns,
+        image_size=FLAGS.image_size,
+    )
+    max_batches = None
+    if FLAGS.max_sessions:
+        max_batches = -(-FLAGS.max_sessions // FLAGS.batch_size)
+    result = evaluate_generators(
+        generators,
+        ds,
+        classifier,
+        extractors,
+        max_batches=max_batches,
+        num_examples=FLAGS.num_examples,
+        is_splits=FLAGS.is_splits,
+    )
+    attention = None
+    for name, generator in generators.items():
+        attention = attention_inputs(generator, next(iter(ds)))
+        if attention is not None:
+            logging.info("attention maps from %s", name)
+            break
+    clf_metrics = os.path.join(FLAGS.classifier, "metrics.json")
+    clf_accuracy = None
+    if os.path.exists(clf_metrics):
+        with open(clf_metrics) as f:
+            clf_accuracy = json.load(f).get("test_accuracy")
+    result["metrics"]["info"] = {
+        "dataset": FLAGS.dataset,
+        "split": FLAGS.split,
+        "classifier": FLAGS.classifier,
+        "classifier test accuracy (real renders)": clf_accuracy,
+        "command": " ".join(sys.argv),
+        "wall seconds": round(time.time() - start, 1),
+    }
+    paths = write_report(
+        result, out, title=f"Evaluation: {FLAGS.dataset} ({FLAGS.split})", attention=attention
+    )
+    print(json.dumps(paths, indent=2))
+
+
+def run():
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()

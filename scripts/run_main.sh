@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The README's main job on the embedded default (synthetic shoes), end to end:
+#   synthetic data -> TFRecord shards -> quick training -> SavedModel export ->
+#   the local TF-Serving-compatible gRPC server -> a scripted 4-turn edit session over gRPC
+#   -> out/demo_session/strip.png
+# Re-running reuses what is already there (the build, a finished run, the export) and resumes
+# a training run that was killed. Environment overrides: DATA_DIR, RUN_DIR, EXPORT_DIR, OUT_DIR,
+# NUM_SESSIONS, EPOCHS, CONFIG.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck disable=SC1091
+. "$ROOT/scripts/setup_env.sh"
+cd "$ROOT"
+
+DATASET=synth_zap_seq
+CONFIG="${CONFIG:-quick}"
+DATA_DIR="${DATA_DIR:-data}"
+RUN_DIR="${RUN_DIR:-runs/${CONFIG}_${DATASET}}"
+EXPORT_DIR="${EXPORT_DIR:-exports}"
+OUT_DIR="${OUT_DIR:-out/demo_session}"
+NUM_SESSIONS="${NUM_SESSIONS:-3000}"
+MODEL=seqattngan
+EPOCH_FLAG=()
+[ -n "${EPOCHS:-}" ] && EPOCH_FLAG=(--epochs="$EPOCHS")
+start=$(date +%s)
+step() { echo; echo "=== [$(( $(date +%s) - start ))s] $*"; }
+
+step "1/5 build $DATASET ($NUM_SESSIONS sessions) under $DATA_DIR"
+python scripts/build_dataset.py --dataset="$DATASET" --data_dir="$DATA_DIR" \
+  --num_sessions="$NUM_SESSIONS" --seed=0
+
+step "2/5 train the $CONFIG config into $RUN_DIR (resumes if interrupted)"
+python scripts/train.py --dataset="$DATASET" --config="$CONFIG" --data_dir="$DATA_DIR" \
+  --run_dir="$RUN_DIR" --verbose=2 "${EPOCH_FLAG[@]}"
+
+step "3/5 export to $EXPORT_DIR/$MODEL/<version>"
+latest=$(ls -1 "$EXPORT_DIR/$MODEL" 2>/dev/null | grep -E '^[0-9]+$' | sort -n | tail -1 || true)
+if [ -n "$latest" ] && [ "$EXPORT_DIR/$MODEL/$latest" -nt "$RUN_DIR/final.weights.h5" ]; then
+  echo "version $latest is newer than the run's weights: keeping it"
+else
+  python scripts/export.py --run_dir="$RUN_DIR" --export_dir="$EXPORT_DIR" --model_name="$MODEL"
+fi
+
+step "4/5 serve $EXPORT_DIR/$MODEL on 127.0.0.1 (a free port)"
+PORT_FILE="$(mktemp)"
+rm -f "$PORT_FILE"
+python scripts/serve.py --model_base_path="$EXPORT_DIR/$MODEL" --model_name="$MODEL" \
+  --port=0 --port_file="$PORT_FILE" &
+SERVER_PID=$!
+trap 'kill -TERM $SERVER_PID 2>/dev/null || true; wait $SERVER_PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do [ -s "$PORT_FILE" ] && break; sleep 1; done
+[ -s "$PORT_FILE" ] || { echo "the server did not come up" >&2; exit 1; }
+PORT=$(cat "$PORT_FILE")
+echo "serving on 127.0.0.1:$PORT"
+
+step "5/5 scripted edit session over gRPC (examples/shoe_edits.txt)"
+python scripts/edit.py --server="127.0.0.1:$PORT" --model_name="$MODEL" --from_dataset \
+  --data_dir="$DATA_DIR" --dataset="$DATASET" --commands=examples/shoe_edits.txt \
+  --out_dir="$OUT_DIR"
+
+step "done"
+echo "  shards:          $DATA_DIR/$DATASET/"
+echo "  run:             $RUN_DIR (strips in $RUN_DIR/strips/, TensorBoard in $RUN_DIR/tensorboard/)"
+echo "  SavedModel:      $EXPORT_DIR/$MODEL/"
+echo "  edit session:    $OUT_DIR/ (strip: $(ls "$OUT_DIR"/*strip*.png 2>/dev/null | head -1))"

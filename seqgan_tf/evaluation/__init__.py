@@ -1,0 +1,1 @@
+"""Evaluation: image metrics (IS, FID, SSIM), the attribute classifier, edit metrics, reports."""

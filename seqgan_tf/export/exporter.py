@@ -1,0 +1,230 @@
+"""Exports an editor (see the editor contract) as a TF-Serving-ready SavedModel.
+
+Layout: `<export_base_dir>/<model_name>/<integer version>/` with the signatures of
+`serving.contract` and a warm-up file. The version folder appears atomically: the
+model is written to a hidden temporary folder beside it and renamed, so a server
+watching the model folder never sees half a model.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from typing import Any
+
+import tensorflow as tf
+
+from seqgan_tf.export import warmup
+from serving import contract
+
+
+def _to_model_range(image: tf.Tensor, image_size: int) -> tf.Tensor:
+    """uint8 [B,H,W,3] -> float32 [B,S,S,3] in [-1, 1], resized (antialiased) when needed."""
+    x = tf.cast(image, tf.float32) / 127.5 - 1.0
+    shape = tf.shape(x)
+    same_size = tf.logical_and(tf.equal(shape[1], image_size), tf.equal(shape[2], image_size))
+    x = tf.cond(
+        same_size,
+        lambda: x,
+        lambda: tf.image.resize(x, [image_size, image_size], antialias=True),
+    )
+    return tf.ensure_shape(tf.clip_by_value(x, -1.0, 1.0), [None, image_size, image_size, 3])
+
+
+def _to_uint8(image: tf.Tensor) -> tf.Tensor:
+    """float32 in [-1, 1] -> uint8 in [0, 255] (rounded, clipped)."""
+    return tf.cast(tf.round(tf.clip_by_value((image + 1.0) * 127.5, 0.0, 255.0)), tf.uint8)
+
+
+def _image_checks(image: tf.Tensor) -> list[tf.Operation]:
+    shape = tf.shape(image)
+    checks = []
+    for axis, name in ((1, "height"), (2, "width")):
+        checks.append(
+            tf.debugging.assert_greater_equal(
+                shape[axis],
+                contract.MIN_IMAGE_SIDE,
+                message=f"image {name} must be >= {contract.MIN_IMAGE_SIDE}",
+            )
+        )
+        checks.append(
+            tf.debugging.assert_less_equal(
+                shape[axis],
+                contract.MAX_IMAGE_SIDE,
+                message=f"image {name} must be <= {contract.MAX_IMAGE_SIDE}",
+            )
+        )
+    return checks
+
+
+def _text_checks(text: tf.Tensor) -> list[tf.Operation]:
+    not_empty = tf.debugging.assert_greater(
+        tf.strings.length(tf.strings.strip(text)),
+        0,
+        message="text must contain at least one non-space character",
+    )
+    max_bytes = 4 * contract.MAX_TEXT_CHARS  # a UTF-8 character has at most 4 bytes
+    short_enough = tf.debugging.assert_less_equal(
+        tf.strings.length(text),
+        max_bytes,
+        message=f"text must have at most {contract.MAX_TEXT_CHARS} characters",
+    )
+    with tf.control_dependencies([short_enough]):
+        # errors="strict" raises InvalidArgumentError on invalid UTF-8.
+        chars = tf.strings.unicode_decode(text, "UTF-8", errors="strict").row_lengths()
+    few_chars = tf.debugging.assert_less_equal(
+        chars,
+        tf.cast(contract.MAX_TEXT_CHARS, chars.dtype),
+        message=f"text must have at most {contract.MAX_TEXT_CHARS} characters",
+    )
+    return [not_empty, short_enough, few_chars]
+
+
+def _lookup_tables(editor: Any) -> list[Any]:
+    """TrackableResources (e.g. StringLookup's hash table) reachable from `editor`.
+
+    The walk uses checkpoint dependencies, which never trace functions.
+    """
+    from tensorflow.saved_model.experimental import TrackableResource
+
+    if not isinstance(editor, tf.__internal__.tracking.Trackable):
+        return []
+    descendants = tf.train.TrackableView(editor).descendants()
+    return [t for t in descendants if isinstance(t, TrackableResource)]
+
+
+class EditorExportModule(tf.Module):
+    """Wraps an editor with uint8 image I/O, in-graph resizing and input checks.
+
+    The editor itself is deliberately not an attribute: tf.saved_model.save walks every
+    tracked object for functions to serialize, and a Keras model exposes an
+    auto-generated default signature that cannot be traced for string inputs. Only
+    what the signatures use is tracked: the captured variables and the editor's
+    lookup tables.
+
+    Args:
+        editor: object following the editor contract (image_size, state_dim,
+            max_words, start(images), edit(images, texts, state)).
+    """
+
+    def __init__(self, editor: Any):
+        super().__init__(name="editor_export")
+        self.image_size = int(editor.image_size)
+        self.state_dim = int(editor.state_dim)
+        self.max_words = int(editor.max_words)
+        image_spec = tf.TensorSpec([None, None, None, 3], tf.uint8, name=contract.IMAGE_INPUT)
+        text_spec = tf.TensorSpec([None], tf.string, name=contract.TEXT_INPUT)
+        state_spec = tf.TensorSpec([None, self.state_dim], tf.float32, name=contract.STATE_INPUT)
+        size, words, state_dim = self.image_size, self.max_words, self.state_dim
+
+        def start(image):
+            with tf.control_dependencies(_image_checks(image)):
+                x = _to_model_range(image, size)
+            state = tf.cast(editor.start(x), tf.float32)
+            return {contract.STATE_OUTPUT: tf.ensure_shape(state, [None, state_dim])}
+
+        def edit(image, text, state):
+            batch = tf.shape(image)[0]
+            checks = _image_checks(image) + _text_checks(text)
+            checks.append(
+                tf.debugging.assert_equal(
+                    tf.shape(text)[0], batch, message="text and image batch sizes differ"
+                )
+            )
+            checks.append(
+                tf.debugging.assert_equal(
+                    tf.shape(state)[0], batch, message="state and image batch sizes differ"
+                )
+            )
+            with tf.control_dependencies(checks):
+                state = tf.debugging.check_numerics(state, "state must be finite")
+                x = _to_model_range(image, size)
+            out = editor.edit(x, text, state)
+            attention_shape = [None, contract.ATTENTION_SIDE, contract.ATTENTION_SIDE, words]
+            return {
+                contract.IMAGE_OUTPUT: tf.ensure_shape(
+                    _to_uint8(out["image"]), [None, size, size, 3]
+                ),
+                contract.STATE_OUTPUT: tf.ensure_shape(
+                    tf.cast(out["state"], tf.float32), [None, state_dim]
+                ),
+                contract.ATTENTION_OUTPUT: tf.ensure_shape(
+                    tf.cast(out["attention"], tf.float32), attention_shape
+                ),
+                contract.TOKENS_OUTPUT: tf.ensure_shape(out["tokens"], [None, words]),
+            }
+
+        self.start = tf.function(start, input_signature=[image_spec])
+        self.edit = tf.function(edit, input_signature=[image_spec, text_spec, state_spec])
+        concrete = [self.start.get_concrete_function(), self.edit.get_concrete_function()]
+        used = {id(v): v for fn in concrete for v in fn.variables}
+        self.editor_variables = list(used.values())
+        self.editor_tables = _lookup_tables(editor)
+
+    def signatures(self) -> dict[str, Any]:
+        """The concrete functions to export, keyed by signature name."""
+        edit = self.edit.get_concrete_function()
+        return {
+            contract.START_SIGNATURE: self.start.get_concrete_function(),
+            contract.EDIT_SIGNATURE: edit,
+            contract.DEFAULT_SIGNATURE: edit,
+        }
+
+
+def existing_versions(model_dir: str) -> list[int]:
+    """Integer version folders under `model_dir` (sorted ascending; [] if none)."""
+    if not os.path.isdir(model_dir):
+        return []
+    return sorted(int(name) for name in os.listdir(model_dir) if name.isdigit())
+
+
+def export_editor(
+    editor: Any,
+    export_base_dir: str,
+    model_name: str,
+    version: int | None = None,
+    write_warmup: bool = True,
+) -> str:
+    """Writes `editor` as SavedModel `<export_base_dir>/<model_name>/<version>/`.
+
+    Args:
+        editor: object following the editor contract.
+        export_base_dir: root of the exports (TF Serving's model base paths live below).
+        model_name: model folder name (also put in the warm-up requests).
+        version: integer version; None picks 1 + the largest existing version (or 1).
+        write_warmup: whether to write `assets.extra/tf_serving_warmup_requests`.
+
+    Returns:
+        The path of the new version folder.
+
+    Raises:
+        ValueError: on an empty model name or a negative version.
+        FileExistsError: if the version folder already exists.
+    """
+    if not model_name or os.sep in model_name:
+        raise ValueError(f"model_name must be a non-empty folder name, got {model_name!r}")
+    model_dir = os.path.join(export_base_dir, model_name)
+    os.makedirs(model_dir, exist_ok=True)
+    if version is None:
+        version = (existing_versions(model_dir) or [0])[-1] + 1
+    if version < 0:
+        raise ValueError(f"version must be >= 0, got {version}")
+    final_dir = os.path.join(model_dir, str(version))
+    if os.path.exists(final_dir):
+        raise FileExistsError(f"version folder already exists: {final_dir}")
+
+    module = EditorExportModule(editor)  # traces the signatures: fails early on a bad editor
+    # Hidden, non-integer name: ignored by TF Serving and by serving/server.py.
+    tmp_dir = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=model_dir)
+    try:
+        tf.saved_model.save(module, tmp_dir, signatures=module.signatures())
+        if write_warmup:
+            requests = warmup.warmup_requests(model_name, module.image_size, module.state_dim)
+            warmup.write_warmup_file(tmp_dir, requests)
+        os.chmod(tmp_dir, 0o755)  # mkdtemp creates 0700; the server may run as another user.
+        os.rename(tmp_dir, final_dir)
+    except BaseException:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise
+    return final_dir

@@ -1,0 +1,421 @@
+"""gRPC client library for the editor, for TF Serving or serving/server.py alike.
+
+In the style of TF Serving's `mnist_client.py`: plain functions and one small class,
+signature and tensor names from `serving.contract`, a timeout on every call, and
+errors wrapped in `ServingClientError` naming the gRPC code.
+
+Example:
+    >>> session = EditSession("127.0.0.1:8500", "seqattngan")
+    >>> session.start(image)                 # uint8 HxWx3
+    >>> result = session.edit("is red")      # EditResult(image, state, attention, tokens)
+    >>> session.write_strip("out/strip.png")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import textwrap
+import time
+
+import grpc
+import numpy as np
+import tensorflow as tf
+from tensorflow_serving.apis import (
+    get_model_metadata_pb2,
+    get_model_status_pb2,
+    model_service_pb2_grpc,
+    predict_pb2,
+    prediction_service_pb2_grpc,
+)
+
+from serving import contract
+
+
+class ServingClientError(RuntimeError):
+    """A failed call, with the gRPC status code and the server's details.
+
+    Attributes:
+        code: the grpc.StatusCode.
+        details: the server's message.
+    """
+
+    def __init__(self, method: str, code: grpc.StatusCode, details: str):
+        super().__init__(f"{method} failed with {code.name}: {details}")
+        self.code = code
+        self.details = details
+
+
+def make_channel(target: str, max_message_bytes: int = contract.MAX_MESSAGE_BYTES) -> grpc.Channel:
+    """An insecure channel to `target` ("host:port") with the contract's message limits."""
+    options = [
+        ("grpc.max_send_message_length", max_message_bytes),
+        ("grpc.max_receive_message_length", max_message_bytes),
+    ]
+    return grpc.insecure_channel(target, options=options)
+
+
+def _call(method: str, fn, request, timeout_s: float):
+    try:
+        return fn(request, timeout=timeout_s)
+    except grpc.RpcError as error:
+        raise ServingClientError(method, error.code(), error.details()) from None
+
+
+def predict(
+    channel: grpc.Channel,
+    model_name: str,
+    signature: str,
+    inputs: dict[str, np.ndarray],
+    timeout_s: float = 10.0,
+    version: int | None = None,
+) -> tuple[dict[str, np.ndarray], int]:
+    """Calls Predict.
+
+    Args:
+        channel: gRPC channel to the server.
+        model_name: model_spec.name.
+        signature: signature name (see serving.contract).
+        inputs: input name -> numpy array.
+        timeout_s: deadline of the call.
+        version: a specific version, or None for the newest.
+
+    Returns:
+        (output name -> numpy array, version that answered).
+
+    Raises:
+        ServingClientError: the call failed.
+    """
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = model_name
+    request.model_spec.signature_name = signature
+    if version is not None:
+        request.model_spec.version.value = version
+    for name, value in inputs.items():
+        request.inputs[name].CopyFrom(tf.make_tensor_proto(value))
+    stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+    response = _call("Predict", stub.Predict, request, timeout_s)
+    outputs = {name: tf.make_ndarray(proto) for name, proto in response.outputs.items()}
+    return outputs, response.model_spec.version.value
+
+
+def model_status(
+    channel: grpc.Channel, model_name: str, version: int | None = None, timeout_s: float = 10.0
+) -> dict[int, str]:
+    """Calls GetModelStatus.
+
+    Args:
+        channel: gRPC channel to the server.
+        model_name: model name.
+        version: ask about one version only.
+        timeout_s: deadline of the call.
+
+    Returns:
+        version -> state name ("AVAILABLE", "LOADING", "END", ...).
+
+    Raises:
+        ServingClientError: the call failed.
+    """
+    request = get_model_status_pb2.GetModelStatusRequest()
+    request.model_spec.name = model_name
+    if version is not None:
+        request.model_spec.version.value = version
+    stub = model_service_pb2_grpc.ModelServiceStub(channel)
+    response = _call("GetModelStatus", stub.GetModelStatus, request, timeout_s)
+    state_name = get_model_status_pb2.ModelVersionStatus.State.Name
+    return {s.version: state_name(s.state) for s in response.model_version_status}
+
+
+def wait_until_available(channel: grpc.Channel, model_name: str, timeout_s: float = 60.0) -> int:
+    """Waits until some version of `model_name` is AVAILABLE (uses GetModelStatus, so it works
+    with TF Serving, which has no gRPC health service).
+
+    Args:
+        channel: gRPC channel to the server.
+        model_name: model name.
+        timeout_s: how long to wait in total.
+
+    Returns:
+        The newest available version.
+
+    Raises:
+        TimeoutError: nothing became available in time (the message has the last error).
+    """
+    deadline = time.monotonic() + timeout_s
+    last = "no answer"
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            states = model_status(channel, model_name, timeout_s=max(0.1, min(5.0, remaining)))
+            available = [v for v, state in states.items() if state == "AVAILABLE"]
+            if available:
+                return max(available)
+            last = f"versions {states}"
+        except ServingClientError as error:
+            last = str(error)
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"{model_name!r} not available after {timeout_s}s: {last}")
+        time.sleep(0.2)
+
+
+def model_metadata(
+    channel: grpc.Channel, model_name: str, version: int | None = None, timeout_s: float = 10.0
+) -> tuple[int, dict]:
+    """Calls GetModelMetadata for the signature definitions.
+
+    Args:
+        channel: gRPC channel to the server.
+        model_name: model name.
+        version: a specific version, or None for the newest.
+        timeout_s: deadline of the call.
+
+    Returns:
+        (version, signature name -> SignatureDef proto).
+
+    Raises:
+        ServingClientError: the call failed.
+    """
+    request = get_model_metadata_pb2.GetModelMetadataRequest()
+    request.model_spec.name = model_name
+    if version is not None:
+        request.model_spec.version.value = version
+    request.metadata_field.append("signature_def")
+    stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+    response = _call("GetModelMetadata", stub.GetModelMetadata, request, timeout_s)
+    signature_map = get_model_metadata_pb2.SignatureDefMap()
+    response.metadata["signature_def"].Unpack(signature_map)
+    return response.model_spec.version.value, dict(signature_map.signature_def)
+
+
+def model_image_size(
+    channel: grpc.Channel,
+    model_name: str,
+    signature: str = contract.EDIT_SIGNATURE,
+    timeout_s: float = 10.0,
+) -> int:
+    """The model resolution S, read from the `image` output shape of `signature`.
+
+    Raises:
+        ServingClientError: the call failed.
+        ValueError: the signature has no fixed-size image output.
+    """
+    _, signature_defs = model_metadata(channel, model_name, timeout_s=timeout_s)
+    if signature not in signature_defs:
+        raise ValueError(f"model {model_name!r} has no signature {signature!r}")
+    dims = [
+        d.size for d in signature_defs[signature].outputs[contract.IMAGE_OUTPUT].tensor_shape.dim
+    ]
+    if len(dims) != 4 or dims[1] <= 0:
+        raise ValueError(f"signature {signature!r} has no fixed image output size: {dims}")
+    return dims[1]
+
+
+def resize_image(image: np.ndarray, size: int) -> np.ndarray:
+    """Resizes a uint8 HxWx3 image to size x size (antialiased bilinear; no-op if already)."""
+    if image.shape[:2] == (size, size):
+        return image
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BILINEAR))
+
+
+@dataclasses.dataclass(frozen=True)
+class EditResult:
+    """One editing turn's outputs (batch dimension removed).
+
+    Attributes:
+        image: uint8 [S, S, 3].
+        state: float32 [state_dim], the state to send with the next turn.
+        attention: float32 [16, 16, max_words].
+        tokens: the tokens the model saw ("" padding removed).
+        version: the model version that answered.
+    """
+
+    image: np.ndarray
+    state: np.ndarray
+    attention: np.ndarray
+    tokens: list[str]
+    version: int
+
+
+class EditSession:
+    """An interactive editing session; the client carries the state between turns.
+
+    Args:
+        target: server address "host:port".
+        model_name: model_spec.name.
+        timeout_s: deadline of every call.
+        start_signature: signature used by `start`.
+        edit_signature: signature used by `edit`.
+        version: pin a model version (None: the newest, re-resolved every call).
+        channel: an existing channel to reuse instead of opening one to `target`.
+        resize_to_model: resize the first image to the model resolution on the client
+            (asked once via GetModelMetadata unless `image_size` is given), so that all
+            requests have the same shape and TF Serving's batching can merge them. If
+            False the image is sent as is and resized in the graph.
+        image_size: the model resolution, if known.
+    """
+
+    def __init__(
+        self,
+        target: str,
+        model_name: str,
+        timeout_s: float = 10.0,
+        start_signature: str = contract.START_SIGNATURE,
+        edit_signature: str = contract.EDIT_SIGNATURE,
+        version: int | None = None,
+        channel: grpc.Channel | None = None,
+        resize_to_model: bool = True,
+        image_size: int | None = None,
+    ):
+        self.target = target
+        self.resize_to_model = resize_to_model
+        self.image_size = image_size
+        self.model_name = model_name
+        self.timeout_s = timeout_s
+        self.start_signature = start_signature
+        self.edit_signature = edit_signature
+        self.version = version
+        self._owns_channel = channel is None
+        self.channel = channel if channel is not None else make_channel(target)
+        self.images: list[np.ndarray] = []
+        self.descriptions: list[str] = []
+        self.results: list[EditResult] = []
+        self.state: np.ndarray | None = None
+
+    def start(self, image: np.ndarray) -> np.ndarray:
+        """Starts (or restarts) the session from `image`.
+
+        Args:
+            image: uint8 [H, W, 3].
+
+        Returns:
+            The initial state, float32 [state_dim].
+
+        Raises:
+            ValueError: the image is not uint8 HxWx3.
+            ServingClientError: the call failed.
+        """
+        image = np.asarray(image)
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3:
+            raise ValueError(f"image must be uint8 [H, W, 3], got {image.dtype} {image.shape}")
+        if self.resize_to_model:
+            if self.image_size is None:
+                self.image_size = model_image_size(
+                    self.channel, self.model_name, self.edit_signature, self.timeout_s
+                )
+            image = resize_image(image, self.image_size)
+        outputs, _ = predict(
+            self.channel,
+            self.model_name,
+            self.start_signature,
+            {contract.IMAGE_INPUT: image[None]},
+            self.timeout_s,
+            self.version,
+        )
+        self.state = outputs[contract.STATE_OUTPUT][0]
+        self.images = [image]
+        self.descriptions = []
+        self.results = []
+        return self.state
+
+    def edit(self, text: str) -> EditResult:
+        """Applies one edit to the current image.
+
+        Args:
+            text: the edit description.
+
+        Returns:
+            The turn's result; the session's image and state advance to it.
+
+        Raises:
+            RuntimeError: `start` was not called.
+            ServingClientError: the call failed (the session is unchanged).
+        """
+        if self.state is None:
+            raise RuntimeError("call start(image) before edit(text)")
+        inputs = {
+            contract.IMAGE_INPUT: self.images[-1][None],
+            contract.TEXT_INPUT: np.array([text.encode("utf-8")], dtype=object),
+            contract.STATE_INPUT: self.state[None].astype(np.float32),
+        }
+        outputs, version = predict(
+            self.channel,
+            self.model_name,
+            self.edit_signature,
+            inputs,
+            self.timeout_s,
+            self.version,
+        )
+        tokens = [t.decode("utf-8") for t in outputs[contract.TOKENS_OUTPUT][0] if t]
+        result = EditResult(
+            image=outputs[contract.IMAGE_OUTPUT][0],
+            state=outputs[contract.STATE_OUTPUT][0],
+            attention=outputs[contract.ATTENTION_OUTPUT][0],
+            tokens=tokens,
+            version=version,
+        )
+        self.state = result.state
+        self.images.append(result.image)
+        self.descriptions.append(text)
+        self.results.append(result)
+        return result
+
+    def write_strip(self, path: str, tile_size: int = 128) -> str:
+        """Writes a PNG strip: the images of all turns left to right, each edit's text above.
+
+        Args:
+            path: output PNG path (folders are created).
+            tile_size: side of each tile in pixels.
+
+        Returns:
+            `path`.
+
+        Raises:
+            RuntimeError: the session has no images.
+        """
+        if not self.images:
+            raise RuntimeError("nothing to write: call start(image) first")
+        return write_strip(path, self.images, ["(input)"] + self.descriptions, tile_size)
+
+    def close(self) -> None:
+        """Closes the channel if this session opened it."""
+        if self._owns_channel:
+            self.channel.close()
+
+    def __enter__(self) -> EditSession:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def write_strip(
+    path: str, images: list[np.ndarray], captions: list[str], tile_size: int = 128
+) -> str:
+    """Writes images side by side with a wrapped caption above each.
+
+    Args:
+        path: output PNG path.
+        images: uint8 [H, W, 3] arrays.
+        captions: one caption per image.
+        tile_size: side of each tile.
+
+    Returns:
+        `path`.
+    """
+    from PIL import Image, ImageDraw
+
+    line_height, chars_per_line, max_lines = 12, max(8, tile_size // 6), 4
+    wrapped = [textwrap.wrap(c, chars_per_line)[:max_lines] or [""] for c in captions]
+    header = line_height * max(len(lines) for lines in wrapped) + 6
+    strip = Image.new("RGB", (tile_size * len(images), header + tile_size), "white")
+    draw = ImageDraw.Draw(strip)
+    for i, (image, lines) in enumerate(zip(images, wrapped)):
+        tile = Image.fromarray(np.asarray(image, np.uint8)).resize((tile_size, tile_size))
+        strip.paste(tile, (i * tile_size, header))
+        for j, line in enumerate(lines):
+            draw.text((i * tile_size + 3, 3 + j * line_height), line, fill="black")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    strip.save(path)
+    return path

@@ -1,0 +1,72 @@
+"""The wire contract shared by the exporter, the server, the client and the tests.
+
+Every name that crosses the process boundary lives here, so the exporter that
+writes the SavedModel and the client that calls it can never disagree (the
+TF Serving `mnist_client.py` habit: never rely on auto-generated tensor names).
+
+Signatures (one SavedModel per integer version folder):
+
+* ``start``: ``image`` uint8 [B, H, W, 3] -> ``state`` float32 [B, state_dim].
+* ``edit`` (also exported as ``serving_default``): ``image`` uint8 [B, H, W, 3],
+  ``text`` string [B], ``state`` float32 [B, state_dim] -> ``image`` uint8
+  [B, S, S, 3], ``state`` float32 [B, state_dim], ``attention`` float32
+  [B, 16, 16, max_words], ``tokens`` string [B, max_words].
+
+Images of any size within [MIN_IMAGE_SIDE, MAX_IMAGE_SIDE] are accepted and
+resized in-graph to the model resolution S. Texts must be valid UTF-8, contain at
+least one non-space character (an empty edit is rejected with INVALID_ARGUMENT
+rather than silently treated as "no change") and at most MAX_TEXT_CHARS
+characters. States must be finite.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Signature names.
+START_SIGNATURE = "start"
+EDIT_SIGNATURE = "edit"
+DEFAULT_SIGNATURE = "serving_default"  # The same function as EDIT_SIGNATURE.
+SIGNATURES = (START_SIGNATURE, EDIT_SIGNATURE, DEFAULT_SIGNATURE)
+
+# Input tensor names.
+IMAGE_INPUT = "image"
+TEXT_INPUT = "text"
+STATE_INPUT = "state"
+
+# Output tensor names.
+IMAGE_OUTPUT = "image"
+STATE_OUTPUT = "state"
+ATTENTION_OUTPUT = "attention"
+TOKENS_OUTPUT = "tokens"
+
+START_INPUTS = (IMAGE_INPUT,)
+START_OUTPUTS = (STATE_OUTPUT,)
+EDIT_INPUTS = (IMAGE_INPUT, TEXT_INPUT, STATE_INPUT)
+EDIT_OUTPUTS = (IMAGE_OUTPUT, STATE_OUTPUT, ATTENTION_OUTPUT, TOKENS_OUTPUT)
+
+# Wire dtypes (numpy).
+IMAGE_DTYPE = np.uint8
+STATE_DTYPE = np.float32
+ATTENTION_DTYPE = np.float32
+
+# Spatial size of the attention maps in the `edit` output.
+ATTENTION_SIDE = 16
+
+# Limits. Requests beyond the MAX_* limits are refused with RESOURCE_EXHAUSTED by the
+# project's server (before the model runs) and with INVALID_ARGUMENT by the in-graph
+# checks when the SavedModel runs elsewhere (TF Serving).
+MAX_TEXT_CHARS = 1000
+MIN_IMAGE_SIDE = 8
+MAX_IMAGE_SIDE = 2048
+MAX_BATCH_SIZE = 64
+IMAGE_CHANNELS = 3
+
+# gRPC transport.
+DEFAULT_PORT = 8500
+DEFAULT_HOST = "127.0.0.1"
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+# TF Serving warm-up file, relative to the SavedModel directory.
+WARMUP_DIR = "assets.extra"
+WARMUP_FILENAME = "tf_serving_warmup_requests"

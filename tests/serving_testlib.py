@@ -1,0 +1,86 @@
+"""Helpers shared by the export and serving tests: tiny exports, in-process servers, requests."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import tensorflow as tf
+from tensorflow_serving.apis import predict_pb2
+
+from seqgan_tf.export import export_editor
+from seqgan_tf.export.tiny_editor import TinyEditor
+from serving import contract
+from serving.server import ModelServer, ServerConfig
+
+MODEL_NAME = "editor"
+IMAGE_SIZE, STATE_DIM, MAX_WORDS = 16, 8, 6
+
+
+def tiny_editor(offset: float = 0.0) -> TinyEditor:
+    return TinyEditor(
+        image_size=IMAGE_SIZE, state_dim=STATE_DIM, max_words=MAX_WORDS, offset=offset
+    )
+
+
+def export_tiny(base_dir: str, version: int | None = None, offset: float = 0.0) -> str:
+    return export_editor(tiny_editor(offset), str(base_dir), MODEL_NAME, version)
+
+
+def wait_for(predicate: Callable[[], bool], timeout_s: float = 60.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout_s}s waiting for {what}")
+        time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def running_server(
+    base_dir: str, wait_loaded: bool = True, **config
+) -> Iterator[tuple[ModelServer, str]]:
+    """An in-process server on a free loopback port; yields (server, "127.0.0.1:port")."""
+    config.setdefault("poll_interval_s", 0.1)
+    server = ModelServer(ServerConfig(MODEL_NAME, f"{base_dir}/{MODEL_NAME}", port=0, **config))
+    port = server.start()
+    try:
+        if wait_loaded:
+            wait_for(lambda: server.manager.available_versions(), what="a loaded version")
+        yield server, f"127.0.0.1:{port}"
+    finally:
+        server.stop(0.5)
+
+
+def random_image(height: int, width: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, [height, width, 3], dtype=np.uint8)
+
+
+def make_request(
+    signature: str,
+    inputs: dict[str, np.ndarray],
+    model_name: str = MODEL_NAME,
+    version: int | None = None,
+) -> predict_pb2.PredictRequest:
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = model_name
+    request.model_spec.signature_name = signature
+    if version is not None:
+        request.model_spec.version.value = version
+    for name, value in inputs.items():
+        request.inputs[name].CopyFrom(tf.make_tensor_proto(value))
+    return request
+
+
+def edit_inputs(batch: int = 1, side: int = IMAGE_SIZE, text: str = "make it red") -> dict:
+    return {
+        contract.IMAGE_INPUT: np.stack([random_image(side, side, i) for i in range(batch)]),
+        contract.TEXT_INPUT: np.array([text.encode()] * batch, dtype=object),
+        contract.STATE_INPUT: np.zeros([batch, STATE_DIM], np.float32),
+    }
+
+
+def call_in_process(loaded, signature: str, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    outputs = loaded.signatures[signature](**{k: tf.constant(v) for k, v in inputs.items()})
+    return {k: v.numpy() for k, v in outputs.items()}

@@ -1,0 +1,172 @@
+"""evaluate_generators on toy sessions, and the report writer on its output and a fake dict."""
+
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from seqgan_tf.evaluation.evaluator import BUILTIN_GENERATORS, evaluate_generators
+from seqgan_tf.evaluation.report import attention_figure, write_report
+from tests.test_evaluation_classifier import render, tiny_classifier
+
+
+def _batches(num_batches=2, batch=6, turns=3, seed=0):
+    """Toy input-pipeline batches: each turn changes the colour of the square."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(num_batches):
+        ids = np.zeros((batch, turns + 1, 2), np.int32)
+        ids[:, 0] = np.stack([rng.integers(0, 3, batch), rng.integers(0, 2, batch)], -1)
+        for t in range(turns):
+            ids[:, t + 1] = ids[:, t]
+            ids[:, t + 1, 0] = (ids[:, t, 0] + 1) % 3
+        changed = np.zeros((batch, turns, 2), np.float32)
+        changed[..., 0] = 1.0
+        num_turns = rng.integers(2, turns + 1, batch).astype(np.int32)
+        turn_mask = (np.arange(turns)[None] < num_turns[:, None]).astype(np.float32)
+        images = render(ids.reshape(-1, 2)).reshape(batch, turns + 1, 16, 16, 3)
+        out.append(
+            {
+                "images": images,
+                "descriptions": np.array([[b"is another colour"] * turns] * batch),
+                "turn_mask": turn_mask,
+                "attribute_ids": ids,
+                "changed_mask": changed,
+                "phrase_type_id": np.zeros((batch, turns), np.int32),
+                "num_turns": num_turns,
+                "session_id": np.array([f"toy-{i}".encode() for i in range(batch)]),
+            }
+        )
+    return out
+
+
+@pytest.fixture(scope="module")
+def trained_classifier():
+    from seqgan_tf.evaluation.classifier_training import (
+        per_attribute_accuracy,
+        train_attribute_classifier,
+    )
+
+    rng = np.random.default_rng(1)
+    ids = np.stack([rng.integers(0, 3, 300), rng.integers(0, 2, 300)], -1).astype(np.int32)
+    keras.utils.set_random_seed(0)
+    model = tiny_classifier()
+    train_attribute_classifier(
+        model, render(ids), ids, epochs=12, batch_size=32, learning_rate=5e-3, verbose=0
+    )
+    # The exact-row assertions below need a classifier that reads the toy renders perfectly.
+    assert per_attribute_accuracy(model, render(ids), ids) == {"color": 1.0, "size": 1.0}
+    return model
+
+
+def test_evaluate_builtin_generators(trained_classifier, tmp_path):
+    result = evaluate_generators(BUILTIN_GENERATORS, _batches(), trained_classifier, num_examples=3)
+    metrics = result["metrics"]
+    gt, copy = metrics["models"]["ground_truth"], metrics["models"]["copy_previous"]
+    assert gt["image"]["all"]["FID (domain features)"] == pytest.approx(0.0, abs=1e-3)
+    assert gt["image"]["all"]["SSIM"] == pytest.approx(1.0, abs=1e-5)
+    assert copy["image"]["all"]["SSIM"] < 1.0
+    assert copy["image"]["all"]["FID (domain features)"] > 0.0
+    assert "IS (domain features)" in gt["image"]["per_turn"]["1"]
+    # The classifier reads the toy renders perfectly, so the rows are exact.
+    assert gt["edit"]["overall"]["edit_accuracy"] == 1.0
+    assert copy["edit"]["overall"]["edit_accuracy"] == 0.0
+    assert copy["edit"]["overall"]["preservation"] == 1.0
+    assert gt["edit"]["overall"]["num_images"] == metrics["num_images"]
+    assert result["examples"]["models"]["copy_previous"].shape == (3, 3, 16, 16, 3)
+    assert result["examples"]["descriptions"][0][0] == "is another colour"
+
+    paths = write_report(result, str(tmp_path / "report"))
+    for key in ("report", "metrics", "grid"):
+        assert os.path.getsize(paths[key]) > 0
+    text = open(paths["report"]).read()
+    assert "FID (domain features)" in text and "copy_previous" in text
+    assert json.load(open(paths["metrics"]))["num_sessions"] == 12
+
+
+def test_generator_with_wrong_shape_is_rejected(trained_classifier):
+    with pytest.raises(ValueError, match="returned shape"):
+        evaluate_generators({"bad": lambda batch: batch["images"]}, _batches(1), trained_classifier)
+
+
+def test_report_from_fake_metrics_and_attention(tmp_path):
+    group = {
+        "num_images": 4,
+        "IS (domain features)": 1.5,
+        "FID (domain features)": 2.0,
+        "SSIM": 0.5,
+    }
+    edit_group = {"num_images": 4, "edit_accuracy": 0.5, "preservation": 1.0, "exact_match": None}
+    metrics = {
+        "feature_sources": ["domain features"],
+        "num_sessions": 2,
+        "num_images": 4,
+        "attribute_names": ["color"],
+        "models": {
+            "fake": {
+                "image": {"all": group, "last_turn": group, "per_turn": {"1": group}},
+                "edit": {
+                    "overall": edit_group,
+                    "last_turn": edit_group,
+                    "per_turn": {"1": edit_group},
+                    "per_phrase_type": {"single": edit_group},
+                    "per_attribute": {"color": {"f1": 0.25}},
+                },
+            }
+        },
+    }
+    rng = np.random.default_rng(0)
+    attention = {
+        "images": rng.uniform(-1, 1, (2, 16, 16, 3)),
+        "attention": rng.uniform(0, 1, (2, 4, 4, 3)),
+        "tokens": [["is", "red", ""], [b"higher", b"heel", b""]],
+        "descriptions": ["is red", "higher heel"],
+    }
+    paths = write_report({"metrics": metrics}, str(tmp_path), attention=attention)
+    text = open(paths["report"]).read()
+    assert "| fake | 1.500 | 2.000 | 0.500 | 0.500 | 1.000 | – |" in text
+    assert os.path.getsize(paths["attention"]) > 0
+    assert json.load(open(paths["metrics"]))["models"]["fake"]["edit"]["per_attribute"]
+    with pytest.raises(ValueError, match="token lists"):
+        attention_figure(attention["images"], attention["attention"], [[]], str(tmp_path / "a.png"))
+
+
+class _HalfEditor:
+    """Fake editor: each edit halves the image; attention is one-hot on the word index."""
+
+    def start(self, images):
+        return np.zeros([images.shape[0], 4], np.float32)
+
+    def edit(self, images, texts, state):
+        batch = images.shape[0]
+        attention = np.zeros([batch, 4, 4, 3], np.float32)
+        attention[:, 1, 2, :] = 1.0
+        return {
+            "image": np.asarray(images) * 0.5,
+            "state": state + 1.0,
+            "attention": attention,
+            "tokens": np.array([[b"is", b"red", b""]] * batch),
+        }
+
+
+def test_editor_generator_runs_on_its_own_outputs(tmp_path):
+    from seqgan_tf.evaluation.editor_generator import EditorGenerator
+
+    batch = _batches(1)[0]
+    generator = EditorGenerator(_HalfEditor())
+    images = np.asarray(generator(batch))
+    first = batch["images"][:, 0]
+    np.testing.assert_allclose(images[:, 2], first * 0.125, atol=1e-6)
+    session = generator.attention_session(batch, index=0)
+    assert session["attention"].shape[0] == batch["num_turns"][0]
+    path = attention_figure(path=str(tmp_path / "att.png"), **session)
+    assert os.path.getsize(path) > 0
+
+
+def test_inception_extractor_needs_a_local_file():
+    from seqgan_tf.evaluation.inception_feature_extractor import InceptionFeatureExtractor
+
+    with pytest.raises(FileNotFoundError, match="nothing is downloaded"):
+        InceptionFeatureExtractor("/nonexistent/inception_v3.h5")

@@ -1,0 +1,145 @@
+"""Every model part builds, runs eagerly and in a graph, and round-trips its config."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from seqgan_tf.models.damsm import Damsm
+from seqgan_tf.models.discriminator import Discriminator
+from seqgan_tf.models.generator import Generator
+from seqgan_tf.models.image_encoder import ImageEncoder
+from seqgan_tf.models.previous_image_encoder import PreviousImageEncoder
+from seqgan_tf.models.seq_attn_gan import SeqAttnGAN
+from seqgan_tf.models.state_tracker import StateTracker
+from seqgan_tf.models.text_encoder import TextEncoder
+from seqgan_tf.models.upsampler import Upsampler
+from seqgan_tf.models.word_attention import WordAttention
+from seqgan_tf.text.text_tokenizer import TextTokenizer
+from tests.model_testlib import TINY, VOCAB, S, fake_batch, tiny_model
+
+rng = np.random.default_rng(0)
+
+
+def _f(*shape):
+    return tf.constant(rng.normal(size=shape).astype(np.float32))
+
+
+IDS = tf.constant([[2, 3, 4, 0, 0], [5, 0, 0, 0, 0]], tf.int32)
+
+CASES = {
+    "text_encoder": (lambda: TextEncoder(20, 6, 8), (IDS,)),
+    "image_encoder": (lambda: ImageEncoder(8, 4, S), (_f(2, S, S, 3),)),
+    "state_tracker": (lambda: StateTracker(8), (_f(2, 8), _f(2, 3, 6))),
+    "upsampler": (lambda: Upsampler(4, S), (_f(2, 12),)),
+    "attention": (
+        lambda: WordAttention(8),
+        (_f(2, 4, 4, 8), _f(2, 5, 6), tf.constant([[True, True, False, False, False], [True] * 5])),
+    ),
+    "generator": (lambda: Generator(4, S), (_f(2, 4, 4, 8), _f(2, 4, 4, 8), _f(2, 8))),
+    "generator_skip": (lambda: Generator(4, S, use_skip=True),
+                       (_f(2, 4, 4, 8), _f(2, 4, 4, 8), _f(2, 8), _f(2, S, S, 3))),
+    "previous_image_encoder": (lambda: PreviousImageEncoder(8), (_f(2, S, S, 3),)),
+    "discriminator": (lambda: Discriminator(4, S), (_f(2, S, S, 3), _f(2, 8))),
+}
+
+
+def _flat(out):
+    return [np.asarray(x) for x in tf.nest.flatten(out) if x is not None]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_layer_eager_graph_and_config_round_trip(name):
+    make, args = CASES[name]
+    layer = make()
+    eager = _flat(layer(*args))
+    graph = _flat(tf.function(lambda *a: layer(*a))(*args))
+    for e, g in zip(eager, graph, strict=True):
+        np.testing.assert_allclose(e, g, rtol=1e-4, atol=1e-5)
+    clone = type(layer).from_config(layer.get_config())
+    clone(*args)
+    clone.set_weights(layer.get_weights())
+    for e, c in zip(eager, _flat(clone(*args)), strict=True):
+        np.testing.assert_allclose(e, c, rtol=1e-4, atol=1e-5)
+    assert clone.get_config() == layer.get_config()
+
+
+def test_tokenizer_round_trips_and_normalises():
+    tok = TextTokenizer(VOCAB, max_words=4)
+    ids, tokens = tok(tf.constant(["Make it RED!", "", "ｒｅｄ zebra heel laces boot"]))
+    assert ids.numpy().tolist()[0] == [2, 3, 4, 0]
+    assert ids.numpy()[1, 0] == 1 and ids.numpy()[1, 1:].sum() == 0  # empty -> one OOV token
+    assert ids.numpy()[2].tolist() == [4, 1, 7, 9]  # NFKC + case fold, OOV bucket, truncation
+    assert tokens.numpy()[0, 2] == b"red"
+    clone = TextTokenizer.from_config(tok.get_config())
+    np.testing.assert_array_equal(
+        clone(tf.constant(["make it red"]))[0], tok(tf.constant(["make it red"]))[0]
+    )
+
+
+def test_attention_sums_to_one_over_words_and_ignores_padding():
+    attn = WordAttention(8)
+    mask = tf.constant([[True, True, True, False, False], [True, False, False, False, False]])
+    words = _f(2, 5, 6)
+    _, weights = attn(_f(2, 4, 4, 8), words, mask)
+    w = weights.numpy()
+    np.testing.assert_allclose(w.sum(-1), 1.0, atol=1e-5)
+    assert np.all(w[0, ..., 3:] == 0) and np.all(w[1, ..., 1:] == 0)
+    # Padded words' content cannot change the context.
+    regions = _f(2, 4, 4, 8)
+    c1, _ = attn(regions, words, mask)
+    words2 = words.numpy()
+    words2[0, 3:] = 100.0
+    c2, _ = attn(regions, tf.constant(words2), mask)
+    np.testing.assert_allclose(c1, c2, atol=1e-5)
+
+
+@pytest.mark.parametrize("previous_image", [False, True])
+def test_seq_attn_gan_config_round_trip_and_weights_load(tmp_path, previous_image):
+    model = tiny_model(use_previous_image=previous_image)
+    clone = SeqAttnGAN.from_config(model.get_config())
+    clone(fake_batch(1))
+    path = str(tmp_path / "m.weights.h5")
+    model.save_weights(path)
+    clone.load_weights(path)
+    batch = fake_batch(2)
+    np.testing.assert_allclose(
+        model.generate_session(batch)["images"], clone.generate_session(batch)["images"], atol=1e-5
+    )
+    assert clone.get_config() == model.get_config()
+
+
+def test_damsm_config_round_trip():
+    damsm = Damsm(VOCAB, max_words=8, image_size=S, embedding_dim=8, feature_dim=8, base_channels=4)
+    clone = Damsm.from_config(damsm.get_config())
+    assert clone.get_config() == damsm.get_config()
+
+
+def test_serving_methods_shapes_and_determinism():
+    model = tiny_model(use_previous_image=True)
+    state = model.start(tf.zeros([2, S, S, 3]))
+    assert state.shape == (2, TINY["state_dim"])
+    out = tf.function(model.edit)(tf.zeros([2, S, S, 3]), tf.constant(["make it red", "x"]), state)
+    assert out["image"].shape == (2, S, S, 3)
+    assert out["state"].shape == (2, TINY["state_dim"])
+    assert out["attention"].shape == (2, S // 4, S // 4, TINY["max_words"])
+    assert out["tokens"].shape == (2, TINY["max_words"])
+    again = model.edit(tf.zeros([2, S, S, 3]), tf.constant(["make it red", "x"]), state)
+    np.testing.assert_allclose(out["image"], again["image"], atol=1e-5)
+
+
+def test_resnet101_weights_must_exist():
+    with pytest.raises(FileNotFoundError, match="ResNet-101 weights file"):
+        ImageEncoder(8, 4, S, resnet101_weights="/nonexistent/resnet101.h5")
+
+
+def test_ablation_switches_change_the_model():
+    batch = fake_batch(2)
+    keras.utils.set_random_seed(1)
+    full = tiny_model()
+    keras.utils.set_random_seed(1)
+    no_attn = tiny_model(use_attention=False)
+    no_attn.set_weights(full.get_weights())
+    a = full.generate_session(batch)["images"].numpy()
+    b = no_attn.generate_session(batch)["images"].numpy()
+    assert np.abs(a - b).max() > 1e-4

@@ -1,0 +1,112 @@
+"""Whole training runs in subprocesses: SIGKILL + resume, and two-worker MultiWorkerMirrored."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    from tfrecords.synthetic_builder import build_synthetic
+
+    root = tmp_path_factory.mktemp("data")
+    build_synthetic("synth_zap_seq", str(root), 40, seed=0, image_size=16)
+    return str(root)
+
+
+def _train_cmd(data_dir, run_dir, epochs, steps, *extra):
+    return [
+        sys.executable, os.path.join(ROOT, "scripts", "train.py"), "--config=tiny",
+        "--dataset=synth_zap_seq", f"--data_dir={data_dir}", f"--run_dir={run_dir}",
+        f"--epochs={epochs}", f"--steps_per_epoch={steps}", "--nodamsm", "--verbose=2", *extra,
+    ]
+
+
+def _env(**extra):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT, **extra)
+    env.pop("TF_CONFIG", None)
+    env.update(extra)
+    return env
+
+
+def _state(run_dir):
+    path = os.path.join(run_dir, "train_state.json")
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except json.JSONDecodeError:
+        return None
+
+
+def test_killed_run_resumes_epoch_count_and_optimizer_state(data_dir, tmp_path):
+    run_dir = str(tmp_path / "run")
+    cmd = _train_cmd(data_dir, run_dir, 4, 3)
+    proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.time() + 400
+    while time.time() < deadline and proc.poll() is None:
+        state = _state(run_dir)
+        if state and state["epochs_completed"] >= 1:
+            break
+        time.sleep(0.1)
+    assert proc.poll() is None, proc.stdout.read().decode()[-3000:]
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    killed_at = _state(run_dir)["epochs_completed"]
+    assert 1 <= killed_at < 4
+    assert os.path.isdir(os.path.join(run_dir, "backup"))
+
+    second = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    out = second.stdout + second.stderr
+    assert "Epoch 1/4" not in out  # it continued, it did not start over
+    assert "Epoch 4/4" in out
+    final = _state(run_dir)
+    assert final["complete"] and final["epochs_completed"] == 4
+    # 4 epochs x 3 steps: both optimizers' iteration counters came back from the backup.
+    assert final["g_iterations"] == 12 and final["d_iterations"] == 12
+
+    third = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=300)
+    assert third.returncode == 0 and "already trained" in third.stdout
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_worker_multi_worker_mirrored_fit(data_dir, tmp_path):
+    run_dir = str(tmp_path / "mw_run")
+    workers = [f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"]
+    procs = []
+    for index in range(2):
+        tf_config = json.dumps(
+            {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
+        )
+        cmd = _train_cmd(data_dir, run_dir, 2, 2, "--strategy=multi_worker")
+        procs.append(subprocess.Popen(cmd, env=_env(TF_CONFIG=tf_config),
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    outputs = []
+    try:
+        for p in procs:
+            outputs.append(p.communicate(timeout=600)[0])
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    for p, out in zip(procs, outputs, strict=True):
+        assert p.returncode == 0, out[-4000:]
+    assert "2 replica(s) (CollectiveAllReduceStrategy)" in outputs[0]  # = MultiWorkerMirrored
+    state = _state(run_dir)  # written by the chief (worker 0)
+    assert state["complete"] and state["g_iterations"] == 4
+    assert os.path.exists(os.path.join(run_dir, "final.weights.h5"))

@@ -1,0 +1,1 @@
+"""The session-shard format (TFRecord SequenceExamples) and the dataset builders."""

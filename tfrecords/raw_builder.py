@@ -1,0 +1,453 @@
+"""Builds the real datasets (zap_seq, deepfashion_seq) from a raw folder into session shards.
+
+Raw layout (the user supplies it; the paper's datasets are not public):
+
+    <raw_dir>/
+      images/...                   image files of any size and format Pillow reads
+      sessions.jsonl               one JSON object per line, one line per session
+      attribute_schema.json        optional: {"name": ["value", ...], ...}
+
+    {"session_id": "s1",
+     "images": ["images/a.jpg", "b.jpg", ...],     # relative to raw_dir, or to raw_dir/images
+     "descriptions": ["is red", ...],               # len(images) - 1 non-empty strings
+     "attributes": [["color=black", ...], ...]}     # optional: one list per image
+
+With `attribute_schema.json`, every attribute string must be "name=value" with a known name and
+value. Without it, a schema is inferred when every attribute string is "name=value" (names in
+order of first appearance, values sorted); otherwise attributes are stored as plain strings and
+the dataset has no schema (attribute ids have width 0). When attributes are "name=value", the
+attributes changed by each turn are derived from consecutive images.
+
+Images are converted to RGB, center-cropped to a square and resized to `image_size`.
+
+Validation: a malformed JSON line, a duplicate session id, fewer than two images, a description
+count != len(images) - 1, an empty description, an attribute list count != len(images), an
+unknown attribute (with a schema), a missing image file and a corrupt image file are each a
+`RawDatasetError` with `strict=True`, and otherwise a counted skip: the report (count and first
+session ids per reason) is printed and stored in dataset_info.json under "skipped".
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from tfrecords.build_common import (
+    assign_splits,
+    resolve_num_shards,
+    serialize_sessions,
+    write_splits,
+)
+from tfrecords.dataset_info import StatisticsAccumulator, make_info
+from tfrecords.session import Session
+from tfrecords.session_format import split_attribute
+from tfrecords.shard_writer import dataset_dir, prepare_output_dir, write_dataset_info
+
+RAW_DATASETS = ("zap_seq", "deepfashion_seq")
+SESSIONS_FILENAME = "sessions.jsonl"
+SCHEMA_FILENAME = "attribute_schema.json"
+DEFAULT_VERSION = "1.0.0"
+REPORT_FIRST_IDS = 5
+
+# Skip reasons, in the order they are checked.
+MALFORMED_JSON = "malformed_json"
+DUPLICATE_SESSION_ID = "duplicate_session_id"
+TOO_FEW_IMAGES = "too_few_images"
+DESCRIPTION_COUNT = "description_count"
+EMPTY_DESCRIPTION = "empty_description"
+ATTRIBUTE_COUNT = "attribute_count"
+UNKNOWN_ATTRIBUTE = "unknown_attribute"
+MISSING_IMAGE = "missing_image"
+CORRUPT_IMAGE = "corrupt_image"
+SKIP_REASONS = (
+    MALFORMED_JSON,
+    DUPLICATE_SESSION_ID,
+    TOO_FEW_IMAGES,
+    DESCRIPTION_COUNT,
+    EMPTY_DESCRIPTION,
+    ATTRIBUTE_COUNT,
+    UNKNOWN_ATTRIBUTE,
+    MISSING_IMAGE,
+    CORRUPT_IMAGE,
+)
+
+
+class RawDatasetError(ValueError):
+    """A problem in the raw folder; `reason` is one of SKIP_REASONS (or "layout")."""
+
+    def __init__(self, message: str, reason: str = "layout"):
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclasses.dataclass
+class RawSession:
+    """A validated sessions.jsonl entry (image paths resolved, images not loaded)."""
+
+    session_id: str
+    image_paths: list[str]
+    descriptions: list[str]
+    attributes: list[list[str]]
+
+
+class SkipReport:
+    """Counts skipped sessions per reason, keeping the first few session ids of each."""
+
+    def __init__(self) -> None:
+        self.counts: collections.Counter[str] = collections.Counter()
+        self.first_ids: dict[str, list[str]] = collections.defaultdict(list)
+        self.messages: dict[str, str] = {}
+
+    def add(self, reason: str, session_id: str, message: str) -> None:
+        self.counts[reason] += 1
+        if len(self.first_ids[reason]) < REPORT_FIRST_IDS:
+            self.first_ids[reason].append(session_id)
+        self.messages.setdefault(reason, message)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            reason: {
+                "count": self.counts[reason],
+                "first_session_ids": self.first_ids[reason],
+                "first_message": self.messages[reason],
+            }
+            for reason in SKIP_REASONS
+            if self.counts[reason]
+        }
+
+    def format(self) -> str:
+        if not self.total:
+            return "raw build: no session skipped"
+        lines = [f"raw build: {self.total} session(s) skipped"]
+        for reason, entry in self.as_dict().items():
+            lines.append(
+                f"  {reason}: {entry['count']} (first: {', '.join(entry['first_session_ids'])})"
+                f" e.g. {entry['first_message']}"
+            )
+        return "\n".join(lines)
+
+
+def load_schema(raw_dir: str) -> dict[str, list[str]] | None:
+    """Reads `attribute_schema.json` if present.
+
+    Raises:
+      RawDatasetError: if it is not a JSON object of name -> list of distinct strings.
+    """
+    path = os.path.join(raw_dir, SCHEMA_FILENAME)
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            schema = json.load(f)
+    except json.JSONDecodeError as e:
+        raise RawDatasetError(f"{path}: not valid JSON: {e}") from e
+    if not isinstance(schema, dict) or not schema:
+        raise RawDatasetError(f"{path}: expected a non-empty object {{name: [values]}}")
+    for name, values in schema.items():
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, str) for v in values)
+            or len(set(values)) != len(values)
+        ):
+            raise RawDatasetError(
+                f"{path}: attribute {name!r} must map to a non-empty list of distinct strings"
+            )
+    return schema
+
+
+def _resolve_image(raw_dir: str, path: str) -> str | None:
+    for candidate in (os.path.join(raw_dir, path), os.path.join(raw_dir, "images", path)):
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def _check_entry(
+    entry: Any, raw_dir: str, schema: Mapping[str, Sequence[str]] | None
+) -> tuple[RawSession | None, str, str]:
+    """Validates one parsed JSON line; returns (session or None, reason, message)."""
+    if not isinstance(entry, dict):
+        return None, MALFORMED_JSON, "line is not a JSON object"
+    session_id = entry.get("session_id")
+    images = entry.get("images")
+    descriptions = entry.get("descriptions")
+    attributes = entry.get("attributes")
+    if not isinstance(session_id, str) or not session_id:
+        return None, MALFORMED_JSON, "'session_id' must be a non-empty string"
+    if not isinstance(images, list) or not all(isinstance(p, str) for p in images):
+        return None, MALFORMED_JSON, "'images' must be a list of paths"
+    if not isinstance(descriptions, list) or not all(isinstance(d, str) for d in descriptions):
+        return None, MALFORMED_JSON, "'descriptions' must be a list of strings"
+    if attributes is not None and (
+        not isinstance(attributes, list)
+        or not all(isinstance(a, list) and all(isinstance(s, str) for s in a) for a in attributes)
+    ):
+        return None, MALFORMED_JSON, "'attributes' must be a list of lists of strings"
+    if len(images) < 2:
+        return None, TOO_FEW_IMAGES, f"{len(images)} image(s); a session needs at least 2"
+    if len(descriptions) != len(images) - 1:
+        return (
+            None,
+            DESCRIPTION_COUNT,
+            f"{len(descriptions)} descriptions for {len(images)} images (expected {len(images) - 1})",
+        )
+    for t, description in enumerate(descriptions):
+        if not description.strip():
+            return None, EMPTY_DESCRIPTION, f"description {t} is empty"
+    attributes = attributes if attributes is not None else [[] for _ in images]
+    if len(attributes) != len(images):
+        return (
+            None,
+            ATTRIBUTE_COUNT,
+            f"{len(attributes)} attribute lists for {len(images)} images",
+        )
+    if schema is not None:
+        for image_attributes in attributes:
+            for attribute in image_attributes:
+                parts = split_attribute(attribute)
+                if parts is None or parts[0] not in schema or parts[1] not in schema[parts[0]]:
+                    return None, UNKNOWN_ATTRIBUTE, f"attribute {attribute!r} not in the schema"
+    paths = []
+    for path in images:
+        resolved = _resolve_image(raw_dir, path)
+        if resolved is None:
+            return None, MISSING_IMAGE, f"image file {path!r} not found"
+        paths.append(resolved)
+    for path in paths:
+        try:
+            with Image.open(path) as image:
+                image.load()
+        except Exception as e:  # Pillow raises several types for broken files.
+            return None, CORRUPT_IMAGE, f"image file {path!r} cannot be decoded ({e})"
+    return RawSession(session_id, paths, list(descriptions), attributes), "", ""
+
+
+def scan_raw_dir(
+    raw_dir: str, schema: Mapping[str, Sequence[str]] | None, strict: bool
+) -> tuple[list[RawSession], SkipReport]:
+    """Reads and validates sessions.jsonl (decoding every image once).
+
+    Args:
+      raw_dir: the raw folder.
+      schema: the attribute schema, if any.
+      strict: raise on the first problem instead of skipping.
+
+    Returns:
+      (valid sessions in file order, skip report).
+
+    Raises:
+      RawDatasetError: if sessions.jsonl is missing, or (strict) for the first bad session,
+        with the line number, session id and reason in the message.
+    """
+    sessions_path = os.path.join(raw_dir, SESSIONS_FILENAME)
+    if not os.path.isfile(sessions_path):
+        raise RawDatasetError(
+            f"{sessions_path} not found: a raw folder needs images/ and {SESSIONS_FILENAME} "
+            "(see tfrecords/raw_builder.py)"
+        )
+    report = SkipReport()
+    valid: list[RawSession] = []
+    seen: set[str] = set()
+    with open(sessions_path, encoding="utf-8") as f:
+        lines = f.readlines()
+    for line_number, line in enumerate(tqdm(lines, desc="validate", unit="session"), start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+            session, reason, message = _check_entry(entry, raw_dir, schema)
+        except json.JSONDecodeError as e:
+            entry, session, reason, message = None, None, MALFORMED_JSON, f"invalid JSON: {e}"
+        session_id = entry.get("session_id") if isinstance(entry, dict) else None
+        label = session_id if isinstance(session_id, str) and session_id else f"line {line_number}"
+        if session is not None and session.session_id in seen:
+            session, reason, message = None, DUPLICATE_SESSION_ID, "session id seen before"
+        if session is None:
+            if strict:
+                raise RawDatasetError(
+                    f"{sessions_path}:{line_number}: session {label!r}: {reason}: {message}",
+                    reason,
+                )
+            report.add(reason, label, f"{label}: {message}")
+            continue
+        seen.add(session.session_id)
+        valid.append(session)
+    return valid, report
+
+
+def infer_schema(sessions: Sequence[RawSession]) -> dict[str, list[str]] | None:
+    """Infers {name: sorted values} when every attribute string is "name=value", else None."""
+    values: dict[str, set[str]] = {}
+    for session in sessions:
+        for image_attributes in session.attributes:
+            for attribute in image_attributes:
+                parts = split_attribute(attribute)
+                if parts is None:
+                    return None
+                values.setdefault(parts[0], set()).add(parts[1])
+    return {name: sorted(v) for name, v in values.items()} or None
+
+
+def changed_attributes(attributes: Sequence[Sequence[str]]) -> list[list[str]]:
+    """Names of the "name=value" attributes whose value differs between consecutive images."""
+
+    def as_dict(items: Sequence[str]) -> dict[str, str]:
+        return dict(p for p in (split_attribute(a) for a in items) if p is not None)
+
+    result = []
+    for before, after in zip(attributes[:-1], attributes[1:]):
+        a, b = as_dict(before), as_dict(after)
+        result.append([name for name in dict.fromkeys([*a, *b]) if a.get(name) != b.get(name)])
+    return result
+
+
+def load_image(path: str, image_size: int) -> np.ndarray:
+    """Loads an image as RGB, center-crops it to a square and resizes it to image_size."""
+    with Image.open(path) as image:
+        image = image.convert("RGB")
+        width, height = image.size
+        side = min(width, height)
+        left, top = (width - side) // 2, (height - side) // 2
+        image = image.crop((left, top, left + side, top + side))
+        if side != image_size:
+            image = image.resize((image_size, image_size), Image.Resampling.BICUBIC)
+        return np.asarray(image, dtype=np.uint8)
+
+
+def _load_sessions(
+    raw_sessions: Sequence[RawSession], image_size: int, derive_changes: bool
+) -> Iterator[Session]:
+    for raw in raw_sessions:
+        yield Session(
+            session_id=raw.session_id,
+            images=[load_image(p, image_size) for p in raw.image_paths],
+            descriptions=raw.descriptions,
+            attributes=raw.attributes,
+            changed_attributes=changed_attributes(raw.attributes) if derive_changes else [],
+        )
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def raw_build_params(
+    raw_dir: str,
+    dataset: str,
+    seed: int,
+    image_size: int,
+    num_shards: Mapping[str, int] | int | None,
+    strict: bool,
+) -> dict[str, Any]:
+    """The parameters that identify a raw build (compared before skipping a rebuild)."""
+    schema_path = os.path.join(raw_dir, SCHEMA_FILENAME)
+    sessions_path = os.path.join(raw_dir, SESSIONS_FILENAME)
+    return {
+        "dataset": dataset,
+        "raw_dir": os.path.abspath(raw_dir),
+        "sessions_sha256": _sha256(sessions_path) if os.path.exists(sessions_path) else None,
+        "schema_sha256": _sha256(schema_path) if os.path.exists(schema_path) else None,
+        "seed": seed,
+        "image_size": image_size,
+        "num_shards": dict(num_shards) if isinstance(num_shards, Mapping) else num_shards,
+        "strict": strict,
+    }
+
+
+def build_raw(
+    raw_dir: str,
+    dataset: str,
+    data_dir: str,
+    seed: int = 0,
+    num_shards: Mapping[str, int] | int | None = None,
+    version: str = DEFAULT_VERSION,
+    image_size: int = 64,
+    strict: bool = False,
+) -> dict[str, Any]:
+    """Validates a raw folder and writes its sessions as shards plus dataset_info.json.
+
+    Args:
+      raw_dir: the raw folder (layout in the module docstring).
+      dataset: "zap_seq" or "deepfashion_seq".
+      data_dir: root data directory; output goes to `<data_dir>/<dataset>/<version>/`.
+      seed: split seed (85/5/10 by session).
+      num_shards: shards per split ({split: n}), one count, or None for one per 256 sessions.
+      version: dataset version directory name.
+      image_size: side of the square output images.
+      strict: raise on the first bad session instead of skipping it.
+
+    Returns:
+      The dataset_info dict that was written (its "skipped" entry is the skip report).
+
+    Raises:
+      ValueError: for an unknown dataset.
+      RawDatasetError: for a bad layout, with `strict` for any bad session, or when no valid
+        session remains.
+    """
+    if dataset not in RAW_DATASETS:
+        raise ValueError(f"unknown raw dataset {dataset!r}; expected one of {RAW_DATASETS}")
+    if not os.path.isdir(raw_dir):
+        raise RawDatasetError(f"raw_dir {raw_dir!r} is not a directory")
+    start_time = time.time()
+    params = raw_build_params(raw_dir, dataset, seed, image_size, num_shards, strict)
+    schema = load_schema(raw_dir)
+    schema_source = "file" if schema else "none"
+    raw_sessions, report = scan_raw_dir(raw_dir, schema, strict)
+    print(report.format())
+    if not raw_sessions:
+        raise RawDatasetError(f"{raw_dir}: no valid session\n{report.format()}")
+    if schema is None:
+        schema = infer_schema(raw_sessions)
+        schema_source = "inferred" if schema else "none"
+    derive_changes = all(
+        split_attribute(a) is not None for s in raw_sessions for i in s.attributes for a in i
+    ) and any(s.attributes[0] for s in raw_sessions)
+
+    directory = dataset_dir(data_dir, dataset, version)
+    prepare_output_dir(directory)
+    assignment, sizes = assign_splits(len(raw_sessions), seed)
+    shards = resolve_num_shards(sizes, num_shards)
+    stats = StatisticsAccumulator()
+    records = serialize_sessions(
+        _load_sessions(raw_sessions, image_size, derive_changes), dataset, schema
+    )
+    files = write_splits(records, assignment, sizes, shards, directory, stats, dataset)
+    info = make_info(
+        name=dataset,
+        version=version,
+        source="raw",
+        image_size=image_size,
+        splits=files,
+        sizes=sizes,
+        schema=schema,
+        schema_source=schema_source,
+        stats=stats,
+        build_params=params,
+        extra={
+            "raw": {"raw_dir": params["raw_dir"], "sessions_sha256": params["sessions_sha256"]},
+            "skipped": report.as_dict(),
+            "num_skipped": report.total,
+            "build_seconds": round(time.time() - start_time, 2),
+        },
+    )
+    write_dataset_info(directory, info)
+    return info
