@@ -117,6 +117,8 @@ class TrainConfig:
       beta_2: Adam beta_2.
       recon_weight: L1 weight between generated and target images (0 = the paper's objective;
         beyond the paper, measured by the evaluation).
+      edit_weight: extra L1 weight on pixels that differ between x_{t-1} and x_t (beyond the
+        paper; with the previous image as input, plain L1 is minimised cheaply by copying).
       jit_compile: XLA-compile the train step (ignored by Keras under a distribution strategy).
       strip_sessions: validation sessions drawn in the per-epoch image strips.
       seed: global seed for weights and noise.
@@ -130,6 +132,7 @@ class TrainConfig:
     beta_1: float = 0.5
     beta_2: float = 0.999
     recon_weight: float = 0.0
+    edit_weight: float = 0.0
     jit_compile: bool = False
     strip_sessions: int = 4
     seed: int = 0

@@ -54,6 +54,8 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
       use_previous_image: beyond the paper: every turn also sees the image it edits (teacher
         forcing in training, its own previous output at inference).
       recon_weight: L1 weight (beyond the paper; 0 = the paper's objective).
+      edit_weight: extra L1 weight on the pixels the edit changes (where x_t differs from
+        x_{t-1}); without it, copying x_{t-1} is a cheap minimum of the L1 term.
       damsm_weight: lambda; 0 or no attached DAMSM = "no DAMSM" ablation.
       resnet101_weights: optional local ResNet-101 weights for the image encoder.
 
@@ -80,6 +82,7 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
         use_history: bool = True,
         use_previous_image: bool = False,
         recon_weight: float = 0.0,
+        edit_weight: float = 0.0,
         damsm_weight: float = 0.0,
         resnet101_weights: str = "",
         **kwargs,
@@ -97,6 +100,7 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
         self.use_history = use_history
         self.use_previous_image = use_previous_image
         self.recon_weight = recon_weight
+        self.edit_weight = edit_weight
         self.damsm_weight = damsm_weight
         self.resnet101_weights = resnet101_weights
 
@@ -314,7 +318,11 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
         # Generator terms: adversarial, DAMSM (eq. 8), L1 (beyond the paper).
         gen_u, gen_c = self.discriminator(fake, sent)
         losses["g_adv"] = reduce(real_loss(gen_u) + real_loss(gen_c))
-        losses["l1"] = reduce(tf.reduce_mean(tf.abs(fake - real), axis=[1, 2, 3]))
+        abs_err = tf.abs(fake - real)
+        losses["l1"] = reduce(tf.reduce_mean(abs_err, axis=[1, 2, 3]))
+        previous = tf.reshape(images[:, :-1], [-1, s, s, 3])
+        edited = tf.cast(tf.reduce_mean(tf.abs(real - previous), -1, keepdims=True) > 0.1, fake.dtype)
+        recon = reduce(tf.reduce_mean((1.0 + self.edit_weight * edited) * abs_err, axis=[1, 2, 3]))
         damsm = self.get_damsm()
         if damsm is not None and self.damsm_weight > 0:
             texts = tf.strings.join(
@@ -327,7 +335,7 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
         losses["g_loss"] = (
             losses["g_adv"]
             + self.damsm_weight * losses["g_damsm"]
-            + self.recon_weight * losses["l1"]
+            + self.recon_weight * recon
         )
         return losses
 
@@ -373,6 +381,7 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
             "use_history": self.use_history,
             "use_previous_image": self.use_previous_image,
             "recon_weight": self.recon_weight,
+            "edit_weight": self.edit_weight,
             "damsm_weight": self.damsm_weight,
             "resnet101_weights": self.resnet101_weights,
         }

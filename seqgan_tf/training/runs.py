@@ -62,6 +62,7 @@ def build_model(config: ExperimentConfig, vocabulary: list[str]) -> SeqAttnGAN:
         use_history=m.use_history,
         use_previous_image=m.use_previous_image,
         recon_weight=config.train.recon_weight,
+        edit_weight=config.train.edit_weight,
         damsm_weight=config.damsm.weight if config.damsm.enabled else 0.0,
         resnet101_weights=m.resnet101_weights,
         name="seq_attn_gan",
