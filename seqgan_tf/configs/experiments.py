@@ -62,7 +62,7 @@ def quick(dataset: str) -> ExperimentConfig:
         # recon_weight 100 (pix2pix's L1 weight): with lambda * DAMSM at its chance level (~45 per
         # session early on) and the adversarial terms, a weight of 10 left L1 flat for 500 steps.
         train=TrainConfig(
-            epochs=8, steps_per_epoch=100, validation_steps=2, recon_weight=100.0,
+            epochs=5, steps_per_epoch=100, validation_steps=2, recon_weight=100.0,
             edit_weight=10.0, g_learning_rate=1e-3, d_learning_rate=2e-4,
         ),
     )
