@@ -220,3 +220,19 @@ def main(
 
 if __name__ == "__main__":
     main()
+
+
+def define_flags() -> None:
+    """Flags for `python scripts/benchmark.py --target=serving` (see the dispatcher)."""
+    from absl import flags
+
+    flags.DEFINE_string("run_dir", None, "Trained run to export and serve (default: the "
+                        "untrained TinyEditor, labelled as such).")
+    flags.DEFINE_integer("num_requests", 200, "Timed requests per measurement.")
+
+
+def main_with_flags(argv: list[str]) -> dict[str, float]:
+    from absl import flags
+
+    del argv
+    return main(run_dir=flags.FLAGS.run_dir, num_requests=flags.FLAGS.num_requests)
