@@ -51,7 +51,7 @@ STATE_DTYPE = np.float32
 ATTENTION_DTYPE = np.float32
 
 # Spatial size of the attention maps in the `edit` output.
-ATTENTION_SIDE = 16
+ATTENTION_SIDE = 16  # at 64x64; the attention grid is the model's S/4 sub-region grid
 
 # Limits. Requests beyond the MAX_* limits are refused with RESOURCE_EXHAUSTED by the
 # project's server (before the model runs) and with INVALID_ARGUMENT by the in-graph

@@ -141,7 +141,8 @@ class EditorExportModule(tf.Module):
                 state = tf.debugging.check_numerics(state, "state must be finite")
                 x = _to_model_range(image, size)
             out = editor.edit(x, text, state)
-            attention_shape = [None, contract.ATTENTION_SIDE, contract.ATTENTION_SIDE, words]
+            # The attention grid is the model's sub-region grid (S/4 for SeqAttnGAN: 16 at 64x64).
+            attention_shape = [None, None, None, words]
             return {
                 contract.IMAGE_OUTPUT: tf.ensure_shape(
                     _to_uint8(out["image"]), [None, size, size, 3]

@@ -1,0 +1,50 @@
+"""End to end with the real SeqAttnGAN: train a tiny model one step, export it, serve it, and run a
+3-turn session through the gRPC client; it must match the SavedModel called in-process."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from seqgan_tf.export import export_editor
+from serving import client, contract
+from tests.model_testlib import S, fake_batch, tiny_model
+from tests.serving_testlib import MODEL_NAME, call_in_process, random_image, running_server
+
+EDITS = ["make it red", "has a higher heel", "add laces"]
+
+
+@pytest.fixture(scope="module")
+def trained_export(tmp_path_factory):
+    keras.utils.set_random_seed(0)
+    model = tiny_model(use_previous_image=True)
+    model.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
+    model.build_optimizers()
+    before = [w.copy() for w in model.get_weights()]
+    model.fit(tf.data.Dataset.from_tensors(fake_batch(4)).repeat(2), epochs=1, verbose=0)
+    assert any(np.abs(a - b).max() > 0 for a, b in zip(before, model.get_weights(), strict=True))
+    base = tmp_path_factory.mktemp("exports")
+    path = export_editor(model, str(base), MODEL_NAME)
+    return str(base), path
+
+
+def test_grpc_session_matches_the_saved_model_in_process(trained_export):
+    base, path = trained_export
+    loaded = tf.saved_model.load(path)
+    image = random_image(S, S)
+    with running_server(base) as (_, target):
+        with client.EditSession(target, MODEL_NAME) as session:
+            state0 = session.start(image)
+            results = [session.edit(text) for text in EDITS]
+    state = call_in_process(loaded, contract.START_SIGNATURE, {"image": image[None]})["state"]
+    np.testing.assert_allclose(state0, state[0], atol=1e-6)
+    current = image
+    for text, result in zip(EDITS, results, strict=True):
+        out = call_in_process(loaded, contract.EDIT_SIGNATURE, {
+            "image": current[None], "text": np.array([text.encode()], dtype=object),
+            "state": state})
+        state, current = out["state"], out["image"][0]
+        np.testing.assert_array_equal(result.image, current)
+        np.testing.assert_allclose(result.state, state[0], atol=1e-6)
+    assert results[0].tokens[:3] == ["make", "it", "red"]
+    assert not np.allclose(results[1].state, results[0].state)
