@@ -62,6 +62,23 @@ def _call(method: str, fn, request, timeout_s: float):
         raise ServingClientError(method, error.code(), error.details()) from None
 
 
+
+def predict_request(
+    model_name: str,
+    signature: str,
+    inputs: dict[str, np.ndarray],
+    version: int | None = None,
+) -> predict_pb2.PredictRequest:
+    """A PredictRequest for `signature` of `model_name` (newest version when None)."""
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = model_name
+    request.model_spec.signature_name = signature
+    if version is not None:
+        request.model_spec.version.value = version
+    for name, value in inputs.items():
+        request.inputs[name].CopyFrom(tf.make_tensor_proto(value))
+    return request
+
 def predict(
     channel: grpc.Channel,
     model_name: str,
@@ -86,13 +103,7 @@ def predict(
     Raises:
         ServingClientError: the call failed.
     """
-    request = predict_pb2.PredictRequest()
-    request.model_spec.name = model_name
-    request.model_spec.signature_name = signature
-    if version is not None:
-        request.model_spec.version.value = version
-    for name, value in inputs.items():
-        request.inputs[name].CopyFrom(tf.make_tensor_proto(value))
+    request = predict_request(model_name, signature, inputs, version)
     stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
     response = _call("Predict", stub.Predict, request, timeout_s)
     outputs = {name: tf.make_ndarray(proto) for name, proto in response.outputs.items()}

@@ -12,7 +12,7 @@ from tensorflow_serving.apis import predict_pb2
 
 from seqgan_tf.export import export_editor
 from seqgan_tf.export.tiny_editor import TinyEditor
-from serving import contract
+from serving import client, contract
 from serving.server import ModelServer, ServerConfig
 
 MODEL_NAME = "editor"
@@ -63,14 +63,7 @@ def make_request(
     model_name: str = MODEL_NAME,
     version: int | None = None,
 ) -> predict_pb2.PredictRequest:
-    request = predict_pb2.PredictRequest()
-    request.model_spec.name = model_name
-    request.model_spec.signature_name = signature
-    if version is not None:
-        request.model_spec.version.value = version
-    for name, value in inputs.items():
-        request.inputs[name].CopyFrom(tf.make_tensor_proto(value))
-    return request
+    return client.predict_request(model_name, signature, inputs, version)
 
 
 def edit_inputs(batch: int = 1, side: int = IMAGE_SIZE, text: str = "make it red") -> dict:

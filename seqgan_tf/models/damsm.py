@@ -78,9 +78,10 @@ class Damsm(PrebuiltUnderStrategy, keras.Model):
 
     def matching_loss(self, images, texts, mask, training=False):
         """Per-sample (word loss, sentence loss), each [N]; text i matches image i."""
-        words, word_mask, sentence, regions, image_global = self(
-            {"image": images, "text": texts}, training=training
-        )
+        return self._pair_losses(self({"image": images, "text": texts}, training=training), mask)
+
+    def _pair_losses(self, encoded, mask):
+        words, word_mask, sentence, regions, image_global = encoded
         return damsm_loss_per_sample(
             words, word_mask, sentence, regions, image_global, mask,
             self.gamma1, self.gamma2, self.gamma3,
@@ -88,7 +89,10 @@ class Damsm(PrebuiltUnderStrategy, keras.Model):
 
     def retrieval_r1(self, images, texts, mask):
         """Fraction of valid texts whose best-matching image in the batch is their own."""
-        _, _, sentence, _, image_global = self({"image": images, "text": texts})
+        return self._batch_r1(self({"image": images, "text": texts}), mask)
+
+    def _batch_r1(self, encoded, mask):
+        _, _, sentence, _, image_global = encoded
         scores = sentence_level_scores(sentence, image_global)
         valid = tf.cast(mask, tf.bool)
         scores = tf.where(valid[None, :], scores, -1e9)
@@ -104,31 +108,33 @@ class Damsm(PrebuiltUnderStrategy, keras.Model):
     def _step(self, data, training):
         mask = tf.cast(data["mask"], tf.float32)
         count = tf.maximum(tf.reduce_sum(mask), 1.0)
-        word, sentence = self.matching_loss(data["image"], data["text"], mask, training=training)
+        encoded = self({"image": data["image"], "text": data["text"]}, training=training)
+        word, sentence = self._pair_losses(encoded, mask)
         # A contrastive loss over the replica's own batch; the mean is over its valid pairs and
         # divided by the replica count because the optimizer sums gradients over replicas.
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         word = tf.reduce_sum(word) / count
         sentence = tf.reduce_sum(sentence) / count
-        return word, sentence, (word + sentence) / replicas
+        r1 = self._batch_r1([tf.stop_gradient(x) for x in encoded], mask)
+        return word, sentence, (word + sentence) / replicas, r1
 
     def train_step(self, data):
         with tf.GradientTape() as tape:
-            word, sentence, scaled = self._step(data, training=True)
+            word, sentence, scaled, r1 = self._step(data, training=True)
         variables = self.trainable_variables
         grads = tape.gradient(scaled, variables)
         self.optimizer.apply_gradients(zip(grads, variables))
-        return self._update_metrics(data, word, sentence)
+        return self._update_metrics(word, sentence, r1)
 
     def test_step(self, data):
-        word, sentence, _ = self._step(data, training=False)
-        return self._update_metrics(data, word, sentence)
+        word, sentence, _, r1 = self._step(data, training=False)
+        return self._update_metrics(word, sentence, r1)
 
-    def _update_metrics(self, data, word, sentence):
+    def _update_metrics(self, word, sentence, r1):
         self.loss_tracker.update_state(word + sentence)
         self.word_tracker.update_state(word)
         self.sentence_tracker.update_state(sentence)
-        self.r1_tracker.update_state(self.retrieval_r1(data["image"], data["text"], data["mask"]))
+        self.r1_tracker.update_state(r1)
         return {m.name: tf.reshape(m.result(), [1]) for m in self.metrics}
 
     def get_config(self):

@@ -43,13 +43,19 @@ class Discriminator(keras.layers.Layer):
         return x
 
     def call(self, images, sentences):
-        x = self.features(images)
+        return self.heads(self.features(images), sentences)
+
+    def heads(self, x, sentences):
+        """(unconditional, conditional) logits from `features(images)`, so one image encoding
+        can be judged against several sentences."""
         uncond = ops.reshape(self.uncond_head(x), (-1,))
+        return uncond, self.conditional_logits(x, sentences)
+
+    def conditional_logits(self, x, sentences):
         t = keras.activations.leaky_relu(self.text_proj(sentences), 0.2)[:, None, None, :]
         t = ops.broadcast_to(t, (ops.shape(x)[0], 4, 4, self.df_dim * 2))
         j = keras.activations.leaky_relu(self.joint(ops.concatenate([x, t], axis=-1)), 0.2)
-        cond = ops.reshape(self.cond_head(j), (-1,))
-        return uncond, cond
+        return ops.reshape(self.cond_head(j), (-1,))
 
     def get_config(self):
         return {**super().get_config(), "df_dim": self.df_dim, "image_size": self.image_size}

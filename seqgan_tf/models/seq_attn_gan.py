@@ -302,10 +302,16 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
         wrong, wrong_mask = self._mismatched_sentences(sent, batch["turn_mask"])
         sent = tf.reshape(sent, [-1, self.text_dim])
 
-        # Discriminator terms (eq. 4-5), on detached fakes.
-        real_u, real_c = self.discriminator(real, sent)
-        fake_u, fake_c = self.discriminator(tf.stop_gradient(fake), sent)
-        _, wrong_c = self.discriminator(real, wrong)
+        # One D pass per image set serves both losses: train_step differentiates the D terms
+        # only w.r.t. D's variables and the G terms only w.r.t. G's, so no detached copy of the
+        # fakes is needed.
+        d = self.discriminator
+        real_features = d.features(real)
+        real_u, real_c = d.heads(real_features, sent)
+        wrong_c = d.conditional_logits(real_features, wrong)
+        fake_u, fake_c = d(fake, sent)
+
+        # Discriminator terms (eq. 4-5).
         losses = {
             "d_real": reduce(real_loss(real_u)),
             "d_fake": reduce(fake_loss(fake_u)),
@@ -316,8 +322,7 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
         losses["d_loss"] = losses["d_real"] + losses["d_fake"] + losses["d_cond"]
 
         # Generator terms: adversarial, DAMSM (eq. 8), L1 (beyond the paper).
-        gen_u, gen_c = self.discriminator(fake, sent)
-        losses["g_adv"] = reduce(real_loss(gen_u) + real_loss(gen_c))
+        losses["g_adv"] = reduce(real_loss(fake_u) + real_loss(fake_c))
         abs_err = tf.abs(fake - real)
         losses["l1"] = reduce(tf.reduce_mean(abs_err, axis=[1, 2, 3]))
         previous = tf.reshape(images[:, :-1], [-1, s, s, 3])
