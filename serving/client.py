@@ -417,6 +417,9 @@ def write_strip(
     """
     from PIL import Image, ImageDraw
 
+    from seqgan_tf.visualization.strips import font
+
+    caption_font = font(10)  # a TrueType font: PIL's bitmap default squeezes the spaces away
     line_height, chars_per_line, max_lines = 12, max(8, tile_size // 6), 4
     wrapped = [textwrap.wrap(c, chars_per_line)[:max_lines] or [""] for c in captions]
     header = line_height * max(len(lines) for lines in wrapped) + 6
@@ -426,7 +429,8 @@ def write_strip(
         tile = Image.fromarray(np.asarray(image, np.uint8)).resize((tile_size, tile_size))
         strip.paste(tile, (i * tile_size, header))
         for j, line in enumerate(lines):
-            draw.text((i * tile_size + 3, 3 + j * line_height), line, fill="black")
+            draw.text((i * tile_size + 3, 3 + j * line_height), line, fill="black",
+                      font=caption_font)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     strip.save(path)
     return path

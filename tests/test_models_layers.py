@@ -38,7 +38,8 @@ CASES = {
     ),
     "generator": (lambda: Generator(4, S), (_f(2, 4, 4, 8), _f(2, 4, 4, 8), _f(2, 8))),
     "generator_skip": (lambda: Generator(4, S, use_skip=True),
-                       (_f(2, 4, 4, 8), _f(2, 4, 4, 8), _f(2, 8), _f(2, S, S, 3))),
+                       (_f(2, 4, 4, 8), _f(2, 4, 4, 8), _f(2, 8), _f(2, S, S, 3),
+                        [_f(2, S // 2, S // 2, 8), _f(2, S, S, 4)])),
     "previous_image_encoder": (lambda: PreviousImageEncoder(8), (_f(2, S, S, 3),)),
     "discriminator": (lambda: Discriminator(4, S), (_f(2, S, S, 3), _f(2, 8))),
 }
@@ -143,3 +144,18 @@ def test_ablation_switches_change_the_model():
     a = full.generate_session(batch)["images"].numpy()
     b = no_attn.generate_session(batch)["images"].numpy()
     assert np.abs(a - b).max() > 1e-4
+
+
+def test_edit_mode_generator_copies_where_its_mask_is_closed():
+    """use_skip output is m * x_new + (1 - m) * x_{t-1}: with the mask shut it is x_{t-1}."""
+    g = Generator(4, S, use_skip=True)
+    args = (_f(2, 4, 4, 8), _f(2, 4, 4, 8), _f(2, 8))
+    previous = tf.clip_by_value(_f(2, S, S, 3), -1.0, 1.0)
+    skips = [_f(2, S // 2, S // 2, 8), _f(2, S, S, 4)]
+    out = g(*args, previous_image=previous, skips=skips)
+    assert np.abs(out - previous).max() > 1e-3  # an open mask edits
+    kernel, _ = g.to_mask.get_weights()
+    g.to_mask.set_weights([np.zeros_like(kernel), np.full([1], -50.0, np.float32)])
+    np.testing.assert_allclose(g(*args, previous_image=previous, skips=skips), previous, atol=1e-6)
+    with pytest.raises(ValueError, match="needs previous_image and skips"):
+        g(*args)

@@ -11,7 +11,9 @@ from tests.model_testlib import S, fake_batch, tiny_damsm, tiny_model
 
 @pytest.mark.parametrize("previous_image", [False, True])
 def test_padded_turns_contribute_to_no_loss(previous_image):
-    model = tiny_model(damsm_weight=2.0, use_previous_image=previous_image)
+    # edit_weight > 0 also brings in the edit mode's drawn-image L1 and edit-mask terms.
+    model = tiny_model(damsm_weight=2.0, use_previous_image=previous_image, edit_weight=3.0,
+                       own_output_prob=0.5 if previous_image else 0.0)
     model.attach_damsm(tiny_damsm())
     batch = fake_batch(4, turns=[2, 3, 2, 4])
     # training=True: teacher forcing feeds the true x_{t-1}, padded images included.
@@ -89,3 +91,29 @@ def test_two_replica_mirrored_step_matches_one_replica():
     for a, b in zip(one_weights, two_weights, strict=True):
         np.testing.assert_allclose(a, b, rtol=2e-3, atol=2e-4)
     assert set(one_logs) >= {"d_loss", "d_real", "d_fake", "d_cond", "g_loss", "g_adv", "l1"}
+
+
+def test_text_encoder_starts_from_the_pretrained_damsm_and_checks_widths():
+    from seqgan_tf.training.runs import init_text_encoder_from_damsm
+
+    model, damsm = tiny_model(), tiny_damsm()
+    texts = tf.constant(["make it red", "has laces"])
+    init_text_encoder_from_damsm(model, damsm)
+    ours, theirs = model.encode_text(texts), damsm.encode_text(texts)
+    np.testing.assert_allclose(ours[0], theirs[0], atol=1e-6)  # word features
+    np.testing.assert_allclose(ours[1], theirs[1], atol=1e-6)  # sentence features
+    wide = Damsm(damsm.vocabulary, max_words=8, image_size=S, embedding_dim=8, feature_dim=16,
+                 base_channels=4)
+    wide({"image": tf.zeros([1, S, S, 3]), "text": tf.constant([""])})
+    with pytest.raises(ValueError, match="init_text_encoder needs"):
+        init_text_encoder_from_damsm(model, wide)
+
+
+@pytest.mark.parametrize("prob", [0.0, 1.0])
+def test_scheduled_sampling_feeds_the_models_own_output(prob):
+    model = tiny_model(use_previous_image=True, own_output_prob=prob)
+    batch = fake_batch(3)
+    out = model.generate_session(batch, training=True, step=5, teacher_forcing=True)
+    fed = out["inputs"][:, 1:].numpy()
+    expected = out["images"][:, :-1] if prob == 1.0 else batch["images"][:, 1:-1]
+    np.testing.assert_allclose(fed, expected, atol=1e-6)

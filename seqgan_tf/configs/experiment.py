@@ -88,6 +88,9 @@ class DamsmConfig:
       pretrain_steps_per_epoch: steps per pretraining epoch (0 = one pass over the split).
       learning_rate: Adam learning rate for pretraining.
       batch_size: image-text pairs per pretraining step (also the retrieval pool size).
+      init_text_encoder: start the generator's text encoder from the pretrained DAMSM text
+        encoder (as AttnGAN does; then fine-tuned). Needs embedding_dim and feature_dim equal to
+        the model's embedding_dim and text_dim.
     """
 
     enabled: bool = True
@@ -101,6 +104,7 @@ class DamsmConfig:
     pretrain_steps_per_epoch: int = 0
     learning_rate: float = 2e-4
     batch_size: int = 50
+    init_text_encoder: bool = False
 
 
 @dataclasses.dataclass
@@ -119,6 +123,8 @@ class TrainConfig:
         beyond the paper, measured by the evaluation).
       edit_weight: extra L1 weight on pixels that differ between x_{t-1} and x_t (beyond the
         paper; with the previous image as input, plain L1 is minimised cheaply by copying).
+      own_output_prob: with use_previous_image, the chance that a training turn edits the
+        model's own previous output instead of the true one (scheduled sampling).
       jit_compile: XLA-compile the train step (ignored by Keras under a distribution strategy).
       strip_sessions: validation sessions drawn in the per-epoch image strips.
       seed: global seed for weights and noise.
@@ -133,6 +139,7 @@ class TrainConfig:
     beta_2: float = 0.999
     recon_weight: float = 0.0
     edit_weight: float = 0.0
+    own_output_prob: float = 0.0
     jit_compile: bool = False
     strip_sessions: int = 4
     seed: int = 0

@@ -41,11 +41,15 @@ def paper(dataset: str) -> ExperimentConfig:
 def quick(dataset: str) -> ExperimentConfig:
     """Shows learning on a 2-core CPU within minutes: narrower nets, short DAMSM pretraining.
 
-    Beyond the paper, so that a few hundred CPU steps already edit recognisably: an L1 term
-    (recon_weight) and the previous image fed into each turn (use_previous_image). Decoding the
-    whole item from the 128-d state alone collapsed to one mean image after 200 steps here; with
-    the previous image and plain L1, 500 steps learned to copy it and not to edit, hence
-    edit_weight (L1 up-weighted on the pixels the edit changes).
+    Beyond the paper, so that about a thousand CPU steps already edit recognisably: an L1 term
+    (recon_weight) and the previous image fed into each turn (use_previous_image, which also
+    turns G into a U-Net that composes its drawing over the previous image through a mask).
+    What did not work here, for the record: decoding the whole item from the 128-d state alone
+    collapsed to one mean image after 200 steps; with the previous image and plain L1, 500
+    steps learned to copy it (hence edit_weight, L1 up-weighted on the changed pixels); with a
+    mask but no mask target, the mask closed before colours were learned (hence the edit-mask
+    term and the L1 on the drawing itself). The generator's text encoder starts from the
+    pretrained DAMSM's, as in AttnGAN.
     """
     return ExperimentConfig(
         name="quick",
@@ -58,12 +62,13 @@ def quick(dataset: str) -> ExperimentConfig:
         damsm=DamsmConfig(
             weight=damsm_weight_for(dataset), embedding_dim=64, feature_dim=64,
             pretrain_epochs=2, pretrain_steps_per_epoch=100, learning_rate=1e-3,
+            init_text_encoder=True,
         ),
         # recon_weight 100 (pix2pix's L1 weight): with lambda * DAMSM at its chance level (~45 per
         # session early on) and the adversarial terms, a weight of 10 left L1 flat for 500 steps.
         train=TrainConfig(
-            epochs=5, steps_per_epoch=100, validation_steps=2, recon_weight=100.0,
-            edit_weight=10.0, g_learning_rate=1e-3, d_learning_rate=2e-4,
+            epochs=12, steps_per_epoch=100, validation_steps=2, recon_weight=100.0,
+            edit_weight=10.0, g_learning_rate=1e-3, d_learning_rate=2e-4, own_output_prob=0.5,
         ),
     )
 
@@ -80,7 +85,7 @@ def tiny(dataset: str) -> ExperimentConfig:
         ),
         damsm=DamsmConfig(
             weight=damsm_weight_for(dataset), embedding_dim=8, feature_dim=8,
-            pretrain_epochs=1, pretrain_steps_per_epoch=2, batch_size=4,
+            pretrain_epochs=1, pretrain_steps_per_epoch=2, batch_size=4, init_text_encoder=True,
         ),
         train=TrainConfig(epochs=1, steps_per_epoch=2, validation_steps=1, recon_weight=1.0,
                           strip_sessions=2),

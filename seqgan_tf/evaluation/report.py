@@ -8,7 +8,9 @@ import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
+
+from seqgan_tf.visualization import strips
 
 REPORT_FILENAME = "report.md"
 METRICS_FILENAME = "metrics.json"
@@ -156,7 +158,8 @@ def _to_uint8(image: np.ndarray) -> np.ndarray:
 
 
 def _font():
-    return ImageFont.load_default()
+    # A TrueType font (DejaVu where installed): PIL's bitmap default squeezes the spaces away.
+    return strips.font(11)
 
 
 def _wrap(draw: ImageDraw.ImageDraw, text: str, width_px: int, font) -> list[str]:

@@ -15,12 +15,19 @@ class Generator(keras.layers.Layer):
     Args:
       gf_dim: base width.
       image_size: S of the output (region maps are S/4).
-      use_skip: call() takes the edited image at full resolution (`skip`) and mixes it in
-        before the last convolution, so unchanged pixels can be copied.
+      use_skip: edit mode (beyond the paper). call() then takes the edited image
+        (`previous_image`) and its encoder's skip features (`skips`, coarse to fine, one per
+        upsampling step). Each upsampling step concatenates the matching skip (a U-Net), and
+        the output is composed as m * x_new + (1 - m) * x_{t-1} with a predicted mask m: pixels
+        the words do not touch are copied exactly, so they stay sharp over many turns. The
+        state h_t also modulates every upsampled map (FiLM: x * (1 + gamma(h_t)) + beta(h_t)),
+        so what the words ask for (a colour, say) reaches every pixel directly.
 
     Example:
       >>> g = Generator(gf_dim=32, image_size=64)
       >>> image = g(h_tilde, context, h_t)  # [N, 64, 64, 3] in [-1, 1]
+      >>> g = Generator(gf_dim=32, image_size=64, use_skip=True)
+      >>> image = g(h_tilde, context, h_t, previous_image=x_prev, skips=skips)
     """
 
     def __init__(self, gf_dim: int = 32, image_size: int = 64, use_skip: bool = False, **kwargs):
@@ -34,28 +41,44 @@ class Generator(keras.layers.Layer):
         self.fuse_norm = norm(ch)
         self.res = [ResidualBlock(ch, name=f"res{i}") for i in range(2)]
         n_up = num_doublings(image_size // 4, image_size)
-        self.ups = [up_block(max(ch // 2 ** (i + 1), gf_dim), name=f"up{i}") for i in range(n_up)]
+        widths = [max(ch // 2 ** (i + 1), gf_dim) for i in range(n_up)]
+        self.ups = [up_block(w, name=f"up{i}") for i, w in enumerate(widths)]
         self.to_rgb = keras.layers.Conv2D(3, 3, padding="same", name="to_rgb")
-        self.skip_mix = (
-            keras.layers.Conv2D(max(gf_dim, 8), 3, padding="same", name="skip_mix")
-            if use_skip else None
-        )
+        if use_skip:
+            self.merges = [
+                keras.layers.Conv2D(w, 3, padding="same", name=f"merge{i}")
+                for i, w in enumerate(widths)
+            ]
+            self.films = [keras.layers.Dense(2 * w, name=f"film{i}") for i, w in enumerate(widths)]
+            self.to_mask = keras.layers.Conv2D(1, 3, padding="same", name="to_mask")
+        else:
+            self.merges, self.films, self.to_mask = [], [], None
 
-    def call(self, regions, context, state, skip=None):
-        """skip: optional full-resolution image [N, S, S, 3] (the image being edited)."""
+    def call(self, regions, context, state, previous_image=None, skips=None, return_parts=False):
+        """previous_image [N,S,S,3] and skips (list, coarse to fine): required when use_skip.
+
+        With use_skip and return_parts, returns (image, drawn x_new, mask m [N,S,S,1]) so that
+        training can supervise where to edit and what to draw separately."""
+        if self.use_skip and (previous_image is None or skips is None):
+            raise ValueError("Generator(use_skip=True) needs previous_image and skips")
         s = self.state_proj(state)[:, None, None, :]
         s = ops.broadcast_to(s, ops.shape(regions))
         x = ops.concatenate([regions, context, s], axis=-1)
         x = keras.activations.leaky_relu(self.fuse_norm(self.fuse(x)), 0.2)
         for block in self.res:
             x = block(x)
-        for up in self.ups:
+        for i, up in enumerate(self.ups):
             x = up(x)
-        if self.skip_mix is not None:
-            x = keras.activations.leaky_relu(
-                self.skip_mix(ops.concatenate([x, skip], axis=-1)), 0.2
-            )
-        return ops.tanh(self.to_rgb(x))
+            if self.use_skip:
+                x = self.merges[i](ops.concatenate([x, skips[i]], axis=-1))
+                gamma, beta = ops.split(self.films[i](state)[:, None, None, :], 2, axis=-1)
+                x = keras.activations.leaky_relu(x * (1.0 + gamma) + beta, 0.2)
+        new = ops.tanh(self.to_rgb(x))
+        if not self.use_skip:
+            return new
+        mask = ops.sigmoid(self.to_mask(x))
+        image = mask * new + (1.0 - mask) * previous_image
+        return (image, new, mask) if return_parts else image
 
     def get_config(self):
         return {

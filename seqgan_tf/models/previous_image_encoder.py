@@ -1,4 +1,4 @@
-"""PreviousImageEncoder: x_{t-1} -> a sub-region feature map (beyond the paper, a switch)."""
+"""PreviousImageEncoder: x_{t-1} -> region grid + finer skip features (beyond the paper)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from seqgan_tf.models.blocks import down_block, norm
 
 @keras.saving.register_keras_serializable(package="seqgan_tf")
 class PreviousImageEncoder(keras.layers.Layer):
-    """Encodes the image being edited into the generator's S/4 x S/4 region grid.
+    """Encodes the image being edited into the generator's S/4 x S/4 region grid, and keeps the
+    S and S/2 feature maps on the way down for the generator's skip connections (a U-Net).
 
     The paper encodes only x0 (into h0); feeding each turn the image it edits makes "keep the
     rest of the design" a matter of copying, so the state and the words only have to carry the
@@ -18,9 +19,12 @@ class PreviousImageEncoder(keras.layers.Layer):
     Args:
       channels: output width (the generator's region width).
 
+    Returns from call: (grid [N, S/4, S/4, channels], [features at S/2, features at S]), the
+    skips ordered coarse to fine, as the generator upsamples.
+
     Example:
       >>> enc = PreviousImageEncoder(channels=64)
-      >>> grid = enc(images)   # [N, S/4, S/4, 64]
+      >>> grid, skips = enc(images)   # grid [N, S/4, S/4, 64]
     """
 
     def __init__(self, channels: int, **kwargs):
@@ -33,9 +37,10 @@ class PreviousImageEncoder(keras.layers.Layer):
         self.out_norm = norm(channels)
 
     def call(self, images):
-        x = keras.activations.leaky_relu(self.stem(images), 0.2)
-        x = self.down2(self.down1(x))
-        return self.out_norm(self.out(x))
+        full = keras.activations.leaky_relu(self.stem(images), 0.2)
+        half = self.down1(full)
+        grid = self.out_norm(self.out(self.down2(half)))
+        return grid, [half, full]
 
     def get_config(self):
         return {**super().get_config(), "channels": self.channels}

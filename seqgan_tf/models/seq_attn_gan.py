@@ -26,7 +26,8 @@ class _Untracked:
         self.value = value
 
 
-LOSS_NAMES = ("d_loss", "d_real", "d_fake", "d_cond", "g_loss", "g_adv", "g_damsm", "l1")
+LOSS_NAMES = ("d_loss", "d_real", "d_fake", "d_cond", "g_loss", "g_adv", "g_damsm", "l1",
+              "edit_mask")
 
 
 @keras.saving.register_keras_serializable(package="seqgan_tf")
@@ -55,8 +56,16 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
         forcing in training, its own previous output at inference).
       recon_weight: L1 weight (beyond the paper; 0 = the paper's objective).
       edit_weight: extra L1 weight on the pixels the edit changes (where x_t differs from
-        x_{t-1}); without it, copying x_{t-1} is a cheap minimum of the L1 term.
+        x_{t-1}); without it, copying x_{t-1} is a cheap minimum of the L1 term. With
+        use_previous_image it also weighs the L1 of the drawn image before composition (on the
+        edited pixels), and the edit mask is fitted to where x_t differs from x_{t-1} (binary
+        cross-entropy, tracked as "edit_mask"): a mask that closes early would otherwise starve
+        the drawing of gradient, and the colours asked for were never learned.
       damsm_weight: lambda; 0 or no attached DAMSM = "no DAMSM" ablation.
+      own_output_prob: with use_previous_image, the chance that a training turn edits the
+        model's own previous output (gradient stopped) instead of the true x_{t-1}: scheduled
+        sampling, so that the model learns to edit, and repair, images like the ones it is
+        given at inference. Drawn per (session, step, turn).
       resnet101_weights: optional local ResNet-101 weights for the image encoder.
 
     Example:
@@ -84,6 +93,7 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
         recon_weight: float = 0.0,
         edit_weight: float = 0.0,
         damsm_weight: float = 0.0,
+        own_output_prob: float = 0.0,
         resnet101_weights: str = "",
         **kwargs,
     ):
@@ -102,6 +112,7 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
         self.recon_weight = recon_weight
         self.edit_weight = edit_weight
         self.damsm_weight = damsm_weight
+        self.own_output_prob = own_output_prob
         self.resnet101_weights = resnet101_weights
 
         self.tokenizer = TextTokenizer(self.vocabulary, max_words=max_words, name="tokenizer")
@@ -155,20 +166,29 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
         return self.state_tracker.initial_state(v0)
 
     def turn(self, state, words, sentence, word_mask, noise, previous_image=None, training=False):
-        """One edit: (h_{t-1}, o_t, eps_t[, x_{t-1}]) -> (x-hat_t, h_t, attention [N,h,w,L])."""
+        """One edit: (h_{t-1}, o_t, eps_t[, x_{t-1}]) -> dict with "image" x-hat_t, "state" h_t,
+        "attention" [N,h,w,L]; with use_previous_image also "drawn" (x_new before composition)
+        and "mask" (where x-hat_t takes x_new)."""
         if not self.use_history:
             state = tf.zeros_like(state)
         new_state = self.state_tracker.step(state, sentence, training=training)
         regions = self.upsampler(tf.concat([state, noise], axis=-1))
-        skip = None
+        skips = None
         if self.previous_image_encoder is not None:
-            regions = regions + self.previous_image_encoder(previous_image)
-            skip = previous_image
+            grid, skips = self.previous_image_encoder(previous_image)
+            regions = regions + grid
         context, weights = self.attention(regions, words, word_mask)
         if not self.use_attention:
             context = tf.zeros_like(context)
-        image = self.generator(regions, context, new_state, skip=skip)
-        return image, new_state, weights
+        out = {"state": new_state, "attention": weights}
+        if skips is None:
+            out["image"] = self.generator(regions, context, new_state)
+        else:
+            # The edit mode conditions G on [h_t; e-bar_t]: the state and what this turn asks.
+            out["image"], out["drawn"], out["mask"] = self.generator(
+                regions, context, tf.concat([new_state, sentence], axis=-1),
+                previous_image=previous_image, skips=skips, return_parts=True)
+        return out
 
     def edit(self, images, texts, state):
         """Serving step. images: the current image [N,S,S,3] in [-1,1] (used when
@@ -176,10 +196,9 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
         string [N]; state [N, state_dim]. Noise is zero: the same request gives the same answer."""
         words, sentence, mask, tokens = self.encode_text(texts)
         noise = tf.zeros([tf.shape(state)[0], self.noise_dim], tf.float32)
-        image, new_state, weights = self.turn(
-            state, words, sentence, mask, noise, previous_image=images
-        )
-        return {"image": image, "state": new_state, "attention": weights, "tokens": tokens}
+        out = self.turn(state, words, sentence, mask, noise, previous_image=images)
+        return {"image": out["image"], "state": out["state"], "attention": out["attention"],
+                "tokens": tokens}
 
     # ------------------------------------------------------------------ sessions
     def _turn_noise(self, session_ids, step, t):
@@ -192,6 +211,14 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
             fn_output_signature=tf.float32,
         )
 
+    def _use_own_output(self, session_ids, step, t):
+        """[B] bool: whether turn t+1 of each session edits the model's own output."""
+        h = tf.strings.to_hash_bucket_fast(session_ids, 2**31 - 1)
+        seeds = tf.stack([h, tf.fill(tf.shape(h), tf.cast(step, tf.int64) * 64 + 32 + t)], 1)
+        coins = tf.map_fn(lambda s: tf.random.stateless_uniform([], seed=s), seeds,
+                          fn_output_signature=tf.float32)
+        return coins < self.own_output_prob
+
     def generate_session(self, batch, training=False, step=None, teacher_forcing=False):
         """Runs every turn of a batch of sessions from x0 and the descriptions.
 
@@ -200,11 +227,14 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
             "session_id" string [B].
           step: noise counter; None draws zero noise (deterministic inference).
           teacher_forcing: with use_previous_image, edit the TRUE x_{t-1} (training) instead of
-            the model's own previous output (inference, evaluation).
+            the model's own previous output (inference, evaluation); with own_output_prob > 0
+            and a step, some turns still edit the model's own output.
 
         Returns:
           dict: "images" [B,T,S,S,3], "states" [B,T+1,state_dim], "sentences" [B,T,D],
-          "attention" [B,T,h,w,L], "tokens" string [B,T,L].
+          "attention" [B,T,h,w,L], "tokens" string [B,T,L]; with use_previous_image also
+          "drawn" [B,T,S,S,3] and "masks" [B,T,S,S,1]; "inputs" [B,T,S,S,3] is the image each
+          turn edited.
         """
         images = batch["images"]
         texts = batch["descriptions"]
@@ -216,28 +246,44 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
         mask = tf.reshape(mask, [b, n_turns, self.max_words])
         tokens = tf.reshape(tokens, [b, n_turns, self.max_words])
         state = self.start(images[:, 0])
-        states, outputs, attentions = [state], [], []
+        states, outputs, attentions, drawn, masks, inputs = [state], [], [], [], [], []
         previous = images[:, 0]
         for t in range(n_turns):
             if step is None:
                 noise = tf.zeros([b, self.noise_dim], tf.float32)
             else:
                 noise = self._turn_noise(batch["session_id"], step, t)
-            image, state, weights = self.turn(
+            inputs.append(previous)
+            out = self.turn(
                 state, words[:, t], sentence[:, t], mask[:, t], noise, previous_image=previous,
                 training=training,
             )
-            previous = images[:, t + 1] if teacher_forcing else image
-            outputs.append(image)
+            state = out["state"]
+            if not teacher_forcing:
+                previous = out["image"]
+            elif self.own_output_prob > 0 and step is not None:
+                own = self._use_own_output(batch["session_id"], step, t)[:, None, None, None]
+                previous = tf.where(own, tf.stop_gradient(out["image"]), images[:, t + 1])
+            else:
+                previous = images[:, t + 1]
+            outputs.append(out["image"])
             states.append(state)
-            attentions.append(weights)
-        return {
+            attentions.append(out["attention"])
+            if "mask" in out:
+                drawn.append(out["drawn"])
+                masks.append(out["mask"])
+        result = {
             "images": tf.stack(outputs, axis=1),
             "states": tf.stack(states, axis=1),
             "sentences": sentence,
             "attention": tf.stack(attentions, axis=1),
             "tokens": tokens,
+            "inputs": tf.stack(inputs, axis=1),
         }
+        if masks:
+            result["drawn"] = tf.stack(drawn, axis=1)
+            result["masks"] = tf.stack(masks, axis=1)
+        return result
 
     def build(self, input_shape=None):
         # Sub-layers build on the first call (they need the session layout, not a shape).
@@ -325,9 +371,19 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
         losses["g_adv"] = reduce(real_loss(fake_u) + real_loss(fake_c))
         abs_err = tf.abs(fake - real)
         losses["l1"] = reduce(tf.reduce_mean(abs_err, axis=[1, 2, 3]))
-        previous = tf.reshape(images[:, :-1], [-1, s, s, 3])
+        previous = tf.reshape(out["inputs"], [-1, s, s, 3])  # what each turn edited
         edited = tf.cast(tf.reduce_mean(tf.abs(real - previous), -1, keepdims=True) > 0.1, fake.dtype)
         recon = reduce(tf.reduce_mean((1.0 + self.edit_weight * edited) * abs_err, axis=[1, 2, 3]))
+        if "masks" in out:
+            drawn = tf.reshape(out["drawn"], [-1, s, s, 3])
+            edit_mask = tf.reshape(out["masks"], [-1, s, s, 1])
+            recon += reduce(self.edit_weight * tf.reduce_mean(
+                edited * tf.abs(drawn - real), axis=[1, 2, 3]))
+            losses["edit_mask"] = reduce(tf.reduce_mean(
+                keras.losses.binary_crossentropy(edited, edit_mask), axis=[1, 2]))
+            recon += losses["edit_mask"]
+        else:
+            losses["edit_mask"] = tf.zeros([], tf.float32)
         damsm = self.get_damsm()
         if damsm is not None and self.damsm_weight > 0:
             texts = tf.strings.join(
@@ -388,5 +444,6 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
             "recon_weight": self.recon_weight,
             "edit_weight": self.edit_weight,
             "damsm_weight": self.damsm_weight,
+            "own_output_prob": self.own_output_prob,
             "resnet101_weights": self.resnet101_weights,
         }

@@ -64,6 +64,7 @@ def build_model(config: ExperimentConfig, vocabulary: list[str]) -> SeqAttnGAN:
         recon_weight=config.train.recon_weight,
         edit_weight=config.train.edit_weight,
         damsm_weight=config.damsm.weight if config.damsm.enabled else 0.0,
+        own_output_prob=config.train.own_output_prob,
         resnet101_weights=m.resnet101_weights,
         name="seq_attn_gan",
     )
@@ -76,6 +77,23 @@ def build_model(config: ExperimentConfig, vocabulary: list[str]) -> SeqAttnGAN:
         }
     )
     return model
+
+
+def init_text_encoder_from_damsm(model: SeqAttnGAN, damsm: Damsm) -> None:
+    """Copies the pretrained DAMSM text encoder into the generator's (AttnGAN's initialisation).
+
+    Both share the vocabulary; the widths must match (DamsmConfig.embedding_dim/feature_dim vs
+    ModelConfig.embedding_dim/text_dim)."""
+    src, dst = damsm.text_encoder, model.text_encoder
+    theirs = (src.vocab_size, src.embedding_dim, src.text_dim)
+    ours = (dst.vocab_size, dst.embedding_dim, dst.text_dim)
+    if theirs != ours:
+        raise ValueError(
+            "damsm.init_text_encoder needs the DAMSM text encoder's (vocab, embedding_dim, "
+            f"feature_dim) {theirs} to equal the model's (vocab, embedding_dim, text_dim) {ours}"
+        )
+    for theirs_var, ours_var in zip(src.weights, dst.weights, strict=True):
+        ours_var.assign(theirs_var)
 
 
 def load_model(run_dir: str, weights: str | None = None) -> tuple[SeqAttnGAN, ExperimentConfig]:

@@ -127,6 +127,9 @@ def train(
         model = runs.build_model(config, vocab)
         if damsm is not None:
             model.attach_damsm(damsm)
+            if config.damsm.init_text_encoder:
+                # A resumed run overwrites this with its backup when fit starts.
+                runs.init_text_encoder_from_damsm(model, damsm)
         model.compile(
             d_optimizer=keras.optimizers.Adam(t.d_learning_rate, t.beta_1, t.beta_2),
             g_optimizer=keras.optimizers.Adam(t.g_learning_rate, t.beta_1, t.beta_2),
