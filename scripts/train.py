@@ -36,6 +36,8 @@ flags.DEFINE_bool("history", True, "Carry the state over turns (False: single-tu
 flags.DEFINE_bool("previous_image", None, "Feed each turn the image it edits (beyond the "
                   "paper; default: the config's choice).")
 flags.DEFINE_float("recon_weight", None, "Override the L1 weight (0 = paper objective).")
+flags.DEFINE_float("own_output_prob", None, "Override the scheduled-sampling probability "
+                   "(0 = always edit the true previous image in training).")
 flags.DEFINE_bool("jit_compile", None, "XLA-compile the train step.")
 flags.DEFINE_string("resnet101_weights", "", "Local ImageNet ResNet-101 no-top .h5 file.")
 flags.DEFINE_bool("overwrite", False, "Discard an existing run in run_dir.")
@@ -57,6 +59,10 @@ def config_from_flags():
         config.data.num_synthetic_sessions = FLAGS.num_sessions
     if FLAGS.recon_weight is not None:
         config.train.recon_weight = FLAGS.recon_weight
+    if FLAGS.own_output_prob is not None:
+        if not 0.0 <= FLAGS.own_output_prob <= 1.0:
+            raise app.UsageError(f"--own_output_prob must be in [0, 1], got {FLAGS.own_output_prob}")
+        config.train.own_output_prob = FLAGS.own_output_prob
     if FLAGS.jit_compile is not None:
         config.train.jit_compile = FLAGS.jit_compile
     config.model.use_attention = FLAGS.attention
