@@ -31,7 +31,7 @@ its batching merges requests along the batch dimension, so all requests in a bat
 must have the same image size (`EditSession` resizes the first image to the model
 resolution for this reason); and TF Serving 2.20 links TensorFlow Text 2.20's ops, so
 the in-graph tokenizer (NormalizeUTF8, CaseFoldUTF8, WhitespaceTokenizer) is servable
-there; keep the tokenizer to tensorflow-text 2.20 ops. Bad input is refused by in-graph checks there (INVALID_ARGUMENT), while the
-project's server checks requests before running the model and also answers
-RESOURCE_EXHAUSTED for over-limit texts and images.
+there; keep the tokenizer to tensorflow-text 2.20 ops. Bad input is refused by in-graph
+checks there (INVALID_ARGUMENT), while the project's server checks requests before
+running the model and also answers RESOURCE_EXHAUSTED for over-limit texts and images.
 """

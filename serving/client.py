@@ -62,7 +62,6 @@ def _call(method: str, fn, request, timeout_s: float):
         raise ServingClientError(method, error.code(), error.details()) from None
 
 
-
 def predict_request(
     model_name: str,
     signature: str,
@@ -78,6 +77,7 @@ def predict_request(
     for name, value in inputs.items():
         request.inputs[name].CopyFrom(tf.make_tensor_proto(value))
     return request
+
 
 def predict(
     channel: grpc.Channel,

@@ -218,10 +218,6 @@ def main(
     return results
 
 
-if __name__ == "__main__":
-    main()
-
-
 def define_flags() -> None:
     """Flags for `python scripts/benchmark.py --target=serving` (see the dispatcher)."""
     from absl import flags
@@ -236,3 +232,7 @@ def main_with_flags(argv: list[str]) -> dict[str, float]:
 
     del argv
     return main(run_dir=flags.FLAGS.run_dir, num_requests=flags.FLAGS.num_requests)
+
+
+if __name__ == "__main__":
+    main()

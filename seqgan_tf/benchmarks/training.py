@@ -74,7 +74,8 @@ def time_config(name: str, jit: bool, steps: int, warmup: int, damsm: bool) -> d
     return {
         # Keras turns jit_compile off when the step holds ops XLA cannot compile (our
         # in-graph tokenizer and string hashing): report what actually ran.
-        "config": name, "jit_compile": jit, "jit_effective": bool(model.jit_compile), "batch": b, "image_size": config.data.image_size,
+        "config": name, "jit_compile": jit, "jit_effective": bool(model.jit_compile),
+        "batch": b, "image_size": config.data.image_size,
         "steps": steps, "s_per_step": elapsed / steps, "sessions_per_s": b * steps / elapsed,
         "warmup_s": warm,
     }

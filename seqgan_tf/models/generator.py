@@ -20,8 +20,9 @@ class Generator(keras.layers.Layer):
         upsampling step). Each upsampling step concatenates the matching skip (a U-Net), and
         the output is composed as m * x_new + (1 - m) * x_{t-1} with a predicted mask m: pixels
         the words do not touch are copied exactly, so they stay sharp over many turns. The
-        state h_t also modulates every upsampled map (FiLM: x * (1 + gamma(h_t)) + beta(h_t)),
-        so what the words ask for (a colour, say) reaches every pixel directly.
+        conditioning vector `state` also modulates every upsampled map (FiLM:
+        x * (1 + gamma(state)) + beta(state)), so what the words ask for (a colour, say)
+        reaches every pixel directly; SeqAttnGAN passes [h_t; e-bar_t] there.
 
     Example:
       >>> g = Generator(gf_dim=32, image_size=64)

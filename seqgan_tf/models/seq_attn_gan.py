@@ -201,21 +201,25 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
                 "tokens": tokens}
 
     # ------------------------------------------------------------------ sessions
-    def _turn_noise(self, session_ids, step, t):
-        """eps_t per session from (session id, step, turn): the same on any replica layout."""
-        h = tf.strings.to_hash_bucket_fast(session_ids, 2**31 - 1)
-        seeds = tf.stack([h, tf.fill(tf.shape(h), tf.cast(step, tf.int64) * 64 + t)], axis=1)
+    @staticmethod
+    def _session_seeds(session_hash, step, stream):
+        """[B, 2] stateless seeds from (session, step, stream): the same on any replica layout.
+        Streams 0..31 are the turns' noise, 32..63 the turns' scheduled-sampling coins."""
+        stream = tf.cast(step, tf.int64) * 64 + stream
+        return tf.stack([session_hash, tf.fill(tf.shape(session_hash), stream)], axis=1)
+
+    def _turn_noise(self, session_hash, step, t):
+        """eps_t per session, drawn from (session, step, turn)."""
         return tf.map_fn(
             lambda s: tf.random.stateless_normal([self.noise_dim], seed=s),
-            seeds,
+            self._session_seeds(session_hash, step, t),
             fn_output_signature=tf.float32,
         )
 
-    def _use_own_output(self, session_ids, step, t):
+    def _use_own_output(self, session_hash, step, t):
         """[B] bool: whether turn t+1 of each session edits the model's own output."""
-        h = tf.strings.to_hash_bucket_fast(session_ids, 2**31 - 1)
-        seeds = tf.stack([h, tf.fill(tf.shape(h), tf.cast(step, tf.int64) * 64 + 32 + t)], 1)
-        coins = tf.map_fn(lambda s: tf.random.stateless_uniform([], seed=s), seeds,
+        coins = tf.map_fn(lambda s: tf.random.stateless_uniform([], seed=s),
+                          self._session_seeds(session_hash, step, 32 + t),
                           fn_output_signature=tf.float32)
         return coins < self.own_output_prob
 
@@ -248,11 +252,13 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
         state = self.start(images[:, 0])
         states, outputs, attentions, drawn, masks, inputs = [state], [], [], [], [], []
         previous = images[:, 0]
+        if step is not None:  # hashed once per batch, not per turn
+            session_hash = tf.strings.to_hash_bucket_fast(batch["session_id"], 2**31 - 1)
         for t in range(n_turns):
             if step is None:
                 noise = tf.zeros([b, self.noise_dim], tf.float32)
             else:
-                noise = self._turn_noise(batch["session_id"], step, t)
+                noise = self._turn_noise(session_hash, step, t)
             inputs.append(previous)
             out = self.turn(
                 state, words[:, t], sentence[:, t], mask[:, t], noise, previous_image=previous,
@@ -262,7 +268,7 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
             if not teacher_forcing:
                 previous = out["image"]
             elif self.own_output_prob > 0 and step is not None:
-                own = self._use_own_output(batch["session_id"], step, t)[:, None, None, None]
+                own = self._use_own_output(session_hash, step, t)[:, None, None, None]
                 previous = tf.where(own, tf.stop_gradient(out["image"]), images[:, t + 1])
             else:
                 previous = images[:, t + 1]
