@@ -125,7 +125,8 @@ class TrainConfig:
         paper; with the previous image as input, plain L1 is minimised cheaply by copying).
       own_output_prob: with use_previous_image, the chance that a training turn edits the
         model's own previous output instead of the true one (scheduled sampling).
-      jit_compile: XLA-compile the train step (ignored by Keras under a distribution strategy).
+      jit_compile: XLA-compile the train step (the tokenizer runs in the input pipeline so the
+        step can be compiled; turned off for replicas on logical CPU devices, where XLA fails).
       strip_sessions: validation sessions drawn in the per-epoch image strips.
       seed: global seed for weights and noise.
     """

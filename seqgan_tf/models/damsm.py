@@ -68,7 +68,9 @@ class Damsm(PrebuiltUnderStrategy, keras.Model):
         self.r1_tracker = keras.metrics.Mean(name="text_to_image_r1")
 
     def encode_text(self, texts, training=False):
-        ids, _ = self.tokenizer(texts)
+        """texts string [N], or word ids int32 [N,L] already tokenized (SeqAttnGAN's
+        prepare_batch) -> (words, sentence, word mask)."""
+        ids = self.tokenizer(texts)[0] if texts.dtype == tf.string else texts
         return self.text_encoder(ids, training=training)
 
     def call(self, inputs, training=False):

@@ -19,6 +19,16 @@ from seqgan_tf.models.word_attention import WordAttention
 from seqgan_tf.text.text_tokenizer import TextTokenizer
 
 
+def _session_hash(session_ids):
+    """int64 [B] from session id strings: the seed of a session's noise and coins."""
+    return tf.strings.to_hash_bucket_fast(session_ids, 2**31 - 1)
+
+
+def _damsm_texts(batch):
+    """[B,T] "attributes of x_{t-1} + o_t": the text DAMSM pairs with x_t (the paper's pairs)."""
+    return tf.strings.join([batch["prev_attribute_text"], batch["descriptions"]], separator=" ")
+
+
 class _Untracked:
     """Holds an object out of Keras's attribute tracking (and so out of save_weights)."""
 
@@ -155,10 +165,36 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
         return [v for p in parts for v in p.trainable_variables]
 
     def encode_text(self, texts, training=False):
-        """texts string [N] -> (words [N,L,D], sentence [N,D], mask [N,L], tokens [N,L])."""
-        ids, tokens = self.tokenizer(texts)
+        """texts string [N] (or word ids int32 [N,L] from `prepare_batch`) -> (words [N,L,D],
+        sentence [N,D], mask [N,L], tokens string [N,L] or None for ids)."""
+        if texts.dtype == tf.string:
+            ids, tokens = self.tokenizer(texts)
+        else:
+            ids, tokens = texts, None
         words, sentence, mask = self.text_encoder(ids, training=training)
         return words, sentence, mask, tokens
+
+    def prepare_batch(self, batch):
+        """Input-pipeline step (`dataset.map(model.prepare_batch)`): does a training batch's
+        string work outside the train step and returns only numeric tensors, so that the step
+        can be compiled with XLA (`jit_compile=True`). Same tokenizer as in the step, and as in
+        the exported SavedModel.
+
+        Returns the batch's numeric fields plus "description_ids" int32 [B,T,L],
+        "session_hash" int64 [B] (seeds the per-turn noise) and, with DAMSM attached,
+        "damsm_ids" int32 [B,T,L'] for "prev_attribute_text + description".
+        """
+        out = {k: v for k, v in batch.items() if v.dtype != tf.string}
+        texts = batch["descriptions"]
+        b, n_turns = tf.shape(texts)[0], texts.shape[1]
+        ids, _ = self.tokenizer(tf.reshape(texts, [-1]))
+        out["description_ids"] = tf.reshape(ids, [b, n_turns, self.max_words])
+        out["session_hash"] = _session_hash(batch["session_id"])
+        damsm = self.get_damsm()
+        if damsm is not None and self.damsm_weight > 0:
+            ids, _ = damsm.tokenizer(tf.reshape(_damsm_texts(batch), [-1]))
+            out["damsm_ids"] = tf.reshape(ids, [b, n_turns, damsm.max_words])
+        return out
 
     def start(self, images):
         """First image(s) [N,S,S,3] in [-1,1] -> initial state h0 [N, state_dim]."""
@@ -209,7 +245,8 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
         return tf.stack([session_hash, tf.fill(tf.shape(session_hash), stream)], axis=1)
 
     def _turn_noise(self, session_hash, step, t):
-        """eps_t per session, drawn from (session, step, turn)."""
+        """eps_t per session, drawn from (session, step, turn). An XLA-compiled step draws other
+        (equally deterministic) numbers from the same seeds than the TF kernels do."""
         return tf.map_fn(
             lambda s: tf.random.stateless_normal([self.noise_dim], seed=s),
             self._session_seeds(session_hash, step, t),
@@ -228,7 +265,7 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
 
         Args:
           batch: dict with "images" [B,T+1,S,S,3], "descriptions" string [B,T], and (for noise)
-            "session_id" string [B].
+            "session_id" string [B]; or the same batch after `prepare_batch`.
           step: noise counter; None draws zero noise (deterministic inference).
           teacher_forcing: with use_previous_image, edit the TRUE x_{t-1} (training) instead of
             the model's own previous output (inference, evaluation); with own_output_prob > 0
@@ -236,24 +273,29 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
 
         Returns:
           dict: "images" [B,T,S,S,3], "states" [B,T+1,state_dim], "sentences" [B,T,D],
-          "attention" [B,T,h,w,L], "tokens" string [B,T,L]; with use_previous_image also
+          "attention" [B,T,h,w,L], "tokens" string [B,T,L] (not for prepared batches); with use_previous_image also
           "drawn" [B,T,S,S,3] and "masks" [B,T,S,S,1]; "inputs" [B,T,S,S,3] is the image each
           turn edited.
         """
         images = batch["images"]
-        texts = batch["descriptions"]
         b = tf.shape(images)[0]
+        if "description_ids" in batch:
+            texts = batch["description_ids"]
+            flat = tf.reshape(texts, [-1, self.max_words])
+        else:
+            texts = batch["descriptions"]
+            flat = tf.reshape(texts, [-1])
         n_turns = texts.shape[1]
-        words, sentence, mask, tokens = self.encode_text(tf.reshape(texts, [-1]), training)
+        words, sentence, mask, tokens = self.encode_text(flat, training)
         words = tf.reshape(words, [b, n_turns, self.max_words, self.text_dim])
         sentence = tf.reshape(sentence, [b, n_turns, self.text_dim])
         mask = tf.reshape(mask, [b, n_turns, self.max_words])
-        tokens = tf.reshape(tokens, [b, n_turns, self.max_words])
         state = self.start(images[:, 0])
         states, outputs, attentions, drawn, masks, inputs = [state], [], [], [], [], []
         previous = images[:, 0]
-        if step is not None:  # hashed once per batch, not per turn
-            session_hash = tf.strings.to_hash_bucket_fast(batch["session_id"], 2**31 - 1)
+        if step is not None:  # hashed once per batch (or in prepare_batch), not per turn
+            session_hash = (batch["session_hash"] if "session_hash" in batch
+                            else _session_hash(batch["session_id"]))
         for t in range(n_turns):
             if step is None:
                 noise = tf.zeros([b, self.noise_dim], tf.float32)
@@ -283,9 +325,10 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
             "states": tf.stack(states, axis=1),
             "sentences": sentence,
             "attention": tf.stack(attentions, axis=1),
-            "tokens": tokens,
             "inputs": tf.stack(inputs, axis=1),
         }
+        if tokens is not None:
+            result["tokens"] = tf.reshape(tokens, [b, n_turns, self.max_words])
         if masks:
             result["drawn"] = tf.stack(drawn, axis=1)
             result["masks"] = tf.stack(masks, axis=1)
@@ -320,6 +363,20 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
     @property
     def metrics(self):
         return list(self.trackers.values())
+
+    # Keras refuses jit_compile=True for any model holding a StringLookup (the tokenizer).
+    # Here the tokenizer runs in the input pipeline (prepare_batch) and never inside a compiled
+    # step (_check_compilable says so if it would), so the request is honoured. "auto" still
+    # resolves through Keras (off on CPU-only machines and under tf.distribute).
+    @property
+    def jit_compile(self):
+        if self._jit_compile is None:
+            self._jit_compile = self._resolve_auto_jit_compile()
+        return self._jit_compile
+
+    @jit_compile.setter
+    def jit_compile(self, value):
+        self._jit_compile = bool(value)
 
     def _mismatched_sentences(self, sentences, turn_mask):
         """For turn t, the sentence of the previous REAL turn of the same session (cyclically):
@@ -392,9 +449,10 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
             losses["edit_mask"] = tf.zeros([], tf.float32)
         damsm = self.get_damsm()
         if damsm is not None and self.damsm_weight > 0:
-            texts = tf.strings.join(
-                [tf.reshape(batch["prev_attribute_text"], [-1]),
-                 tf.reshape(batch["descriptions"], [-1])], separator=" ")
+            if "damsm_ids" in batch:
+                texts = tf.reshape(batch["damsm_ids"], [-1, damsm.max_words])
+            else:
+                texts = tf.reshape(_damsm_texts(batch), [-1])
             word, sentence = damsm.matching_loss(fake, texts, mask)
             losses["g_damsm"] = reduce(word + sentence)
         else:
@@ -406,7 +464,15 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
         )
         return losses
 
+    def _check_compilable(self, batch):
+        if self.jit_compile and any(v.dtype == tf.string for v in batch.values()):
+            raise ValueError(
+                "jit_compile=True needs batches without strings (XLA cannot compile the "
+                "tokenizer): map the dataset with model.prepare_batch first; string fields "
+                f"found: {sorted(k for k, v in batch.items() if v.dtype == tf.string)}")
+
     def train_step(self, batch):
+        self._check_compilable(batch)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             losses = self.compute_losses(batch, training=True, step=self.g_optimizer.iterations)
         # Train the discriminator.
@@ -420,6 +486,7 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
         return self._log(losses)
 
     def test_step(self, batch):
+        self._check_compilable(batch)
         return self._log(self.compute_losses(batch, training=False, step=0))
 
     def _log(self, losses):

@@ -123,6 +123,13 @@ def train(
                   f"{metrics.get('val_text_to_image_r1', float('nan')):.3f}")
 
     t = config.train
+    jit_compile = t.jit_compile
+    if jit_compile and strategy.num_replicas_in_sync > 1 and not tf.config.list_logical_devices(
+            "GPU"):
+        # XLA places every replica's cluster on CPU:0 and then cannot reach CPU:1's variables
+        # ("Trying to access resource ... located in device CPU:1", xla known issues).
+        print("[train] jit_compile off: XLA cannot compile replicas on logical CPU devices")
+        jit_compile = False
     with strategy.scope():
         model = runs.build_model(config, vocab)
         if damsm is not None:
@@ -133,7 +140,7 @@ def train(
         model.compile(
             d_optimizer=keras.optimizers.Adam(t.d_learning_rate, t.beta_1, t.beta_2),
             g_optimizer=keras.optimizers.Adam(t.g_learning_rate, t.beta_1, t.beta_2),
-            jit_compile=t.jit_compile,
+            jit_compile=jit_compile,
         )
         model.build_optimizers()
 
@@ -141,10 +148,16 @@ def train(
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     common = dict(max_turns=d.max_turns, image_size=d.image_size, seed=d.seed)
-    train_ds = make_dataset(d.data_dir, d.dataset, "train", d.global_batch_size, True,
-                            **common).with_options(options)
+    # Tokenizing and hashing happen in the input pipeline (model.prepare_batch), so the step
+    # holds no string ops and can be XLA-compiled.
+    train_ds = make_dataset(d.data_dir, d.dataset, "train", d.global_batch_size, True, **common)
     val_ds = make_dataset(d.data_dir, d.dataset, "val", d.global_batch_size, False, repeat=True,
-                          **common).with_options(options)
+                          **common)
+    train_ds, val_ds = (
+        ds.map(model.prepare_batch, num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE).with_options(options)
+        for ds in (train_ds, val_ds)
+    )
     steps = t.steps_per_epoch or max(info["splits"]["train"]["num_sessions"]
                                      // d.global_batch_size, 1)
 
