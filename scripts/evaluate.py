@@ -40,6 +40,8 @@ flags.DEFINE_integer("max_turns", 4, "Turns per session (longer sessions are tru
 flags.DEFINE_integer("image_size", 64, "Image resolution.")
 flags.DEFINE_integer("num_examples", 3, "Sessions drawn in figure4_grid.png.")
 flags.DEFINE_integer("is_splits", 1, "Inception Score splits.")
+flags.DEFINE_float("mask_threshold", None, "Override the trained runs' inference edit-mask "
+                   "threshold (0 = soft mask; default: each run's config).")
 
 
 def load_run_generator(run_dir: str):
@@ -56,7 +58,7 @@ def load_run_generator(run_dir: str):
             "it must provide load_generator(run_dir) or load_editor(run_dir)"
         ) from error
     if hasattr(runs, "load_generator"):
-        return runs.load_generator(run_dir)
+        return runs.load_generator(run_dir, mask_threshold=FLAGS.mask_threshold)
     if hasattr(runs, "load_editor"):
         from seqgan_tf.evaluation.editor_generator import EditorGenerator
 

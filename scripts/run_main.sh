@@ -35,8 +35,9 @@ python scripts/train.py --dataset="$DATASET" --config="$CONFIG" --data_dir="$DAT
 
 step "3/5 export to $EXPORT_DIR/$MODEL/<version>"
 latest=$(ls -1 "$EXPORT_DIR/$MODEL" 2>/dev/null | grep -E '^[0-9]+$' | sort -n | tail -1 || true)
-if [ -n "$latest" ] && [ "$EXPORT_DIR/$MODEL/$latest" -nt "$RUN_DIR/final.weights.h5" ]; then
-  echo "version $latest is newer than the run's weights: keeping it"
+if [ -n "$latest" ] && [ "$EXPORT_DIR/$MODEL/$latest" -nt "$RUN_DIR/final.weights.h5" ] \
+    && [ "$EXPORT_DIR/$MODEL/$latest" -nt "$RUN_DIR/config.json" ]; then
+  echo "version $latest is newer than the run's weights and config: keeping it"
 else
   python scripts/export.py --run_dir="$RUN_DIR" --export_dir="$EXPORT_DIR" --model_name="$MODEL"
 fi

@@ -40,6 +40,9 @@ CASES = {
     "generator_skip": (lambda: Generator(4, S, use_skip=True),
                        (_f(2, 4, 4, 8), _f(2, 4, 4, 8), _f(2, 8), _f(2, S, S, 3),
                         [_f(2, S // 2, S // 2, 8), _f(2, S, S, 4)])),
+    "generator_hard_mask": (lambda: Generator(4, S, use_skip=True, mask_threshold=0.5),
+                            (_f(2, 4, 4, 8), _f(2, 4, 4, 8), _f(2, 8), _f(2, S, S, 3),
+                             [_f(2, S // 2, S // 2, 8), _f(2, S, S, 4)])),
     "previous_image_encoder": (lambda: PreviousImageEncoder(8), (_f(2, S, S, 3),)),
     "discriminator": (lambda: Discriminator(4, S), (_f(2, S, S, 3), _f(2, 8))),
 }
@@ -159,3 +162,20 @@ def test_edit_mode_generator_copies_where_its_mask_is_closed():
     np.testing.assert_allclose(g(*args, previous_image=previous, skips=skips), previous, atol=1e-6)
     with pytest.raises(ValueError, match="needs previous_image and skips"):
         g(*args)
+
+
+def test_hard_mask_copies_or_redraws_each_pixel_at_inference_only():
+    g = Generator(4, S, use_skip=True, mask_threshold=0.5)
+    args = (_f(2, 4, 4, 8), _f(2, 4, 4, 8), _f(2, 8))
+    previous = tf.clip_by_value(_f(2, S, S, 3), -1.0, 1.0)
+    skips = [_f(2, S // 2, S // 2, 8), _f(2, S, S, 4)]
+    image, drawn, mask = (np.asarray(x) for x in g(
+        *args, previous_image=previous, skips=skips, return_parts=True))
+    hard = mask > 0.5
+    assert 0 < hard.mean() < 1  # both kinds of pixel occur
+    np.testing.assert_allclose(image, np.where(hard, drawn, previous), atol=1e-6)
+    # Training composes with the soft mask (its gradient trains the mask).
+    soft = np.asarray(g(*args, previous_image=previous, skips=skips, training=True))
+    np.testing.assert_allclose(soft, mask * drawn + (1 - mask) * np.asarray(previous), atol=1e-5)
+    with pytest.raises(ValueError, match="mask_threshold"):
+        Generator(4, S, use_skip=True, mask_threshold=1.0)

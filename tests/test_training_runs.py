@@ -78,6 +78,18 @@ def test_killed_run_resumes_epoch_count_and_optimizer_state(data_dir, tmp_path):
     third = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=300)
     assert third.returncode == 0 and "already trained" in third.stdout
 
+    # The finished run's validation strips can be drawn again from its final weights.
+    png = str(tmp_path / "strip.png")
+    drawn = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "scripts", "render_strips.py"),
+         f"--run_dir={run_dir}", f"--data_dir={data_dir}", f"--out={png}"],
+        env=_env(), capture_output=True, text=True, timeout=300)
+    assert drawn.returncode == 0, drawn.stdout[-3000:] + drawn.stderr[-3000:]
+    from PIL import Image
+
+    with Image.open(png) as strip:
+        assert strip.width > 100 and strip.height > 100
+
 
 def _free_port():
     with socket.socket() as s:

@@ -21,10 +21,30 @@ FLAGS = flags.FLAGS
 
 def define_flags() -> None:
     flags.DEFINE_list("configs", ["quick", "paper"], "Named experiments to time.")
-    flags.DEFINE_list("jit", ["off", "on"], "jit_compile settings to time (off, on).")
+    flags.DEFINE_list("jit", ["off", "on"], "jit_compile settings to time, in this order "
+                      "(off, on; repeat to interleave, e.g. off,on,off,on).")
     flags.DEFINE_integer("steps", 10, "Timed steps per setting.")
     flags.DEFINE_integer("warmup_steps", 2, "Untimed steps first (tracing, XLA compilation).")
     flags.DEFINE_bool("damsm", True, "Include the (frozen) DAMSM loss, as training does.")
+
+
+def cpu_times() -> tuple[float, float] | None:
+    """(steal, total) jiffies of all CPUs from /proc/stat, or None off Linux. Steal is time the
+    hypervisor gave this VM's virtual CPUs to someone else: on a shared 2-vCPU machine it can
+    halve a step's speed from one minute to the next, so the benchmark reports it."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [float(x) for x in f.readline().split()[1:]]
+    except OSError:
+        return None
+    steal = fields[7] if len(fields) > 7 else 0.0
+    return steal, sum(fields[:8])
+
+
+def steal_fraction(before, after) -> float | None:
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
 
 
 def _batch(config, rng):
@@ -68,17 +88,21 @@ def time_config(name: str, jit: bool, steps: int, warmup: int, damsm: bool) -> d
     t0 = time.time()
     model.fit(ds, epochs=1, steps_per_epoch=warmup, verbose=0)
     warm = time.time() - t0
-    t0 = time.time()
+    t0, cpu0 = time.time(), cpu_times()
     model.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0)
-    elapsed = time.time() - t0
+    elapsed, cpu1 = time.time() - t0, cpu_times()
     b = config.data.global_batch_size
     return {
         # What actually ran (Keras can turn jit_compile off).
         "config": name, "jit_compile": jit, "jit_effective": bool(model.jit_compile),
         "batch": b, "image_size": config.data.image_size,
         "steps": steps, "s_per_step": elapsed / steps, "sessions_per_s": b * steps / elapsed,
-        "warmup_s": warm,
+        "warmup_s": warm, "steal": steal_fraction(cpu0, cpu1),
     }
+
+
+def _percent(fraction: float | None) -> str:
+    return "n/a" if fraction is None else f"{100 * fraction:.0f}%"
 
 
 def main_with_flags(argv: list[str]) -> None:
@@ -92,12 +116,13 @@ def main_with_flags(argv: list[str]) -> None:
             rows.append(row)
             print(f"  {name:6s} jit={jit:3s} (XLA in effect: {row['jit_effective']}): "
                   f"{row['sessions_per_s']:.2f} sessions/s "
-                  f"({row['s_per_step']:.2f} s/step, warm-up {row['warmup_s']:.0f} s)", flush=True)
+                  f"({row['s_per_step']:.2f} s/step, warm-up {row['warmup_s']:.0f} s, "
+                  f"CPU steal {_percent(row['steal'])})", flush=True)
     print()
-    print("| config | batch | jit_compile asked | XLA in effect | s/step | sessions/s |")
-    print("|---|---|---|---|---|---|")
+    print("| config | batch | jit_compile asked | XLA in effect | s/step | sessions/s | CPU steal |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['config']} | {r['batch']} | {r['jit_compile']} | {r['jit_effective']} | "
-              f"{r['s_per_step']:.2f} | {r['sessions_per_s']:.2f} |")
+              f"{r['s_per_step']:.2f} | {r['sessions_per_s']:.2f} | {_percent(r['steal'])} |")
     print()
     print("command: python " + " ".join(sys.argv))

@@ -55,6 +55,8 @@ class ModelConfig:
       use_history: carry the GRU state across turns. False gives the single-turn text-to-image
         baseline (AttnGAN-style): every turn starts from a zero state and sees only its own text.
       use_previous_image: beyond the paper: each turn also encodes the image it edits.
+      mask_threshold: with use_previous_image, inference (evaluation, serving) composes with the
+        hard edit mask m > t instead of the soft m (0 = soft); training always uses the soft m.
       resnet101_weights: optional local ImageNet ResNet-101 weights file for the image encoder.
     """
 
@@ -69,6 +71,7 @@ class ModelConfig:
     use_attention: bool = True
     use_history: bool = True
     use_previous_image: bool = False
+    mask_threshold: float = 0.0
     resnet101_weights: str = ""
 
 

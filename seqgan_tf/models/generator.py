@@ -23,6 +23,10 @@ class Generator(keras.layers.Layer):
         conditioning vector `state` also modulates every upsampled map (FiLM:
         x * (1 + gamma(state)) + beta(state)), so what the words ask for (a colour, say)
         reaches every pixel directly; SeqAttnGAN passes [h_t; e-bar_t] there.
+      mask_threshold: edit mode, inference only (training composes with the soft mask, whose
+        gradient it needs): 0 composes with the soft mask m; t > 0 composes with m > t, so a
+        pixel is either redrawn or copied exactly, and no faint blur is blended into pixels the
+        words do not touch (it would pile up over the turns of a session).
 
     Example:
       >>> g = Generator(gf_dim=32, image_size=64)
@@ -31,9 +35,13 @@ class Generator(keras.layers.Layer):
       >>> image = g(h_tilde, context, h_t, previous_image=x_prev, skips=skips)
     """
 
-    def __init__(self, gf_dim: int = 32, image_size: int = 64, use_skip: bool = False, **kwargs):
+    def __init__(self, gf_dim: int = 32, image_size: int = 64, use_skip: bool = False,
+                 mask_threshold: float = 0.0, **kwargs):
         super().__init__(**kwargs)
+        if not 0.0 <= mask_threshold < 1.0:
+            raise ValueError(f"mask_threshold must be in [0, 1), got {mask_threshold}")
         self.use_skip = use_skip
+        self.mask_threshold = float(mask_threshold)
         self.gf_dim = gf_dim
         self.image_size = image_size
         ch = gf_dim * 2
@@ -55,11 +63,12 @@ class Generator(keras.layers.Layer):
         else:
             self.merges, self.films, self.to_mask = [], [], None
 
-    def call(self, regions, context, state, previous_image=None, skips=None, return_parts=False):
+    def call(self, regions, context, state, previous_image=None, skips=None, return_parts=False,
+             training=None):
         """previous_image [N,S,S,3] and skips (list, coarse to fine): required when use_skip.
 
-        With use_skip and return_parts, returns (image, drawn x_new, mask m [N,S,S,1]) so that
-        training can supervise where to edit and what to draw separately."""
+        With use_skip and return_parts, returns (image, drawn x_new, soft mask m [N,S,S,1]) so
+        that training can supervise where to edit and what to draw separately."""
         if self.use_skip and (previous_image is None or skips is None):
             raise ValueError("Generator(use_skip=True) needs previous_image and skips")
         s = self.state_proj(state)[:, None, None, :]
@@ -78,7 +87,10 @@ class Generator(keras.layers.Layer):
         if not self.use_skip:
             return new
         mask = ops.sigmoid(self.to_mask(x))
-        image = mask * new + (1.0 - mask) * previous_image
+        blend = mask
+        if self.mask_threshold > 0 and not training:
+            blend = ops.cast(mask > self.mask_threshold, mask.dtype)
+        image = blend * new + (1.0 - blend) * previous_image
         return (image, new, mask) if return_parts else image
 
     def get_config(self):
@@ -87,4 +99,5 @@ class Generator(keras.layers.Layer):
             "gf_dim": self.gf_dim,
             "image_size": self.image_size,
             "use_skip": self.use_skip,
+            "mask_threshold": self.mask_threshold,
         }

@@ -76,6 +76,8 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
         model's own previous output (gradient stopped) instead of the true x_{t-1}: scheduled
         sampling, so that the model learns to edit, and repair, images like the ones it is
         given at inference. Drawn per (session, step, turn).
+      mask_threshold: with use_previous_image, inference composes with the hard mask m > t
+        (0 = the soft mask); see Generator.
       resnet101_weights: optional local ResNet-101 weights for the image encoder.
 
     Example:
@@ -104,6 +106,7 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
         edit_weight: float = 0.0,
         damsm_weight: float = 0.0,
         own_output_prob: float = 0.0,
+        mask_threshold: float = 0.0,
         resnet101_weights: str = "",
         **kwargs,
     ):
@@ -123,6 +126,7 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
         self.edit_weight = edit_weight
         self.damsm_weight = damsm_weight
         self.own_output_prob = own_output_prob
+        self.mask_threshold = mask_threshold
         self.resnet101_weights = resnet101_weights
 
         self.tokenizer = TextTokenizer(self.vocabulary, max_words=max_words, name="tokenizer")
@@ -137,7 +141,7 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
         self.upsampler = Upsampler(gf_dim, image_size, name="upsampler")
         self.attention = WordAttention(self.upsampler.channels, name="attention")
         self.generator = Generator(gf_dim, image_size, use_skip=use_previous_image,
-                                   name="generator")
+                                   mask_threshold=mask_threshold, name="generator")
         self.previous_image_encoder = (
             PreviousImageEncoder(self.upsampler.channels, name="previous_image_encoder")
             if use_previous_image else None
@@ -223,7 +227,8 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
             # The edit mode conditions G on [h_t; e-bar_t]: the state and what this turn asks.
             out["image"], out["drawn"], out["mask"] = self.generator(
                 regions, context, tf.concat([new_state, sentence], axis=-1),
-                previous_image=previous_image, skips=skips, return_parts=True)
+                previous_image=previous_image, skips=skips, return_parts=True,
+                training=training)
         return out
 
     def edit(self, images, texts, state):
@@ -518,5 +523,6 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
             "edit_weight": self.edit_weight,
             "damsm_weight": self.damsm_weight,
             "own_output_prob": self.own_output_prob,
+            "mask_threshold": self.mask_threshold,
             "resnet101_weights": self.resnet101_weights,
         }

@@ -65,6 +65,7 @@ def build_model(config: ExperimentConfig, vocabulary: list[str]) -> SeqAttnGAN:
         edit_weight=config.train.edit_weight,
         damsm_weight=config.damsm.weight if config.damsm.enabled else 0.0,
         own_output_prob=config.train.own_output_prob,
+        mask_threshold=m.mask_threshold,
         resnet101_weights=m.resnet101_weights,
         name="seq_attn_gan",
     )
@@ -96,8 +97,12 @@ def init_text_encoder_from_damsm(model: SeqAttnGAN, damsm: Damsm) -> None:
         ours_var.assign(theirs_var)
 
 
-def load_model(run_dir: str, weights: str | None = None) -> tuple[SeqAttnGAN, ExperimentConfig]:
+def load_model(run_dir: str, weights: str | None = None, mask_threshold: float | None = None
+               ) -> tuple[SeqAttnGAN, ExperimentConfig]:
     """Rebuilds a run's SeqAttnGAN and loads its final (or latest checkpoint) weights.
+
+    mask_threshold overrides the run's ModelConfig.mask_threshold (an inference setting; None
+    keeps the run's).
 
     Raises:
       FileNotFoundError: the folder is not a finished or checkpointed run.
@@ -106,6 +111,8 @@ def load_model(run_dir: str, weights: str | None = None) -> tuple[SeqAttnGAN, Ex
     if not os.path.exists(config_path):
         raise FileNotFoundError(f"{run_dir!r} is not a run directory (no {CONFIG_FILE})")
     config = ExperimentConfig.load(config_path)
+    if mask_threshold is not None:
+        config.model.mask_threshold = mask_threshold
     vocabulary = load_vocabulary(os.path.join(run_dir, VOCAB_FILE))
     model = build_model(config, vocabulary)
     if weights is None:
@@ -124,10 +131,11 @@ def load_editor(run_dir: str) -> SeqAttnGAN:
     return model
 
 
-def load_generator(run_dir: str) -> Callable[[dict], tf.Tensor]:
+def load_generator(run_dir: str, mask_threshold: float | None = None
+                   ) -> Callable[[dict], tf.Tensor]:
     """For evaluation: batch -> generated images [B, T, S, S, 3] in [-1, 1], each turn from the
-    model's own state (no teacher forcing), zero noise."""
-    model, _ = load_model(run_dir)
+    model's own state (no teacher forcing), zero noise. mask_threshold: as for load_model."""
+    model, _ = load_model(run_dir, mask_threshold=mask_threshold)
 
     @tf.function(reduce_retracing=True)
     def generate(images, descriptions):
