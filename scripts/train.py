@@ -20,7 +20,8 @@ flags.DEFINE_enum("dataset", "synth_zap_seq",
                   ["synth_zap_seq", "synth_deepfashion_seq", "zap_seq", "deepfashion_seq"],
                   "Dataset to train on.")
 flags.DEFINE_enum("config", "paper", ["paper", "quick", "tiny"], "Named experiment.")
-flags.DEFINE_string("run_dir", None, "Run folder (default runs/<config>_<dataset>).")
+flags.DEFINE_string("run_dir", None, "Run folder (default runs/<config>_<dataset>, plus "
+                    "_noattention / _nodamsm / _nohistory / _noprevious_image for ablations).")
 flags.DEFINE_string("data_dir", "data", "Root of the shard folders.")
 flags.DEFINE_enum("strategy", "auto", ["auto", "mirrored", "multi_worker", "default"],
                   "auto: multi-worker from TF_CONFIG, else all GPUs, else CPU.")
@@ -83,7 +84,9 @@ def main(argv):
     from seqgan_tf.training.trainer import train
 
     config = config_from_flags()
-    run_dir = FLAGS.run_dir or os.path.join("runs", f"{FLAGS.config}_{FLAGS.dataset}")
+    from seqgan_tf.training.runs import default_run_dir
+
+    run_dir = FLAGS.run_dir or default_run_dir(FLAGS.config, FLAGS.dataset, config)
     train(config, run_dir, make_strategy(FLAGS.strategy), verbose=FLAGS.verbose,
           overwrite=FLAGS.overwrite)
 

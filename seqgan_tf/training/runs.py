@@ -30,6 +30,21 @@ FINAL_WEIGHTS = "final.weights.h5"
 TRAIN_STATE = "train_state.json"
 
 
+def default_run_dir(config_name: str, dataset: str, config: ExperimentConfig) -> str:
+    """runs/<config>_<dataset>, with a suffix per ablation switched off (_noattention, _nodamsm,
+    _nohistory, _noprevious_image), so that an ablation never lands in the full model's folder."""
+    from seqgan_tf.configs import get_experiment
+
+    named, model = get_experiment(config_name, dataset), config.model
+    suffix = "".join(
+        f"_no{name}" for name, on in (
+            ("attention", model.use_attention), ("damsm", config.damsm.enabled),
+            ("history", model.use_history),
+            ("previous_image", model.use_previous_image or not named.model.use_previous_image),
+        ) if not on)
+    return os.path.join("runs", f"{config_name}_{dataset}{suffix}")
+
+
 def build_damsm(config: ExperimentConfig, vocabulary: list[str]) -> Damsm:
     """A DAMSM for this config, with its variables created."""
     c = config.damsm
