@@ -32,7 +32,7 @@ def main(argv: list[str]) -> None:
     del argv
     from seqgan_tf.data.input_pipeline import make_dataset
     from seqgan_tf.training import runs
-    from seqgan_tf.visualization.strips import session_strips
+    from seqgan_tf.training.callbacks import validation_strip
 
     model, config = runs.load_model(FLAGS.run_dir, mask_threshold=FLAGS.mask_threshold)
     d = config.data
@@ -40,19 +40,13 @@ def main(argv: list[str]) -> None:
     batch = next(iter(make_dataset(
         FLAGS.data_dir or d.data_dir, d.dataset, FLAGS.split, n, False, repeat=False,
         max_turns=d.max_turns, image_size=d.image_size, seed=d.seed)))
-    out = model.generate_session({"images": batch["images"],
-                                  "descriptions": batch["descriptions"]})
-    descriptions = [[t.decode("utf-8") for t in row] for row in batch["descriptions"].numpy()]
     threshold = model.mask_threshold if model.use_previous_image else None
     title = FLAGS.title or (
         f"{os.path.basename(os.path.normpath(FLAGS.run_dir))}: {FLAGS.split} sessions "
         f"(model row, truth row)"
         + ("" if threshold is None else
            f", mask {'soft' if threshold == 0 else f'> {threshold:g}'}"))
-    strip = session_strips(
-        batch["images"][:, 0].numpy(), out["images"].numpy(), descriptions,
-        targets=batch["images"][:, 1:].numpy(), num_turns=batch["num_turns"].numpy().tolist(),
-        title=title)
+    strip = validation_strip(model, batch, title)
     os.makedirs(os.path.dirname(os.path.abspath(FLAGS.out)), exist_ok=True)
     strip.save(FLAGS.out)
     print(f"[render_strips] wrote {FLAGS.out} ({strip.width}x{strip.height}, {n} sessions)")

@@ -17,6 +17,18 @@ def _scalar(value) -> float:
     return float(np.reshape(np.asarray(value), [-1])[0])
 
 
+def validation_strip(model, batch: dict, title: str):
+    """PIL image of `batch`'s sessions (pipeline layout, strings included) as `model` edits
+    them turn by turn from x0 (its own outputs, zero noise): model row over truth row."""
+    out = model.generate_session({"images": batch["images"],
+                                  "descriptions": batch["descriptions"]})
+    descriptions = [[t.decode("utf-8") for t in row] for row in batch["descriptions"].numpy()]
+    return session_strips(
+        batch["images"][:, 0].numpy(), out["images"].numpy(), descriptions,
+        targets=batch["images"][:, 1:].numpy(), num_turns=batch["num_turns"].numpy().tolist(),
+        title=title)
+
+
 class ValidationStrips(keras.callbacks.Callback):
     """Draws a few fixed validation sessions (model row over truth row) after every epoch, to
     `<out_dir>/epoch_NNN.png` and to TensorBoard."""
@@ -29,17 +41,9 @@ class ValidationStrips(keras.callbacks.Callback):
         self.writer = tf.summary.create_file_writer(tensorboard_dir) if tensorboard_dir else None
 
     def on_epoch_end(self, epoch, logs=None):
-        out = self.model.generate_session(
-            {"images": self.batch["images"], "descriptions": self.batch["descriptions"]}
-        )
-        descriptions = [[t.decode("utf-8") for t in row]
-                        for row in self.batch["descriptions"].numpy()]
-        strip = session_strips(
-            self.batch["images"][:, 0].numpy(), out["images"].numpy(), descriptions,
-            targets=self.batch["images"][:, 1:].numpy(),
-            num_turns=self.batch["num_turns"].numpy().tolist(),
-            title=f"epoch {epoch + 1}: validation sessions (model row, truth row)",
-        )
+        strip = validation_strip(
+            self.model, self.batch,
+            f"epoch {epoch + 1}: validation sessions (model row, truth row)")
         path = os.path.join(self.out_dir, f"epoch_{epoch + 1:03d}.png")
         strip.save(path)
         if self.writer is not None:
