@@ -77,6 +77,8 @@ def _bad_case(tmp_path, reason):
         bad["attributes"][1] = ["color=purple", "heel=flat"]
     elif reason == "missing_image":
         bad["images"][2] = "images/missing.png"
+    elif reason == "outside_raw_dir":
+        bad["images"][2] = "../outside.png"
     elif reason == "corrupt_image":
         os.makedirs(os.path.join(raw, "images"), exist_ok=True)
         with open(os.path.join(raw, "images", "bad_1.png"), "wb") as f:

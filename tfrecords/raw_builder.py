@@ -37,7 +37,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -50,8 +50,9 @@ from tfrecords.build_common import (
     serialize_sessions,
     write_splits,
 )
-from tfrecords.dataset_info import StatisticsAccumulator, make_info
-from tfrecords.session import Session
+from tfrecords.build_marker import clear_marker, write_marker
+from tfrecords.dataset_info import SPLITS, StatisticsAccumulator, make_info
+from tfrecords.session import PHRASE_TYPES, Session
 from tfrecords.session_format import split_attribute
 from tfrecords.shard_writer import dataset_dir, prepare_output_dir, write_dataset_info
 
@@ -74,6 +75,7 @@ ATTRIBUTE_COUNT = "attribute_count"
 UNKNOWN_ATTRIBUTE = "unknown_attribute"
 MISSING_IMAGE = "missing_image"
 CORRUPT_IMAGE = "corrupt_image"
+OUTSIDE_RAW_DIR = "outside_raw_dir"
 SKIP_REASONS = (
     MALFORMED_JSON,
     DUPLICATE_SESSION_ID,
@@ -82,6 +84,7 @@ SKIP_REASONS = (
     EMPTY_DESCRIPTION,
     ATTRIBUTE_COUNT,
     UNKNOWN_ATTRIBUTE,
+    OUTSIDE_RAW_DIR,
     MISSING_IMAGE,
     CORRUPT_IMAGE,
 )
@@ -103,6 +106,7 @@ class RawSession:
     image_paths: list[str]
     descriptions: list[str]
     attributes: list[list[str]]
+    phrase_types: list[str] = dataclasses.field(default_factory=list)
 
 
 class SkipReport:
@@ -175,15 +179,44 @@ def load_schema(raw_dir: str) -> dict[str, list[str]] | None:
     return schema
 
 
-def _resolve_image(raw_dir: str, path: str) -> str | None:
-    for candidate in (os.path.join(raw_dir, path), os.path.join(raw_dir, "images", path)):
+def _is_inside(path: str, root: str) -> bool:
+    return os.path.commonpath([path, root]) == root
+
+
+def _resolve_image(raw_dir: str, path: str, allow_outside: bool) -> tuple[str | None, str, str]:
+    """Finds an image file: relative to raw_dir, or to raw_dir/images.
+
+    Each candidate is resolved (symbolic links included); one that resolves outside raw_dir is
+    refused unless `allow_outside`.
+
+    Returns:
+      (path to read or None, skip reason, message).
+    """
+    root = os.path.realpath(raw_dir)
+    candidates = [os.path.join(raw_dir, path), os.path.join(raw_dir, "images", path)]
+    escaped = ""
+    for candidate in candidates:
+        real = os.path.realpath(candidate)
+        if not allow_outside and not _is_inside(real, root):
+            escaped = escaped or real
+            continue
         if os.path.isfile(candidate):
-            return candidate
-    return None
+            return candidate, "", ""
+    if escaped:
+        return (
+            None,
+            OUTSIDE_RAW_DIR,
+            f"image path {path!r} resolves to {escaped!r}, outside the raw folder {root!r} "
+            "(pass --allow_outside_paths to allow it)",
+        )
+    return None, MISSING_IMAGE, f"image file {path!r} not found"
 
 
 def _check_entry(
-    entry: Any, raw_dir: str, schema: Mapping[str, Sequence[str]] | None
+    entry: Any,
+    raw_dir: str,
+    schema: Mapping[str, Sequence[str]] | None,
+    allow_outside: bool = False,
 ) -> tuple[RawSession | None, str, str]:
     """Validates one parsed JSON line; returns (session or None, reason, message)."""
     if not isinstance(entry, dict):
@@ -203,6 +236,17 @@ def _check_entry(
         or not all(isinstance(a, list) and all(isinstance(s, str) for s in a) for a in attributes)
     ):
         return None, MALFORMED_JSON, "'attributes' must be a list of lists of strings"
+    phrase_types = entry.get("phrase_types")
+    if phrase_types is not None and (
+        not isinstance(phrase_types, list)
+        or len(phrase_types) != len(descriptions)
+        or not all(p in PHRASE_TYPES or p == "" for p in phrase_types)
+    ):
+        return (
+            None,
+            MALFORMED_JSON,
+            f"'phrase_types' must be one of {PHRASE_TYPES} (or '') per description",
+        )
     if len(images) < 2:
         return None, TOO_FEW_IMAGES, f"{len(images)} image(s); a session needs at least 2"
     if len(descriptions) != len(images) - 1:
@@ -229,9 +273,9 @@ def _check_entry(
                     return None, UNKNOWN_ATTRIBUTE, f"attribute {attribute!r} not in the schema"
     paths = []
     for path in images:
-        resolved = _resolve_image(raw_dir, path)
+        resolved, reason, message = _resolve_image(raw_dir, path, allow_outside)
         if resolved is None:
-            return None, MISSING_IMAGE, f"image file {path!r} not found"
+            return None, reason, message
         paths.append(resolved)
     for path in paths:
         try:
@@ -239,53 +283,57 @@ def _check_entry(
                 image.load()
         except Exception as e:  # Pillow raises several types for broken files.
             return None, CORRUPT_IMAGE, f"image file {path!r} cannot be decoded ({e})"
-    return RawSession(session_id, paths, list(descriptions), attributes), "", ""
+    session = RawSession(
+        session_id, paths, list(descriptions), attributes, list(phrase_types or [])
+    )
+    return session, "", ""
 
 
-def scan_raw_dir(
-    raw_dir: str, schema: Mapping[str, Sequence[str]] | None, strict: bool
+def scan_entries(
+    entries: Iterable[tuple[str, Any]],
+    raw_dir: str,
+    schema: Mapping[str, Sequence[str]] | None,
+    strict: bool,
+    allow_outside: bool = False,
+    total: int | None = None,
 ) -> tuple[list[RawSession], SkipReport]:
-    """Reads and validates sessions.jsonl (decoding every image once).
+    """Validates session entries (decoding every image once).
 
     Args:
-      raw_dir: the raw folder.
+      entries: (location, parsed entry) pairs; location ("file:line") goes into messages. An
+        entry that is a `json.JSONDecodeError` is a malformed line.
+      raw_dir: the folder image paths are relative to (and must stay inside).
       schema: the attribute schema, if any.
       strict: raise on the first problem instead of skipping.
+      allow_outside: accept image paths that resolve outside raw_dir.
+      total: number of entries, for the progress bar.
 
     Returns:
-      (valid sessions in file order, skip report).
+      (valid sessions in order, skip report).
 
     Raises:
-      RawDatasetError: if sessions.jsonl is missing, or (strict) for the first bad session,
-        with the line number, session id and reason in the message.
+      RawDatasetError: (strict) for the first bad session, with its location, session id and
+        reason in the message.
     """
-    sessions_path = os.path.join(raw_dir, SESSIONS_FILENAME)
-    if not os.path.isfile(sessions_path):
-        raise RawDatasetError(
-            f"{sessions_path} not found: a raw folder needs images/ and {SESSIONS_FILENAME} "
-            "(see tfrecords/raw_builder.py)"
-        )
     report = SkipReport()
     valid: list[RawSession] = []
     seen: set[str] = set()
-    with open(sessions_path, encoding="utf-8") as f:
-        lines = f.readlines()
-    for line_number, line in enumerate(tqdm(lines, desc="validate", unit="session"), start=1):
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-            session, reason, message = _check_entry(entry, raw_dir, schema)
-        except json.JSONDecodeError as e:
-            entry, session, reason, message = None, None, MALFORMED_JSON, f"invalid JSON: {e}"
+    for location, entry in tqdm(entries, total=total, desc="validate", unit="session"):
+        if isinstance(entry, json.JSONDecodeError):
+            session, reason, message = None, MALFORMED_JSON, f"invalid JSON: {entry}"
+            entry = None
+        else:
+            session, reason, message = _check_entry(entry, raw_dir, schema, allow_outside)
         session_id = entry.get("session_id") if isinstance(entry, dict) else None
-        label = session_id if isinstance(session_id, str) and session_id else f"line {line_number}"
+        line = location.rpartition(":")[2]
+        fallback = f"line {line}" if line.isdigit() else location
+        label = session_id if isinstance(session_id, str) and session_id else fallback
         if session is not None and session.session_id in seen:
             session, reason, message = None, DUPLICATE_SESSION_ID, "session id seen before"
         if session is None:
             if strict:
                 raise RawDatasetError(
-                    f"{sessions_path}:{line_number}: session {label!r}: {reason}: {message}",
+                    f"{location}: session {label!r}: {reason}: {message}",
                     reason,
                 )
             report.add(reason, label, f"{label}: {message}")
@@ -293,6 +341,39 @@ def scan_raw_dir(
         seen.add(session.session_id)
         valid.append(session)
     return valid, report
+
+
+def _jsonl_entries(sessions_path: str) -> Iterator[tuple[str, Any]]:
+    with open(sessions_path, encoding="utf-8") as f:
+        lines = f.readlines()
+    for line_number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            entry: Any = json.loads(line)
+        except json.JSONDecodeError as e:
+            entry = e
+        yield f"{sessions_path}:{line_number}", entry
+
+
+def scan_raw_dir(
+    raw_dir: str,
+    schema: Mapping[str, Sequence[str]] | None,
+    strict: bool,
+    allow_outside: bool = False,
+) -> tuple[list[RawSession], SkipReport]:
+    """Reads and validates sessions.jsonl (see `scan_entries`).
+
+    Raises:
+      RawDatasetError: if sessions.jsonl is missing, or (strict) for the first bad session.
+    """
+    sessions_path = os.path.join(raw_dir, SESSIONS_FILENAME)
+    if not os.path.isfile(sessions_path):
+        raise RawDatasetError(
+            f"{sessions_path} not found: a raw folder needs images/ and {SESSIONS_FILENAME} "
+            "(see tfrecords/raw_builder.py)"
+        )
+    return scan_entries(_jsonl_entries(sessions_path), raw_dir, schema, strict, allow_outside)
 
 
 def infer_schema(sessions: Sequence[RawSession]) -> dict[str, list[str]] | None:
@@ -381,6 +462,7 @@ def _load_sessions(
             descriptions=raw.descriptions,
             attributes=raw.attributes,
             changed_attributes=changed_attributes(raw.attributes) if derive_changes else [],
+            phrase_types=list(raw.phrase_types),
         )
 
 
@@ -399,6 +481,7 @@ def raw_build_params(
     image_size: int,
     num_shards: Mapping[str, int] | int | None,
     strict: bool,
+    allow_outside_paths: bool = False,
 ) -> dict[str, Any]:
     """The parameters that identify a raw build (compared before skipping a rebuild)."""
     schema_path = os.path.join(raw_dir, SCHEMA_FILENAME)
@@ -412,7 +495,86 @@ def raw_build_params(
         "image_size": image_size,
         "num_shards": dict(num_shards) if isinstance(num_shards, Mapping) else num_shards,
         "strict": strict,
+        "allow_outside_paths": allow_outside_paths,
     }
+
+
+def write_sessions(
+    raw_sessions: Sequence[RawSession],
+    report: SkipReport,
+    *,
+    dataset: str,
+    data_dir: str,
+    params: Mapping[str, Any],
+    seed: int,
+    num_shards: Mapping[str, int] | int | None,
+    version: str,
+    image_size: int,
+    schema: Mapping[str, Sequence[str]] | None,
+    schema_source: str,
+    source: str,
+    extra: Mapping[str, Any],
+    split_of: Mapping[str, str] | None = None,
+    start_time: float | None = None,
+) -> dict[str, Any]:
+    """Writes validated sessions as shards plus dataset_info.json (the raw builds' common end).
+
+    Args:
+      raw_sessions: sessions from `scan_entries`.
+      report: their skip report (printed, and stored under "skipped").
+      split_of: session id -> split; None assigns 85/5/10 by a `seed` permutation.
+      schema: the attribute schema, or None to infer it from "name=value" attributes.
+      Others: as for `build_raw`; `params` are the build_params, `extra` more info keys.
+
+    Raises:
+      RawDatasetError: when no valid session remains.
+    """
+    start_time = time.time() if start_time is None else start_time
+    print(report.format())
+    if not raw_sessions:
+        raise RawDatasetError(f"{dataset}: no valid session\n{report.format()}")
+    if schema is None:
+        schema = infer_schema(raw_sessions)
+        schema_source = "inferred" if schema else "none"
+    derive_changes = all(
+        split_attribute(a) is not None for s in raw_sessions for i in s.attributes for a in i
+    ) and any(s.attributes[0] for s in raw_sessions)
+
+    directory = dataset_dir(data_dir, dataset, version)
+    prepare_output_dir(directory)
+    write_marker(directory, params, data_dir, version)
+    if split_of is None:
+        assignment, sizes = assign_splits(len(raw_sessions), seed)
+    else:
+        assignment = [split_of[s.session_id] for s in raw_sessions]
+        sizes = {split: assignment.count(split) for split in SPLITS}
+    shards = resolve_num_shards(sizes, num_shards)
+    stats = StatisticsAccumulator()
+    records = serialize_sessions(
+        _load_sessions(raw_sessions, image_size, derive_changes), dataset, schema
+    )
+    files = write_splits(records, assignment, sizes, shards, directory, stats, dataset)
+    info = make_info(
+        name=dataset,
+        version=version,
+        source=source,
+        image_size=image_size,
+        splits=files,
+        sizes=sizes,
+        schema=schema,
+        schema_source=schema_source,
+        stats=stats,
+        build_params=params,
+        extra={
+            **extra,
+            "skipped": report.as_dict(),
+            "num_skipped": report.total,
+            "build_seconds": round(time.time() - start_time, 2),
+        },
+    )
+    write_dataset_info(directory, info)
+    clear_marker(directory)
+    return info
 
 
 def build_raw(
@@ -424,6 +586,7 @@ def build_raw(
     version: str = DEFAULT_VERSION,
     image_size: int = 64,
     strict: bool = False,
+    allow_outside_paths: bool = False,
 ) -> dict[str, Any]:
     """Validates a raw folder and writes its sessions as shards plus dataset_info.json.
 
@@ -436,6 +599,8 @@ def build_raw(
       version: dataset version directory name.
       image_size: side of the square output images.
       strict: raise on the first bad session instead of skipping it.
+      allow_outside_paths: accept image paths that resolve (symbolic links followed) outside
+        raw_dir; by default they are skipped with reason "outside_raw_dir".
 
     Returns:
       The dataset_info dict that was written (its "skipped" entry is the skip report).
@@ -450,46 +615,24 @@ def build_raw(
     if not os.path.isdir(raw_dir):
         raise RawDatasetError(f"raw_dir {raw_dir!r} is not a directory")
     start_time = time.time()
-    params = raw_build_params(raw_dir, dataset, seed, image_size, num_shards, strict)
+    params = raw_build_params(
+        raw_dir, dataset, seed, image_size, num_shards, strict, allow_outside_paths
+    )
     schema = load_schema(raw_dir)
-    schema_source = "file" if schema else "none"
-    raw_sessions, report = scan_raw_dir(raw_dir, schema, strict)
-    print(report.format())
-    if not raw_sessions:
-        raise RawDatasetError(f"{raw_dir}: no valid session\n{report.format()}")
-    if schema is None:
-        schema = infer_schema(raw_sessions)
-        schema_source = "inferred" if schema else "none"
-    derive_changes = all(
-        split_attribute(a) is not None for s in raw_sessions for i in s.attributes for a in i
-    ) and any(s.attributes[0] for s in raw_sessions)
-
-    directory = dataset_dir(data_dir, dataset, version)
-    prepare_output_dir(directory)
-    assignment, sizes = assign_splits(len(raw_sessions), seed)
-    shards = resolve_num_shards(sizes, num_shards)
-    stats = StatisticsAccumulator()
-    records = serialize_sessions(
-        _load_sessions(raw_sessions, image_size, derive_changes), dataset, schema
-    )
-    files = write_splits(records, assignment, sizes, shards, directory, stats, dataset)
-    info = make_info(
-        name=dataset,
+    raw_sessions, report = scan_raw_dir(raw_dir, schema, strict, allow_outside_paths)
+    return write_sessions(
+        raw_sessions,
+        report,
+        dataset=dataset,
+        data_dir=data_dir,
+        params=params,
+        seed=seed,
+        num_shards=num_shards,
         version=version,
-        source="raw",
         image_size=image_size,
-        splits=files,
-        sizes=sizes,
         schema=schema,
-        schema_source=schema_source,
-        stats=stats,
-        build_params=params,
-        extra={
-            "raw": {"raw_dir": params["raw_dir"], "sessions_sha256": params["sessions_sha256"]},
-            "skipped": report.as_dict(),
-            "num_skipped": report.total,
-            "build_seconds": round(time.time() - start_time, 2),
-        },
+        schema_source="file" if schema else "none",
+        source="raw",
+        extra={"raw": {"raw_dir": params["raw_dir"], "sessions_sha256": params["sessions_sha256"]}},
+        start_time=start_time,
     )
-    write_dataset_info(directory, info)
-    return info

@@ -22,6 +22,7 @@ from tfrecords.build_common import (
     serialize_sessions,
     write_splits,
 )
+from tfrecords.build_marker import clear_marker, write_marker
 from tfrecords.dataset_info import StatisticsAccumulator, make_info
 from tfrecords.session import Session
 from tfrecords.shard_writer import dataset_dir, prepare_output_dir, write_dataset_info
@@ -139,8 +140,12 @@ def build_synthetic(
     if num_sessions < 1:
         raise ValueError(f"num_sessions must be >= 1, got {num_sessions}")
 
+    build_params = synthetic_build_params(
+        dataset, num_sessions, seed, image_size, num_shards, generator_version or "custom"
+    )
     directory = dataset_dir(data_dir, dataset, version)
     prepare_output_dir(directory)
+    write_marker(directory, build_params, data_dir, version)
     assignment, sizes = assign_splits(num_sessions, seed)
     shards = resolve_num_shards(sizes, num_shards)
     stats = StatisticsAccumulator()
@@ -165,9 +170,7 @@ def build_synthetic(
         schema=schema,
         schema_source="generator" if schema else "none",
         stats=stats,
-        build_params=synthetic_build_params(
-            dataset, num_sessions, seed, image_size, num_shards, generator_version or "custom"
-        ),
+        build_params=build_params,
         extra={
             "generator": {
                 "module": generator_module,
@@ -178,4 +181,5 @@ def build_synthetic(
         },
     )
     write_dataset_info(directory, info)
+    clear_marker(directory)
     return info
