@@ -1,0 +1,290 @@
+"""The editor's only way to the model: a thin adapter over `serving.client`.
+
+Everything goes through the project's gRPC client (`EditSession`, `model_metadata`,
+`model_status`), exactly as any other client of TF Serving or `serving/server.py` would; the
+model is never loaded in this process. What the adapter adds is what a web page needs:
+
+* an edit from *any* kept turn (the client carries the state, so a branch is one call);
+* the model's limits (resolution, `max_words`) read from GetModelMetadata;
+* every failure turned into an `EditorError` with a message a person can act on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+import unicodedata
+
+import grpc
+import numpy as np
+
+from serving import client, contract
+
+# RE2's [[:punct:]], which the exported tokenizer maps to spaces before splitting on whitespace.
+_PUNCTUATION = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"})
+
+
+def split_words(text: str) -> list[str]:
+    """The words the model reads, as the in-graph tokenizer splits them (NFKC, case fold,
+    ASCII punctuation to spaces, whitespace split)."""
+    return unicodedata.normalize("NFKC", text).casefold().translate(_PUNCTUATION).split()
+
+
+class EditorError(Exception):
+    """A failure to show on the page.
+
+    Attributes:
+        kind: a short machine-readable kind ("server_down", "timeout", "bad_text", ...).
+        message: what the person reads.
+        http_status: the HTTP status the app answers with.
+    """
+
+    def __init__(self, kind: str, message: str, http_status: int = 400):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.http_status = http_status
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelInfo:
+    """What the page needs to know about the served model.
+
+    Attributes:
+        version: the newest available version when asked.
+        image_size: the model resolution S.
+        max_words: how many words of an edit the model reads (None if the signature does not say).
+    """
+
+    version: int
+    image_size: int
+    max_words: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class TurnOutput:
+    """One edit's answer (see `client.EditResult`), with the time the client call took."""
+
+    image: np.ndarray
+    state: np.ndarray
+    attention: np.ndarray
+    tokens: list[str]
+    version: int
+    client_ms: float
+
+
+class Backend:
+    """Calls the served model for the app; thread-safe, one channel shared by all sessions.
+
+    Args:
+        target: server "host:port" (serving/server.py or a TF Serving container).
+        model_name: model_spec.name.
+        timeout_s: deadline of every call.
+        max_text_chars: longest edit text accepted.
+    """
+
+    def __init__(
+        self,
+        target: str,
+        model_name: str,
+        timeout_s: float = 10.0,
+        max_text_chars: int = contract.MAX_TEXT_CHARS,
+    ):
+        self.target = target
+        self.model_name = model_name
+        self.timeout_s = timeout_s
+        self.max_text_chars = max_text_chars
+        self._lock = threading.Lock()
+        self._channel: grpc.Channel | None = None
+        self._info: ModelInfo | None = None
+
+    # -- channel ---------------------------------------------------------------------------
+
+    def _get_channel(self) -> grpc.Channel:
+        with self._lock:
+            if self._channel is None:
+                self._channel = client.make_channel(self.target)
+            return self._channel
+
+    def _drop_channel(self) -> None:
+        # After UNAVAILABLE a channel may sit in reconnect backoff (up to minutes); a new one
+        # connects on its first call, so a restarted server is used as soon as it is back.
+        with self._lock:
+            channel, self._channel = self._channel, None
+        if channel is not None:
+            channel.close()
+
+    def close(self) -> None:
+        self._drop_channel()
+
+    # -- errors ----------------------------------------------------------------------------
+
+    def _translate(self, error: client.ServingClientError, what: str) -> EditorError:
+        code, details = error.code, error.details or ""
+        if code == grpc.StatusCode.UNAVAILABLE:
+            self._drop_channel()
+            return EditorError(
+                "server_down",
+                f"The model server at {self.target} is not reachable: it is down or "
+                f"restarting ({details}). Your turns are kept; retry when it is back.",
+                503,
+            )
+        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            return EditorError(
+                "timeout",
+                f"The model server did not answer the {what} within {self.timeout_s:g} s "
+                "(request timed out). Your turns are kept; retry.",
+                504,
+            )
+        if code == grpc.StatusCode.NOT_FOUND:
+            return EditorError(
+                "model_not_found",
+                f"The server has no available version of model {self.model_name!r} ({details}); "
+                "it may still be loading. Retry in a moment.",
+                503,
+            )
+        if code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EXHAUSTED):
+            return EditorError("refused", f"The model refused the {what}: {details}", 400)
+        return EditorError("server_error", f"The {what} failed ({code.name}): {details}", 502)
+
+    # -- model ------------------------------------------------------------------------------
+
+    def info(self, refresh: bool = False) -> ModelInfo:
+        """The model's version, resolution and word limit (cached; GetModelMetadata).
+
+        Raises:
+            EditorError: the server cannot be asked or the model has no usable signature.
+        """
+        if self._info is not None and not refresh:
+            return self._info
+        try:
+            version, signatures = client.model_metadata(
+                self._get_channel(), self.model_name, timeout_s=self.timeout_s
+            )
+        except client.ServingClientError as error:
+            raise self._translate(error, "model metadata request") from None
+        edit = signatures.get(contract.EDIT_SIGNATURE) or signatures.get(contract.DEFAULT_SIGNATURE)
+        if edit is None or contract.START_SIGNATURE not in signatures:
+            raise EditorError(
+                "bad_model",
+                f"Model {self.model_name!r} has no {contract.START_SIGNATURE!r} and "
+                f"{contract.EDIT_SIGNATURE!r} signatures: {sorted(signatures)}",
+                502,
+            )
+
+        def dims(name: str) -> list[int]:
+            return [d.size for d in edit.outputs[name].tensor_shape.dim]
+
+        image_dims = dims(contract.IMAGE_OUTPUT)
+        if len(image_dims) != 4 or image_dims[1] <= 0:
+            raise EditorError("bad_model", f"the edit signature's image is {image_dims}", 502)
+        max_words = None
+        for name, axis in ((contract.TOKENS_OUTPUT, 1), (contract.ATTENTION_OUTPUT, 3)):
+            shape = dims(name) if name in edit.outputs else []
+            if len(shape) > axis and shape[axis] > 0:
+                max_words = shape[axis]
+                break
+        self._info = ModelInfo(version=version, image_size=image_dims[1], max_words=max_words)
+        return self._info
+
+    def status(self) -> dict:
+        """{"ok": bool, "versions": {version: state}, "message": str} (GetModelStatus)."""
+        try:
+            versions = client.model_status(
+                self._get_channel(), self.model_name, timeout_s=min(self.timeout_s, 5.0)
+            )
+        except client.ServingClientError as error:
+            return {
+                "ok": False,
+                "versions": {},
+                "message": self._translate(error, "status").message,
+            }
+        available = sorted(v for v, s in versions.items() if s == "AVAILABLE")
+        message = (
+            f"{self.model_name} version {available[-1]} is available at {self.target}"
+            if available
+            else f"{self.model_name} has no available version yet: {versions}"
+        )
+        return {"ok": bool(available), "versions": versions, "message": message}
+
+    def check_text(self, text: str) -> str:
+        """The edit text, stripped, or an EditorError saying why the model cannot take it."""
+        text = text.strip()
+        if not text:
+            raise EditorError("bad_text", "Type an edit first (the text is empty).")
+        if len(text) > self.max_text_chars:
+            raise EditorError(
+                "bad_text",
+                f"The edit is {len(text)} characters long; at most {self.max_text_chars} are "
+                "accepted.",
+            )
+        words = split_words(text)
+        if not words:
+            raise EditorError(
+                "bad_text", "The edit has no words (only punctuation or symbols): type a word."
+            )
+        max_words = self._info.max_words if self._info else None
+        if max_words is not None and len(words) > max_words:
+            raise EditorError(
+                "bad_text",
+                f"The edit is too long: the model reads {max_words} words and this one has "
+                f"{len(words)}. Shorten it, or split it over two turns.",
+            )
+        return text
+
+    def _session(self, refresh: bool = False) -> client.EditSession:
+        info = self.info(refresh)
+        return client.EditSession(
+            self.target,
+            self.model_name,
+            timeout_s=self.timeout_s,
+            channel=self._get_channel(),
+            image_size=info.image_size,
+        )
+
+    def start(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Starts a session from `image` (uint8 HxWx3, any size).
+
+        Returns:
+            (the image as the model sees it, S x S; the initial state).
+
+        Raises:
+            EditorError: the call failed.
+        """
+        try:
+            session = self._session(refresh=True)  # a new version may have a new resolution
+            state = session.start(image)
+        except client.ServingClientError as error:
+            raise self._translate(error, "start request") from None
+        except ValueError as error:
+            raise EditorError("bad_image", str(error)) from None
+        return session.images[0], state
+
+    def edit(self, image: np.ndarray, state: np.ndarray, text: str) -> TurnOutput:
+        """One edit of `image` with the session `state` of the turn it continues.
+
+        Raises:
+            EditorError: the text is unusable or the call failed.
+        """
+        text = self.check_text(text)  # empty / no words: said even when the server is down
+        session = self._session()
+        text = self.check_text(text)  # now with the model's max_words
+        # The state lives with the client: resuming from any kept turn is a new EditSession
+        # positioned at that turn (its public `images` / `state`), so a branch costs one call.
+        session.images = [image]
+        session.state = state
+        tic = time.perf_counter()
+        try:
+            result = session.edit(text)
+        except client.ServingClientError as error:
+            raise self._translate(error, "edit request") from None
+        client_ms = (time.perf_counter() - tic) * 1000.0
+        return TurnOutput(
+            image=result.image,
+            state=result.state,
+            attention=result.attention,
+            tokens=result.tokens,
+            version=result.version,
+            client_ms=client_ms,
+        )

@@ -1,0 +1,126 @@
+"""Image handling for the editor: uploads in, PNGs and strips out (Pillow only)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import textwrap
+import warnings
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
+
+from serving.editor_app.backend import EditorError
+
+MAX_UPLOAD_PIXELS = 50_000_000  # decompression-bomb guard: 50 megapixels
+FORMATS = "PNG, JPEG, WebP, GIF, BMP or TIFF"
+
+
+def decode_upload(data: bytes, max_bytes: int) -> np.ndarray:
+    """An uploaded file as uint8 [H, W, 3]: EXIF orientation applied, alpha on white.
+
+    Raises:
+        EditorError: empty, too large, or not an image.
+    """
+    if not data:
+        raise EditorError("bad_image", "The upload is empty: choose an image file.")
+    if len(data) > max_bytes:
+        raise EditorError(
+            "bad_image",
+            f"The upload is {len(data) / 1e6:.1f} MB; at most {max_bytes / 1e6:.0f} MB is accepted.",
+            413,
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                if image.width * image.height > MAX_UPLOAD_PIXELS:
+                    raise EditorError(
+                        "bad_image",
+                        f"The image is {image.width}x{image.height} pixels; at most "
+                        f"{MAX_UPLOAD_PIXELS // 1_000_000} megapixels are accepted.",
+                        413,
+                    )
+                image.seek(0)  # first frame of an animation
+                image = ImageOps.exif_transpose(image)
+                if image.mode in ("RGBA", "LA", "P", "PA"):
+                    image = image.convert("RGBA")
+                    background = Image.new("RGBA", image.size, "white")
+                    image = Image.alpha_composite(background, image)
+                return np.asarray(image.convert("RGB"))
+    except EditorError:
+        raise
+    except UnidentifiedImageError:
+        raise EditorError(
+            "bad_image", f"The upload is not an image this app can read ({FORMATS})."
+        ) from None
+    except (
+        OSError,
+        ValueError,
+        SyntaxError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as error:
+        raise EditorError(
+            "bad_image", f"The upload is not a readable image ({FORMATS}): {error}"
+        ) from None
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(image, np.uint8)).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def png_data_url(image: np.ndarray) -> str:
+    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")
+
+
+def attention_maps(attention: np.ndarray, num_tokens: int) -> list[dict]:
+    """Per-word maps of a turn's attention [h, w, max_words], for the page to draw.
+
+    Each map is min-max scaled to uint8 (base64, row-major h x w), as the paper's Figure 8 shows
+    them: where a word attended *most*. `min` and `max` keep the raw range, so the page can also
+    say how peaked (or flat) the map is.
+    """
+    maps = []
+    for j in range(min(num_tokens, attention.shape[-1])):
+        values = np.nan_to_num(np.asarray(attention[..., j], np.float32))
+        low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
+        span = high - low
+        scaled = (values - low) / span if span > 1e-12 else np.zeros_like(values)
+        data = np.round(np.clip(scaled, 0.0, 1.0) * 255).astype(np.uint8)
+        maps.append({"min": low, "max": high, "data": base64.b64encode(data.tobytes()).decode()})
+    return maps
+
+
+def _font(size: int) -> ImageFont.ImageFont:
+    for name in ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"):
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            continue
+    return ImageFont.load_default(size)
+
+
+def strip_png(images: list[np.ndarray], captions: list[str], tile_size: int = 160) -> bytes:
+    """The session strip: images left to right, each caption wrapped above its image."""
+    font = _font(12)
+    line_height, chars_per_line, max_lines = 15, max(8, tile_size // 7), 5
+    wrapped = [textwrap.wrap(c, chars_per_line)[:max_lines] or [""] for c in captions]
+    header = line_height * max(len(lines) for lines in wrapped) + 8
+    gap = 4
+    width = tile_size * len(images) + gap * (len(images) - 1)
+    strip = Image.new("RGB", (width, header + tile_size), "white")
+    draw = ImageDraw.Draw(strip)
+    for i, (image, lines) in enumerate(zip(images, wrapped, strict=True)):
+        x = i * (tile_size + gap)
+        tile = Image.fromarray(np.asarray(image, np.uint8)).resize(
+            (tile_size, tile_size), Image.Resampling.BICUBIC
+        )
+        strip.paste(tile, (x, header))
+        for j, line in enumerate(lines):
+            draw.text((x + 3, 4 + j * line_height), line, fill="black", font=font)
+    buffer = io.BytesIO()
+    strip.save(buffer, format="PNG")
+    return buffer.getvalue()
