@@ -64,3 +64,14 @@ def fake_generate_sessions(
             phrase_types=phrase_types,
             changed_attributes=changed,
         )
+
+
+def slow_fake_generate_sessions(
+    name: str, num_sessions: int, seed: int, image_size: int = 32, start: int = 0
+) -> Iterator[Session]:
+    """`fake_generate_sessions` at 0.5 s per session (a worker busy on a long chunk; tests)."""
+    import time
+
+    for session in fake_generate_sessions(name, num_sessions, seed, image_size, start):
+        time.sleep(0.5)
+        yield session

@@ -34,12 +34,12 @@ Example:
 from __future__ import annotations
 
 import functools
-import glob
 import os
 from typing import Any
 
 import tensorflow as tf
 
+from tfrecords.build_marker import interrupted_build_note
 from tfrecords.builders import DATASETS, SYNTHETIC_DATASETS, build_command, synthetic_standin
 from tfrecords.dataset_info import SPLITS, find_build, read_info
 from tfrecords.session import PHRASE_TYPES
@@ -53,13 +53,12 @@ SPLIT_ALIASES = {"validation": "val", "valid": "val", "eval": "val"}
 def missing_build_message(data_dir: str, dataset: str) -> str:
     """The error text for a dataset without a complete build, with the commands that build it."""
     lines = [f"no complete build of {dataset!r} under data_dir={data_dir!r}"]
-    root = os.path.join(data_dir, dataset)
-    if glob.glob(os.path.join(root, "*", "*.tfrecord")):
-        lines.append(
-            f"({root} has shards but no dataset_info.json: an interrupted build; rerun it)"
-        )
+    interrupted = interrupted_build_note(data_dir, dataset)
+    if interrupted:
+        lines.append(interrupted)
     if dataset in SYNTHETIC_DATASETS:
-        lines.append(f"build it with:\n  {build_command(dataset, data_dir)}")
+        if not interrupted:
+            lines.append(f"build it with:\n  {build_command(dataset, data_dir)}")
     else:
         standin = synthetic_standin(dataset)
         lines.append(f"build it from its raw folder with:\n  {build_command(dataset, data_dir)}")
