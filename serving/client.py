@@ -7,15 +7,22 @@ errors wrapped in `ServingClientError` naming the gRPC code.
 Example:
     >>> session = EditSession("127.0.0.1:8500", "seqattngan")
     >>> session.start(image)                 # uint8 HxWx3
-    >>> result = session.edit("is red")      # EditResult(image, state, attention, tokens)
+    >>> result = session.edit("is red")      # EditResult(image, state, attention, tokens, ...)
     >>> session.write_strip("out/strip.png")
+
+Channels retry a call that failed with UNAVAILABLE (a draining server refuses new
+calls with it) a few times with backoff; `EditSession` also waits for the server to
+be ready (through a restart) up to its timeout. Both are safe because the server
+keeps no per-user state: a repeated Predict is the same Predict.
+
+This module and serving.strips import nothing of the training package (seqgan_tf).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
-import textwrap
+import json
+import logging
 import time
 
 import grpc
@@ -29,7 +36,28 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
-from serving import contract
+from serving import contract, strips
+
+# Retry a call refused with UNAVAILABLE (e.g. by a draining server), per gRPC's retry design.
+RETRY_SERVICE_CONFIG = {
+    "methodConfig": [
+        {
+            "name": [
+                {"service": "tensorflow.serving.PredictionService"},
+                {"service": "tensorflow.serving.ModelService"},
+            ],
+            "retryPolicy": {
+                "maxAttempts": 5,
+                "initialBackoff": "0.1s",
+                "maxBackoff": "2s",
+                "backoffMultiplier": 2,
+                "retryableStatusCodes": ["UNAVAILABLE"],
+            },
+        }
+    ]
+}
+# A server that answers with one of these may be gone (scripts decide whether to go on).
+CONNECTION_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 
 
 class ServingClientError(RuntimeError):
@@ -46,18 +74,28 @@ class ServingClientError(RuntimeError):
         self.details = details
 
 
-def make_channel(target: str, max_message_bytes: int = contract.MAX_MESSAGE_BYTES) -> grpc.Channel:
-    """An insecure channel to `target` ("host:port") with the contract's message limits."""
+def make_channel(
+    target: str, max_message_bytes: int = contract.MAX_MESSAGE_BYTES, retry: bool = True
+) -> grpc.Channel:
+    """An insecure channel to `target` ("host:port") with the contract's message limits.
+
+    With `retry`, calls refused with UNAVAILABLE are retried (RETRY_SERVICE_CONFIG).
+    """
     options = [
         ("grpc.max_send_message_length", max_message_bytes),
         ("grpc.max_receive_message_length", max_message_bytes),
     ]
+    if retry:
+        options += [
+            ("grpc.enable_retries", 1),
+            ("grpc.service_config", json.dumps(RETRY_SERVICE_CONFIG)),
+        ]
     return grpc.insecure_channel(target, options=options)
 
 
-def _call(method: str, fn, request, timeout_s: float):
+def _call(method: str, fn, request, timeout_s: float, wait_for_ready: bool | None = None):
     try:
-        return fn(request, timeout=timeout_s)
+        return fn(request, timeout=timeout_s, wait_for_ready=wait_for_ready)
     except grpc.RpcError as error:
         raise ServingClientError(method, error.code(), error.details()) from None
 
@@ -86,6 +124,7 @@ def predict(
     inputs: dict[str, np.ndarray],
     timeout_s: float = 10.0,
     version: int | None = None,
+    wait_for_ready: bool | None = None,
 ) -> tuple[dict[str, np.ndarray], int]:
     """Calls Predict.
 
@@ -96,6 +135,8 @@ def predict(
         inputs: input name -> numpy array.
         timeout_s: deadline of the call.
         version: a specific version, or None for the newest.
+        wait_for_ready: wait (up to timeout_s) for an unreachable server instead of
+            failing at once with UNAVAILABLE.
 
     Returns:
         (output name -> numpy array, version that answered).
@@ -105,7 +146,7 @@ def predict(
     """
     request = predict_request(model_name, signature, inputs, version)
     stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
-    response = _call("Predict", stub.Predict, request, timeout_s)
+    response = _call("Predict", stub.Predict, request, timeout_s, wait_for_ready)
     outputs = {name: tf.make_ndarray(proto) for name, proto in response.outputs.items()}
     return outputs, response.model_spec.version.value
 
@@ -240,6 +281,8 @@ class EditResult:
         attention: float32 [16, 16, max_words].
         tokens: the tokens the model saw ("" padding removed).
         version: the model version that answered.
+        dropped_words: words beyond the model's max_words that it ignored (0 when the
+            model exports no `dropped_words` output).
     """
 
     image: np.ndarray
@@ -247,6 +290,34 @@ class EditResult:
     attention: np.ndarray
     tokens: list[str]
     version: int
+    dropped_words: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Turn:
+    """One attempted turn of a session, for the record and the strip.
+
+    Attributes:
+        text: what was asked.
+        result: the result, or None if the turn was refused or failed.
+        error: the failure, or None.
+    """
+
+    text: str
+    result: EditResult | None = None
+    error: ServingClientError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def caption(self) -> str:
+        """The strip caption: the text, with what went wrong or was ignored."""
+        if self.error is not None:
+            return f"REFUSED ({self.error.code.name}): {self.text}"
+        if self.result is not None and self.result.dropped_words:
+            return f"{self.text} [last {self.result.dropped_words} word(s) ignored]"
+        return self.text
 
 
 class EditSession:
@@ -265,6 +336,14 @@ class EditSession:
             requests have the same shape and TF Serving's batching can merge them. If
             False the image is sent as is and resized in the graph.
         image_size: the model resolution, if known.
+        wait_for_ready: wait for an unreachable server (a restart) up to timeout_s
+            instead of failing at once with UNAVAILABLE.
+
+    Attributes:
+        images: the start image and the image of every successful turn.
+        descriptions: the text of every successful turn.
+        results: every successful turn's result.
+        turns: every attempted turn, refused and failed ones included.
     """
 
     def __init__(
@@ -278,8 +357,10 @@ class EditSession:
         channel: grpc.Channel | None = None,
         resize_to_model: bool = True,
         image_size: int | None = None,
+        wait_for_ready: bool = True,
     ):
         self.target = target
+        self.wait_for_ready = wait_for_ready
         self.resize_to_model = resize_to_model
         self.image_size = image_size
         self.model_name = model_name
@@ -292,6 +373,7 @@ class EditSession:
         self.images: list[np.ndarray] = []
         self.descriptions: list[str] = []
         self.results: list[EditResult] = []
+        self.turns: list[Turn] = []
         self.state: np.ndarray | None = None
 
     def start(self, image: np.ndarray) -> np.ndarray:
@@ -323,11 +405,13 @@ class EditSession:
             {contract.IMAGE_INPUT: image[None]},
             self.timeout_s,
             self.version,
+            self.wait_for_ready,
         )
         self.state = outputs[contract.STATE_OUTPUT][0]
         self.images = [image]
         self.descriptions = []
         self.results = []
+        self.turns = []
         return self.state
 
     def edit(self, text: str) -> EditResult:
@@ -337,11 +421,14 @@ class EditSession:
             text: the edit description.
 
         Returns:
-            The turn's result; the session's image and state advance to it.
+            The turn's result; the session's image and state advance to it. If the
+            model ignored words beyond its max_words, `dropped_words` says how many
+            and a warning is logged.
 
         Raises:
             RuntimeError: `start` was not called.
-            ServingClientError: the call failed (the session is unchanged).
+            ServingClientError: the call failed (the session goes on from its last good
+                state; the failed turn is kept in `turns` for the strip).
         """
         if self.state is None:
             raise RuntimeError("call start(image) before edit(text)")
@@ -350,22 +437,37 @@ class EditSession:
             contract.TEXT_INPUT: np.array([text.encode("utf-8")], dtype=object),
             contract.STATE_INPUT: self.state[None].astype(np.float32),
         }
-        outputs, version = predict(
-            self.channel,
-            self.model_name,
-            self.edit_signature,
-            inputs,
-            self.timeout_s,
-            self.version,
-        )
+        try:
+            outputs, version = predict(
+                self.channel,
+                self.model_name,
+                self.edit_signature,
+                inputs,
+                self.timeout_s,
+                self.version,
+                self.wait_for_ready,
+            )
+        except ServingClientError as error:
+            self.turns.append(Turn(text, error=error))
+            raise
         tokens = [t.decode("utf-8") for t in outputs[contract.TOKENS_OUTPUT][0] if t]
+        dropped = outputs.get(contract.DROPPED_WORDS_OUTPUT)
         result = EditResult(
             image=outputs[contract.IMAGE_OUTPUT][0],
             state=outputs[contract.STATE_OUTPUT][0],
             attention=outputs[contract.ATTENTION_OUTPUT][0],
             tokens=tokens,
             version=version,
+            dropped_words=0 if dropped is None else int(dropped[0]),
         )
+        if result.dropped_words:
+            logging.getLogger(__name__).warning(
+                "the model reads at most %d words: the last %d word(s) of %r were ignored",
+                len(outputs[contract.TOKENS_OUTPUT][0]),
+                result.dropped_words,
+                text,
+            )
+        self.turns.append(Turn(text, result=result))
         self.state = result.state
         self.images.append(result.image)
         self.descriptions.append(text)
@@ -373,7 +475,11 @@ class EditSession:
         return result
 
     def write_strip(self, path: str, tile_size: int = 128) -> str:
-        """Writes a PNG strip: the images of all turns left to right, each edit's text above.
+        """Writes a PNG strip: the start image, then one tile per attempted turn.
+
+        A successful turn shows its image and text (noting ignored words); a refused or
+        failed one shows the image the session went on from, crossed out, with the text
+        and the status code in red.
 
         Args:
             path: output PNG path (folders are created).
@@ -387,7 +493,15 @@ class EditSession:
         """
         if not self.images:
             raise RuntimeError("nothing to write: call start(image) first")
-        return write_strip(path, self.images, ["(input)"] + self.descriptions, tile_size)
+        images, captions, failed = [self.images[0]], ["(input)"], [False]
+        current = self.images[0]
+        for turn in self.turns:
+            if turn.result is not None:
+                current = turn.result.image
+            images.append(current)
+            captions.append(turn.caption())
+            failed.append(not turn.ok)
+        return strips.write_strip(path, images, captions, tile_size, failed)
 
     def close(self) -> None:
         """Closes the channel if this session opened it."""
@@ -404,33 +518,5 @@ class EditSession:
 def write_strip(
     path: str, images: list[np.ndarray], captions: list[str], tile_size: int = 128
 ) -> str:
-    """Writes images side by side with a wrapped caption above each.
-
-    Args:
-        path: output PNG path.
-        images: uint8 [H, W, 3] arrays.
-        captions: one caption per image.
-        tile_size: side of each tile.
-
-    Returns:
-        `path`.
-    """
-    from PIL import Image, ImageDraw
-
-    from seqgan_tf.visualization.strips import font
-
-    caption_font = font(10)  # a TrueType font: PIL's bitmap default squeezes the spaces away
-    line_height, chars_per_line, max_lines = 12, max(8, tile_size // 6), 4
-    wrapped = [textwrap.wrap(c, chars_per_line)[:max_lines] or [""] for c in captions]
-    header = line_height * max(len(lines) for lines in wrapped) + 6
-    strip = Image.new("RGB", (tile_size * len(images), header + tile_size), "white")
-    draw = ImageDraw.Draw(strip)
-    for i, (image, lines) in enumerate(zip(images, wrapped)):
-        tile = Image.fromarray(np.asarray(image, np.uint8)).resize((tile_size, tile_size))
-        strip.paste(tile, (i * tile_size, header))
-        for j, line in enumerate(lines):
-            draw.text((i * tile_size + 3, 3 + j * line_height), line, fill="black",
-                      font=caption_font)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    strip.save(path)
-    return path
+    """Writes images side by side with a wrapped caption above each (see serving.strips)."""
+    return strips.write_strip(path, images, captions, tile_size)

@@ -10,13 +10,18 @@ Signatures (one SavedModel per integer version folder):
 * ``edit`` (also exported as ``serving_default``): ``image`` uint8 [B, H, W, 3],
   ``text`` string [B], ``state`` float32 [B, state_dim] -> ``image`` uint8
   [B, S, S, 3], ``state`` float32 [B, state_dim], ``attention`` float32
-  [B, 16, 16, max_words], ``tokens`` string [B, max_words].
+  [B, 16, 16, max_words], ``tokens`` string [B, max_words], ``dropped_words`` int32
+  [B] (how many words beyond the model's max_words were ignored; 0 when none).
 
 Images of any size within [MIN_IMAGE_SIDE, MAX_IMAGE_SIDE] are accepted and
 resized in-graph to the model resolution S. Texts must be valid UTF-8, contain at
-least one non-space character (an empty edit is rejected with INVALID_ARGUMENT
-rather than silently treated as "no change") and at most MAX_TEXT_CHARS
-characters. States must be finite.
+least one word character (a letter or digit after NFKC normalisation: an empty edit,
+"!!!" or a lone zero-width space is rejected with INVALID_ARGUMENT rather than
+silently treated as "no change") and at most MAX_TEXT_CHARS characters. Only the
+first max_words words (the tokens output's width) reach the model; the rest are
+counted in ``dropped_words``. States must be finite. A request's image inputs hold at
+most MAX_PIXELS_PER_REQUEST pixels (batch * H * W), and every tensor must carry
+exactly the number of values its shape declares.
 """
 
 from __future__ import annotations
@@ -39,11 +44,18 @@ IMAGE_OUTPUT = "image"
 STATE_OUTPUT = "state"
 ATTENTION_OUTPUT = "attention"
 TOKENS_OUTPUT = "tokens"
+DROPPED_WORDS_OUTPUT = "dropped_words"  # int32 [B]: words beyond max_words, ignored
 
 START_INPUTS = (IMAGE_INPUT,)
 START_OUTPUTS = (STATE_OUTPUT,)
 EDIT_INPUTS = (IMAGE_INPUT, TEXT_INPUT, STATE_INPUT)
-EDIT_OUTPUTS = (IMAGE_OUTPUT, STATE_OUTPUT, ATTENTION_OUTPUT, TOKENS_OUTPUT)
+EDIT_OUTPUTS = (
+    IMAGE_OUTPUT,
+    STATE_OUTPUT,
+    ATTENTION_OUTPUT,
+    TOKENS_OUTPUT,
+    DROPPED_WORDS_OUTPUT,
+)
 
 # Wire dtypes (numpy).
 IMAGE_DTYPE = np.uint8
@@ -60,6 +72,9 @@ MAX_TEXT_CHARS = 1000
 MIN_IMAGE_SIDE = 8
 MAX_IMAGE_SIDE = 2048
 MAX_BATCH_SIZE = 64
+# batch * H * W of one request's images: 4 images of 2048x2048, or 64 of 512x512 (48 MiB
+# of uint8, 192 MiB once converted to float32 in the graph). Checked before decoding.
+MAX_PIXELS_PER_REQUEST = 1 << 24
 IMAGE_CHANNELS = 3
 
 # gRPC transport.

@@ -2,11 +2,24 @@
 
 Mirrors TF Serving's file-system source with the default `latest` version policy:
 the `num_versions` newest integer folders under the model base path are served. A
-background thread polls the folder; a new version is loaded and warmed up (its
-`assets.extra/tf_serving_warmup_requests` replayed) before it becomes AVAILABLE,
-and only then is the previous one unloaded (availability preserving). Readers get
-an immutable snapshot, so a request that already holds the old version finishes on
-it even while the swap happens.
+background thread polls the folder; a new version is loaded and warmed up before it
+becomes AVAILABLE, and only then is the previous one unloaded (availability
+preserving). Readers get an immutable snapshot, so a request that already holds the
+old version finishes on it even while the swap happens.
+
+Warm-up: the version's `assets.extra/tf_serving_warmup_requests` is replayed, and
+every signature the file does not cover is called once with a synthesized request
+(each loaded signature is initialised on its first call, `edit` and
+`serving_default` separately), so no traffic reaches a signature before it ran.
+
+Failed versions (TF Serving's behaviour as the reference: it retries a failed load
+`max_num_load_retries` = 5 times, `load_retry_interval` = 1 min apart, and never again
+after that): a version that failed is retried with exponential backoff (one poll
+interval, doubling, at most `max_retry_interval_s`) up to `max_load_retries` times
+while its contents are unchanged, and at once when its contents change (a copy that
+completed, a folder replaced by a good one) and have stopped changing over one poll;
+a content change also resets the retry count. Every decision is logged once when it
+is made (loaded, failed with the reason, skipped with the reason, unloaded).
 """
 
 from __future__ import annotations
@@ -19,10 +32,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 
-from seqgan_tf.export import warmup
+from serving import contract, warmup
 
 # Version states, named as in tensorflow.serving.ModelVersionStatus.State.
 LOADING = "LOADING"
@@ -31,6 +45,7 @@ UNLOADING = "UNLOADING"
 END = "END"
 
 _INIT_OP = "__saved_model_init_op"
+_DEFAULT_IMAGE_SIZE = 64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,13 +103,71 @@ def register_custom_ops() -> None:
         logging.warning("tensorflow_text is not installed; models using its ops will not load")
 
 
+def _synthesized_inputs(loaded: LoadedVersion, signature: str) -> dict[str, np.ndarray]:
+    """Warm-up inputs for a signature the warm-up file does not cover."""
+    specs = loaded.input_specs(signature)
+    image_size = _DEFAULT_IMAGE_SIZE
+    for name in (contract.EDIT_SIGNATURE, contract.DEFAULT_SIGNATURE):
+        if name in loaded.signature_defs:
+            dims = [
+                d.size
+                for d in loaded.signature_defs[name].outputs[contract.IMAGE_OUTPUT].tensor_shape.dim
+            ]
+            if len(dims) == 4 and dims[1] > 0:
+                image_size = dims[1]
+                break
+    state = specs.get(contract.STATE_INPUT)
+    if set(specs) <= set(contract.EDIT_INPUTS) and (state is None or state.shape[-1] is not None):
+        state_dim = 1 if state is None else int(state.shape[-1])
+        inputs = warmup.signature_inputs(
+            contract.EDIT_SIGNATURE if state is not None else contract.START_SIGNATURE,
+            image_size,
+            state_dim,
+        )
+        return {name: inputs[name] for name in specs}
+    arrays = {}  # an unknown signature: one element, zeros / a short text
+    for name, spec in specs.items():
+        shape = [
+            (1 if axis == 0 else image_size) if d is None else d
+            for axis, d in enumerate(spec.shape.as_list())
+        ]
+        if spec.dtype == tf.string:
+            arrays[name] = np.full(shape, warmup.WARMUP_TEXT.encode(), dtype=object)
+        else:
+            arrays[name] = np.zeros(shape, spec.dtype.as_numpy_dtype)
+    return arrays
+
+
+def warm_up(loaded: LoadedVersion) -> list[str]:
+    """Replays the warm-up file, then calls every signature it did not cover once.
+
+    Returns:
+        The signatures called, in call order.
+
+    Raises:
+        Any TensorFlow error of a warm-up call (the version then fails to load).
+    """
+    called = []
+    for request in warmup.read_warmup_file(loaded.path):
+        name = request.model_spec.signature_name or contract.DEFAULT_SIGNATURE
+        inputs = {k: tf.constant(tf.make_ndarray(v)) for k, v in request.inputs.items()}
+        loaded.signatures[name](**inputs)
+        called.append(name)
+    for name in sorted(set(loaded.signatures) - set(called)):
+        inputs = _synthesized_inputs(loaded, name)
+        loaded.signatures[name](**{k: tf.constant(v) for k, v in inputs.items()})
+        called.append(name)
+    return called
+
+
 def load_version(path: str, version: int, run_warmup: bool = True) -> LoadedVersion:
-    """Loads (and warms up) the SavedModel in `path`.
+    """Loads (and warms up every signature of) the SavedModel in `path`.
 
     Args:
         path: version folder holding saved_model.pb.
         version: its integer version.
-        run_warmup: replay the warm-up requests of assets.extra, if any.
+        run_warmup: replay the warm-up requests of assets.extra and call every signature
+            they do not cover.
 
     Returns:
         The loaded version.
@@ -112,15 +185,12 @@ def load_version(path: str, version: int, run_warmup: bool = True) -> LoadedVers
         module=module,
     )
     if run_warmup:
-        for request in warmup.read_warmup_file(path):
-            name = request.model_spec.signature_name or "serving_default"
-            inputs = {k: tf.constant(tf.make_ndarray(v)) for k, v in request.inputs.items()}
-            loaded.signatures[name](**inputs)
+        warm_up(loaded)
     return loaded
 
 
 def list_versions(base_path: str) -> list[int]:
-    """Complete integer version folders (holding saved_model.pb) under `base_path`, ascending."""
+    """Integer version folders under `base_path`, ascending (complete or not)."""
     try:
         names = os.listdir(base_path)
     except FileNotFoundError:
@@ -128,8 +198,40 @@ def list_versions(base_path: str) -> list[int]:
     return sorted(
         int(name)
         for name in names
-        if name.isdigit() and os.path.exists(os.path.join(base_path, name, "saved_model.pb"))
+        if name.isdigit() and os.path.isdir(os.path.join(base_path, name))
     )
+
+
+def fingerprint(path: str) -> tuple:
+    """What a version folder holds: its inode, and (path, size, mtime) of every file.
+
+    Changes when a copy progresses or completes and when the folder is replaced
+    (a rename brings another inode), without reading any file.
+    """
+    try:
+        entries: list[tuple] = [("", os.stat(path).st_ino)]
+    except FileNotFoundError:
+        return ()
+    for root, dirs, files in os.walk(path):
+        dirs.sort()
+        for name in sorted(files):
+            full = os.path.join(root, name)
+            try:
+                st = os.stat(full)
+            except FileNotFoundError:
+                continue
+            entries.append((os.path.relpath(full, path), st.st_size, st.st_mtime_ns))
+    return tuple(entries)
+
+
+@dataclasses.dataclass
+class _Failure:
+    """A version that failed to load: what it held then, and when to try again."""
+
+    fingerprint: tuple
+    attempts: int
+    next_retry: float  # time.monotonic(); inf once the retries are used up
+    reason: str
 
 
 class ModelNotFoundError(LookupError):
@@ -144,8 +246,11 @@ class ModelManager:
         base_path: `<export_dir>/<model_name>`, holding integer version folders.
         poll_interval_s: seconds between folder scans by the background thread.
         num_versions: how many of the newest versions to keep loaded.
-        run_warmup: replay each version's warm-up file before it becomes AVAILABLE.
+        run_warmup: warm up each version (every signature) before it becomes AVAILABLE.
         on_change: called (with this manager) whenever the set of available versions changes.
+        max_load_retries: retries of a failed version whose contents did not change
+            (TF Serving's max_num_load_retries); a content change resets the count.
+        max_retry_interval_s: cap of the exponential backoff between those retries.
     """
 
     def __init__(
@@ -156,6 +261,8 @@ class ModelManager:
         num_versions: int = 1,
         run_warmup: bool = True,
         on_change: Callable[[ModelManager], None] | None = None,
+        max_load_retries: int = 5,
+        max_retry_interval_s: float = 60.0,
     ):
         if num_versions < 1:
             raise ValueError(f"num_versions must be >= 1, got {num_versions}")
@@ -165,9 +272,13 @@ class ModelManager:
         self.num_versions = num_versions
         self.run_warmup = run_warmup
         self.on_change = on_change
+        self.max_load_retries = max_load_retries
+        self.max_retry_interval_s = max_retry_interval_s
         self._available: dict[int, LoadedVersion] = {}  # replaced, never mutated
         self._status: dict[int, VersionStatus] = {}
-        self._failed: set[int] = set()
+        self._failed: dict[int, _Failure] = {}
+        self._last_fingerprint: dict[int, tuple] = {}
+        self._decisions: dict[int, str] = {}  # last decision logged per version
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -203,17 +314,85 @@ class ModelManager:
 
     # Polling.
 
+    def _decide(self, version: int, decision: str, level: int = logging.INFO) -> None:
+        """Logs `decision` about `version` unless it is the one logged last for it."""
+        if self._decisions.get(version) != decision:
+            self._decisions[version] = decision
+            logging.log(level, "%s version %d: %s", self.model_name, version, decision)
+
+    def _skip_reason(self, version: int, prints: dict[int, tuple], now: float) -> str | None:
+        """Why `version` is not a candidate for loading now (None: it is)."""
+        path = os.path.join(self.base_path, str(version))
+        if not os.path.exists(os.path.join(path, "saved_model.pb")):
+            return "skipped: no saved_model.pb (incomplete or not a SavedModel)"
+        failure = self._failed.get(version)
+        if failure is None:
+            return None
+        if prints[version] != failure.fingerprint:
+            if prints[version] != self._last_fingerprint.get(version):
+                return "skipped: contents changing since the failed load; retried once they settle"
+            return None  # changed since the failure and settled: retry
+        if now >= failure.next_retry:
+            return None
+        if failure.attempts > self.max_load_retries:
+            return (
+                f"skipped: failed {failure.attempts} times with these contents "
+                f"({failure.reason}); retried when its contents change"
+            )
+        return (
+            f"skipped: failed ({failure.reason}); retry {failure.attempts} of "
+            f"{self.max_load_retries} in {failure.next_retry - now:.1f}s, or when its "
+            "contents change"
+        )
+
+    def _record_failure(self, version: int, print_: tuple, error: BaseException) -> None:
+        previous = self._failed.get(version)
+        attempts = (
+            1 if previous is None or previous.fingerprint != print_ else previous.attempts + 1
+        )
+        reason = f"{type(error).__name__}: {error}".strip()
+        if len(reason) > 500:
+            reason = reason[:500] + "..."
+        if attempts > self.max_load_retries:
+            next_retry = float("inf")
+            when = "no more retries until its contents change"
+        else:
+            delay = min(
+                self.max_retry_interval_s, max(self.poll_interval_s, 0.1) * 2 ** (attempts - 1)
+            )
+            next_retry = time.monotonic() + delay
+            when = f"retry {attempts} of {self.max_load_retries} in {delay:.1f}s or when its contents change"
+        self._failed[version] = _Failure(print_, attempts, next_retry, reason)
+        self._set_status(version, END, reason)
+        self._decide(version, f"failed to load ({reason}); {when}", logging.WARNING)
+
     def poll_once(self) -> bool:
-        """Loads newly aspired versions and unloads superseded ones.
+        """Loads newly aspired versions (retrying failed ones) and unloads superseded ones.
 
         Returns:
             True if the set of available versions changed.
         """
-        # Versions that failed to load are skipped, so a broken export never pushes a
-        # good version out (TF Serving would unload it and serve one fewer).
-        loadable = [v for v in list_versions(self.base_path) if v not in self._failed]
-        aspired = loadable[-self.num_versions :]
+        now = time.monotonic()
+        on_disk = list_versions(self.base_path)
+        prints = {v: fingerprint(os.path.join(self.base_path, str(v))) for v in on_disk}
+        skip = {v: self._skip_reason(v, prints, now) for v in on_disk}
         changed = False
+        # Failed versions out of retries are left out, so a broken export never pushes a
+        # good version out (TF Serving would unload it and serve one fewer).
+        candidates = [v for v in on_disk if skip[v] is None or v in self._available]
+        aspired = candidates[-self.num_versions :]
+        for version in on_disk:
+            if version in self._available:
+                continue
+            if skip[version] is not None:
+                self._decide(version, skip[version])
+            elif version not in aspired:
+                self._decide(
+                    version,
+                    f"skipped: older than the {self.num_versions} newest loadable version(s) "
+                    f"{aspired}",
+                )
+        failed_now = set()
         for version in aspired:
             if version in self._available:
                 continue
@@ -221,20 +400,25 @@ class ModelManager:
             self._set_status(version, LOADING)
             start = time.monotonic()
             try:
-                loaded = load_version(path, version, self.run_warmup)
+                loaded = load_version(path, version, run_warmup=False)
+                warmed = warm_up(loaded) if self.run_warmup else []
             except Exception as error:  # a broken export must not take the server down
-                logging.exception("Failed to load %s", path)
-                self._failed.add(version)
-                self._set_status(version, END, f"{type(error).__name__}: {error}")
+                logging.debug("Load of %s failed", path, exc_info=True)
+                self._record_failure(version, prints[version], error)
+                failed_now.add(version)
                 continue
+            # Routed to only now: loaded and every signature warmed up.
             with self._lock:
                 self._available = {**self._available, version: loaded}
+            self._failed.pop(version, None)
             self._set_status(version, AVAILABLE)
-            logging.info(
-                "Loaded %s version %d in %.2fs", self.model_name, version, time.monotonic() - start
+            self._decide(
+                version,
+                f"loaded in {time.monotonic() - start:.2f}s, warmed up {warmed or 'nothing'}; "
+                "AVAILABLE",
             )
             changed = True
-        aspired = [v for v in loadable if v not in self._failed][-self.num_versions :]
+        aspired = [v for v in candidates if v not in failed_now][-self.num_versions :]
         # Availability preserving: retire old versions only once an aspired one serves.
         if any(v in self._available for v in aspired):
             for version in [v for v in self._available if v not in aspired]:
@@ -244,8 +428,18 @@ class ModelManager:
                         v: m for v, m in self._available.items() if v != version
                     }  # in-flight requests keep their reference until they finish
                 self._set_status(version, END)
-                logging.info("Unloaded %s version %d", self.model_name, version)
+                gone = version not in on_disk
+                self._decide(
+                    version,
+                    "unloaded: its folder was removed"
+                    if gone
+                    else f"unloaded: superseded by {sorted(self._available)}",
+                )
                 changed = True
+        self._last_fingerprint = prints
+        for version in list(self._failed):
+            if version not in on_disk:
+                del self._failed[version]
         if changed and self.on_change is not None:
             self.on_change(self)
         return changed

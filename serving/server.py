@@ -10,20 +10,28 @@ Requests are validated against the signature (and the limits of
 `serving.contract`) before the model runs; failures map to gRPC codes:
 INVALID_ARGUMENT (malformed input), NOT_FOUND (unknown model, version or
 signature), RESOURCE_EXHAUSTED (over the size limits), INTERNAL (the model itself
-failed). Bad input never takes the server down.
+failed). Bad input never takes the server down. The checks are in
+`serving.request_validation`.
+
+Shutdown drains (`ModelServer.stop`): health turns NOT_SERVING, a call that the
+server accepted before the drain began runs to completion (within the grace
+period), and a call that arrives during the drain is refused with UNAVAILABLE, which
+clients retry elsewhere or after a restart. gRPC's own `server.stop(grace)` is only
+called once the accepted calls are done: it drops the calls that have reached the
+transport but not yet a handler, and clients see those as CANCELLED.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
+import time
 from concurrent import futures
 
 import grpc
-import numpy as np
 import tensorflow as tf
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from tensorflow.core.framework import tensor_pb2, types_pb2
 from tensorflow_serving.apis import (
     get_model_metadata_pb2,
     get_model_status_pb2,
@@ -42,6 +50,13 @@ from serving.model_manager import (
     ModelManager,
     ModelNotFoundError,
 )
+from serving.request_validation import (  # noqa: F401 (RequestLimits, ServingError: re-exported)
+    RequestLimits,
+    ServingError,
+    invalid,
+    too_big,
+    validate_inputs,
+)
 
 PREDICTION_SERVICE = "tensorflow.serving.PredictionService"
 MODEL_SERVICE = "tensorflow.serving.ModelService"
@@ -53,23 +68,6 @@ _STATE_ENUM = {
     END: get_model_status_pb2.ModelVersionStatus.END,
 }
 _TF_UNKNOWN_ERROR = 2  # tensorflow.error.Code.UNKNOWN
-
-
-@dataclasses.dataclass(frozen=True)
-class RequestLimits:
-    """Size limits checked before the model runs (RESOURCE_EXHAUSTED beyond them).
-
-    Attributes:
-        max_text_chars: characters per text.
-        min_image_side: smallest accepted image height/width (INVALID_ARGUMENT below).
-        max_image_side: largest accepted image height/width.
-        max_batch_size: largest batch per request.
-    """
-
-    max_text_chars: int = contract.MAX_TEXT_CHARS
-    min_image_side: int = contract.MIN_IMAGE_SIDE
-    max_image_side: int = contract.MAX_IMAGE_SIDE
-    max_batch_size: int = contract.MAX_BATCH_SIZE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,6 +83,7 @@ class ServerConfig:
         num_versions: newest versions kept loaded.
         max_message_bytes: gRPC send/receive message limit.
         max_workers: request handler threads.
+        max_load_retries: retries of a failed version with unchanged contents.
         limits: request size limits.
     """
 
@@ -96,145 +95,8 @@ class ServerConfig:
     num_versions: int = 1
     max_message_bytes: int = contract.MAX_MESSAGE_BYTES
     max_workers: int = 16
+    max_load_retries: int = 5
     limits: RequestLimits = dataclasses.field(default_factory=RequestLimits)
-
-
-class ServingError(Exception):
-    """A request failure with its gRPC status code."""
-
-    def __init__(self, code: grpc.StatusCode, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def _invalid(message: str) -> ServingError:
-    return ServingError(grpc.StatusCode.INVALID_ARGUMENT, message)
-
-
-def _too_big(message: str) -> ServingError:
-    return ServingError(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
-
-
-def _dtype_name(dtype_enum: int) -> str:
-    return (
-        types_pb2.DataType.Name(dtype_enum)
-        if dtype_enum in types_pb2.DataType.values()
-        else str(dtype_enum)
-    )
-
-
-def _proto_shape(name: str, proto: tensor_pb2.TensorProto) -> list[int]:
-    if proto.tensor_shape.unknown_rank:
-        raise _invalid(f"input {name!r} has unknown rank")
-    dims = [d.size for d in proto.tensor_shape.dim]
-    if any(d < 0 for d in dims):
-        raise _invalid(f"input {name!r} has a negative dimension: {dims}")
-    return dims
-
-
-def _check_text(name: str, values: np.ndarray, limits: RequestLimits) -> None:
-    for i, value in enumerate(values.reshape(-1)):
-        raw = value if isinstance(value, bytes) else str(value).encode()
-        if len(raw) > 4 * limits.max_text_chars:
-            raise _too_big(
-                f"{name}[{i}] has {len(raw)} bytes; at most {limits.max_text_chars} characters allowed"
-            )
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise _invalid(f"{name}[{i}] is not valid UTF-8: {error}") from None
-        if not text.strip():
-            raise _invalid(f"{name}[{i}] is empty; an edit needs a description")
-        if len(text) > limits.max_text_chars:
-            raise _too_big(
-                f"{name}[{i}] has {len(text)} characters; at most {limits.max_text_chars} allowed"
-            )
-
-
-def validate_inputs(
-    request_inputs: dict[str, tensor_pb2.TensorProto],
-    specs: dict[str, tf.TensorSpec],
-    signature: str,
-    limits: RequestLimits,
-) -> dict[str, np.ndarray]:
-    """Checks a request's inputs against a signature and the limits, then decodes them.
-
-    Args:
-        request_inputs: PredictRequest.inputs.
-        specs: input name -> TensorSpec of the signature.
-        signature: signature name (for messages).
-        limits: size limits.
-
-    Returns:
-        Input name -> numpy array.
-
-    Raises:
-        ServingError: INVALID_ARGUMENT or RESOURCE_EXHAUSTED naming the problem.
-    """
-    missing = sorted(set(specs) - set(request_inputs))
-    if missing:
-        raise _invalid(
-            f"signature {signature!r} is missing input(s) {missing}; expects {sorted(specs)}"
-        )
-    unexpected = sorted(set(request_inputs) - set(specs))
-    if unexpected:
-        raise _invalid(
-            f"signature {signature!r} got unexpected input(s) {unexpected}; expects {sorted(specs)}"
-        )
-
-    shapes = {}
-    for name, spec in specs.items():
-        proto = request_inputs[name]
-        if proto.dtype != spec.dtype.as_datatype_enum:
-            raise _invalid(
-                f"input {name!r} has dtype {_dtype_name(proto.dtype)}, expected {_dtype_name(spec.dtype.as_datatype_enum)}"
-            )
-        dims = _proto_shape(name, proto)
-        expected = spec.shape.as_list()
-        if len(dims) != len(expected) or any(
-            e is not None and e != d for e, d in zip(expected, dims)
-        ):
-            expected_text = [-1 if e is None else e for e in expected]
-            raise _invalid(f"input {name!r} has shape {dims}, expected {expected_text} (-1: any)")
-        shapes[name] = dims
-
-    batch_sizes = {name: dims[0] for name, dims in shapes.items() if dims}
-    if len(set(batch_sizes.values())) > 1:
-        raise _invalid(f"inputs have different batch sizes: {batch_sizes}")
-    for name, batch in batch_sizes.items():
-        if batch < 1:
-            raise _invalid(f"input {name!r} has an empty batch")
-        if batch > limits.max_batch_size:
-            raise _too_big(f"batch size {batch} is over the limit of {limits.max_batch_size}")
-
-    image_dims = shapes.get(contract.IMAGE_INPUT)
-    if image_dims is not None and len(image_dims) == 4:
-        height, width = image_dims[1:3]
-        if min(height, width) < limits.min_image_side:
-            raise _invalid(
-                f"image is {height}x{width}; each side must be at least {limits.min_image_side}"
-            )
-        if max(height, width) > limits.max_image_side:
-            raise _too_big(
-                f"image is {height}x{width}; each side must be at most {limits.max_image_side}"
-            )
-
-    arrays = {}
-    for name, proto in request_inputs.items():
-        try:
-            arrays[name] = tf.make_ndarray(proto)
-        except Exception as error:
-            raise _invalid(f"input {name!r} is malformed: {error}") from None
-        if list(arrays[name].shape) != shapes[name]:
-            raise _invalid(f"input {name!r} content does not match its shape {shapes[name]}")
-
-    for name, array in arrays.items():
-        if specs[name].dtype == tf.string:
-            _check_text(name, array, limits)
-        elif specs[name].dtype.is_floating and not np.all(np.isfinite(array)):
-            raise _invalid(f"input {name!r} contains NaN or infinite values")
-    return arrays
 
 
 class _Models:
@@ -245,7 +107,7 @@ class _Models:
 
     def manager(self, name: str) -> ModelManager:
         if not name:
-            raise _invalid("model_spec.name is required")
+            raise invalid("model_spec.name is required")
         if name not in self.managers:
             raise ServingError(
                 grpc.StatusCode.NOT_FOUND,
@@ -314,16 +176,16 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         wanted = list(request.output_filter) or output_names
         unknown = sorted(set(wanted) - set(output_names))
         if unknown:
-            raise _invalid(f"output_filter names unknown output(s) {unknown}; has {output_names}")
+            raise invalid(f"output_filter names unknown output(s) {unknown}; has {output_names}")
 
         try:
             outputs = loaded.signatures[signature](
                 **{name: tf.constant(value) for name, value in arrays.items()}
             )
         except tf.errors.InvalidArgumentError as error:
-            raise _invalid(f"model rejected the input: {error.message}") from None
+            raise invalid(f"model rejected the input: {error.message}") from None
         except tf.errors.ResourceExhaustedError as error:
-            raise _too_big(f"model ran out of resources: {error.message}") from None
+            raise too_big(f"model ran out of resources: {error.message}") from None
         except Exception as error:
             logging.exception("Model failure")
             raise ServingError(
@@ -345,7 +207,7 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         loaded = self.models.resolve(request.model_spec)
         fields = list(request.metadata_field)
         if fields != ["signature_def"]:
-            raise _invalid(f"metadata_field must be ['signature_def'], got {fields}")
+            raise invalid(f"metadata_field must be ['signature_def'], got {fields}")
         response = get_model_metadata_pb2.GetModelMetadataResponse()
         response.model_spec.name = request.model_spec.name
         response.model_spec.version.value = loaded.version
@@ -397,6 +259,79 @@ class ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
         return response
 
 
+class _DrainInterceptor(grpc.ServerInterceptor):
+    """Counts the calls the server accepted and refuses new ones once draining.
+
+    gRPC Python runs interceptors when a call is matched to its handler, before the
+    call is queued for a worker thread, so "accepted" here includes calls waiting
+    for a thread. The health service is never refused (it reports NOT_SERVING).
+    """
+
+    def __init__(self, refused_prefixes: tuple[str, ...]):
+        self._refused_prefixes = refused_prefixes
+        self._cond = threading.Condition()
+        self._in_flight = 0
+        self.draining = False
+
+    @property
+    def in_flight(self) -> int:
+        with self._cond:
+            return self._in_flight
+
+    def begin_drain(self) -> int:
+        """Refuses calls from now on; returns how many accepted calls are still running."""
+        with self._cond:
+            self.draining = True
+            return self._in_flight
+
+    def wait_drained(self, timeout_s: float) -> bool:
+        """Waits until no accepted call is running (True) or the timeout (False)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._in_flight == 0, timeout=max(0.0, timeout_s))
+
+    def _done(self) -> None:
+        with self._cond:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._cond.notify_all()
+
+    def intercept_service(self, continuation, handler_call_details):
+        handler = continuation(handler_call_details)
+        method = handler_call_details.method or ""
+        if handler is None or handler.unary_unary is None:
+            return handler
+        if not method.startswith(self._refused_prefixes):
+            return handler
+        with self._cond:
+            if self.draining:
+                return grpc.unary_unary_rpc_method_handler(
+                    _refuse_draining,
+                    request_deserializer=handler.request_deserializer,
+                    response_serializer=handler.response_serializer,
+                )
+            self._in_flight += 1
+        behaviour = handler.unary_unary
+
+        def counted(request, context):
+            try:
+                return behaviour(request, context)
+            finally:
+                self._done()
+
+        return grpc.unary_unary_rpc_method_handler(
+            counted,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+def _refuse_draining(request, context):
+    del request
+    context.abort(
+        grpc.StatusCode.UNAVAILABLE, "the server is shutting down; retry on another replica"
+    )
+
+
 class ModelServer:
     """The gRPC server: PredictionService, ModelService and Health over one model folder.
 
@@ -419,6 +354,7 @@ class ModelServer:
             config.model_base_path,
             poll_interval_s=config.poll_interval_s,
             num_versions=config.num_versions,
+            max_load_retries=config.max_load_retries,
             on_change=lambda manager: self._set_health(bool(manager.available_versions())),
         )
         models = _Models({config.model_name: self.manager})
@@ -426,8 +362,11 @@ class ModelServer:
             ("grpc.max_send_message_length", config.max_message_bytes),
             ("grpc.max_receive_message_length", config.max_message_bytes),
         ]
+        self._drain = _DrainInterceptor((f"/{PREDICTION_SERVICE}/", f"/{MODEL_SERVICE}/"))
         self.server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=config.max_workers), options=options
+            futures.ThreadPoolExecutor(max_workers=config.max_workers),
+            options=options,
+            interceptors=[self._drain],
         )
         prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
             PredictionServicer(models, config.limits), self.server
@@ -472,10 +411,32 @@ class ModelServer:
         )
         return port
 
+    @property
+    def in_flight(self) -> int:
+        """Predict / metadata / status calls accepted and not finished yet."""
+        return self._drain.in_flight
+
     def stop(self, grace_s: float = 5.0) -> None:
-        """Reports NOT_SERVING, lets in-flight requests finish (up to grace_s), stops."""
+        """Drains, then stops.
+
+        Reports NOT_SERVING, refuses calls arriving from now on with UNAVAILABLE, lets
+        the calls already accepted finish (up to grace_s; those still running then are
+        cancelled), then stops gRPC and the model poller.
+        """
+        start = time.monotonic()
         self.health.enter_graceful_shutdown()
-        self.server.stop(grace_s).wait()
+        running = self._drain.begin_drain()
+        logging.info("Draining: %d call(s) in flight, grace %.1fs", running, grace_s)
+        drained = self._drain.wait_drained(grace_s)
+        if drained:
+            logging.info("Drained in %.2fs", time.monotonic() - start)
+        else:
+            logging.warning(
+                "Grace period of %.1fs over with %d call(s) still running: cancelling them",
+                grace_s,
+                self._drain.in_flight,
+            )
+        self.server.stop(0.2 if drained else 0).wait()
         self.manager.stop()
 
     def wait(self, timeout_s: float | None = None) -> bool:

@@ -18,8 +18,8 @@ from serving_testlib import (
 )
 
 from seqgan_tf.export import existing_versions, export_editor
-from seqgan_tf.export.warmup import read_warmup_file
 from serving import contract
+from serving.warmup import read_warmup_file
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +78,8 @@ def test_signatures(exported):
         assert outputs[contract.IMAGE_OUTPUT].dtype == tf.uint8
         assert outputs[contract.ATTENTION_OUTPUT].shape.as_list() == [None, 16, 16, MAX_WORDS]
         assert outputs[contract.TOKENS_OUTPUT].shape.as_list() == [None, MAX_WORDS]
+        assert outputs[contract.DROPPED_WORDS_OUTPUT].shape.as_list() == [None]
+        assert outputs[contract.DROPPED_WORDS_OUTPUT].dtype == tf.int32
 
 
 def test_saved_model_cli_lists_exactly_the_signatures(exported):
@@ -89,13 +91,13 @@ def test_saved_model_cli_lists_exactly_the_signatures(exported):
     assert listed - {"__saved_model_init_op"} == set(contract.SIGNATURES)
 
 
-def test_warmup_file_holds_start_and_edit(exported):
+def test_warmup_file_covers_every_signature(exported):
+    # Issue 14.6: `edit` (what the client calls) was missing, so every swap left its
+    # first-call initialisation to the first users.
     _, path, loaded = exported
     requests = read_warmup_file(path)
-    assert [r.model_spec.signature_name for r in requests] == [
-        contract.START_SIGNATURE,
-        contract.DEFAULT_SIGNATURE,
-    ]
+    assert sorted(r.model_spec.signature_name for r in requests) == sorted(loaded.signatures)
+    assert set(loaded.signatures) == set(contract.SIGNATURES)
     for request in requests:  # each one runs against the exported signature
         inputs = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
         call_in_process(loaded, request.model_spec.signature_name, inputs)
@@ -125,10 +127,53 @@ def test_matches_editor_and_resizes(exported):
         {"state": np.full([1, STATE_DIM], np.nan, np.float32)},
         {"image": random_image(1, 1)[None]},
         {"text": np.array([b"a", b"b"], dtype=object)},
+        {"text": np.array([b"!!!"], dtype=object)},
+        {"text": np.array(["\u200b".encode()], dtype=object)},
+        {"text": np.array([" ?! \u200b ...".encode()], dtype=object)},
+        {"image": np.zeros([5, 2048, 2048, 3], np.uint8)},
     ],
-    ids=["blank_text", "invalid_utf8", "long_text", "nan_state", "1x1_image", "batch_mismatch"],
+    ids=[
+        "blank_text",
+        "invalid_utf8",
+        "long_text",
+        "nan_state",
+        "1x1_image",
+        "batch_mismatch",
+        "punctuation_only",
+        "zero_width_space",
+        "no_word_mixed",
+        "over_pixel_budget",
+    ],
 )
 def test_in_graph_checks(exported, bad):
     _, _, loaded = exported
     with pytest.raises(tf.errors.InvalidArgumentError):
         call_in_process(loaded, contract.EDIT_SIGNATURE, {**edit_inputs(), **bad})
+
+
+@pytest.mark.parametrize("text", ["é!", "٣", "R", "a\u200b"])
+def test_in_graph_text_check_accepts_any_word(exported, text):
+    _, _, loaded = exported
+    inputs = {**edit_inputs(), "text": np.array([text.encode()], dtype=object)}
+    call_in_process(loaded, contract.EDIT_SIGNATURE, inputs)
+
+
+def test_dropped_words_counts_what_the_tokenizer_cuts(exported):
+    # Issue 14.12: words beyond max_words were cut without a word.
+    _, _, loaded = exported
+    texts = [
+        "make it red",  # 3 words
+        "has a higher heel, and is red, and make it green",  # 11 words after punctuation
+        "one two three four five six",  # exactly MAX_WORDS
+        "Ｍake  it\tRED!!! now please ok",  # NFKC + punctuation: 6 words... plus none
+    ]
+    inputs = {
+        "image": np.stack([random_image(IMAGE_SIZE, IMAGE_SIZE, i) for i in range(4)]),
+        "text": np.array([t.encode() for t in texts], dtype=object),
+        "state": np.zeros([4, STATE_DIM], np.float32),
+    }
+    out = call_in_process(loaded, contract.EDIT_SIGNATURE, inputs)
+    assert MAX_WORDS == 6
+    np.testing.assert_array_equal(out[contract.DROPPED_WORDS_OUTPUT], [0, 5, 0, 0])
+    assert out[contract.DROPPED_WORDS_OUTPUT].dtype == np.int32
+    assert [t.decode() for t in out["tokens"][1]] == ["has", "a", "higher", "heel", "and", "is"]

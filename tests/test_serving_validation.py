@@ -113,6 +113,69 @@ CASES = {
 }
 
 
+def _declared_only(shape, signature=contract.START_SIGNATURE, content=b""):
+    """A request whose image declares `shape` but carries only `content` (issue 14.9)."""
+    request = make_request(signature, {"image": np.zeros([1, 8, 8, 3], np.uint8)})
+    if signature == contract.EDIT_SIGNATURE:
+        request = _edit()
+    proto = request.inputs["image"]
+    proto.ClearField("tensor_content")
+    proto.ClearField("int_val")
+    del proto.tensor_shape.dim[:]
+    for size in shape:
+        proto.tensor_shape.dim.add().size = size
+    proto.tensor_content = content
+    return request
+
+
+def _short_state():
+    request = _edit()
+    proto = request.inputs["state"]
+    proto.ClearField("tensor_content")
+    proto.float_val.append(0.5)  # TF would broadcast one value to [1, STATE_DIM]
+    return request
+
+
+CASES.update(
+    {
+        # Issue 14.9: 2.6 KB declaring 64x2048x2048x3 allocated 1.1 GB and returned OK.
+        "pixels_over_budget_empty_content": (
+            lambda: _declared_only([64, 2048, 2048, 3]),
+            EXHAUSTED,
+            "pixels",
+        ),
+        "pixels_over_budget": (
+            lambda: make_request(
+                contract.START_SIGNATURE, {"image": np.zeros([5, 2048, 2048, 3], np.uint8)}
+            ),
+            EXHAUSTED,
+            "pixels",
+        ),
+        "empty_content": (lambda: _declared_only([1, 512, 512, 3]), INVALID, "carries 0 value(s)"),
+        "edit_empty_content": (
+            lambda: _declared_only([1, 64, 64, 3], contract.EDIT_SIGNATURE),
+            INVALID,
+            "declares shape [1, 64, 64, 3]",
+        ),
+        "short_content": (
+            lambda: _declared_only([1, 16, 16, 3], content=b"\x01" * (16 * 16 * 3 - 1)),
+            INVALID,
+            "767 bytes",
+        ),
+        "long_content": (
+            lambda: _declared_only([1, 16, 16, 3], content=b"\x01" * (16 * 16 * 3 + 1)),
+            INVALID,
+            "769 bytes",
+        ),
+        "broadcast_state_value": (_short_state, INVALID, "1 value(s) in float_val"),
+        # Issue 14.10: no word after normalisation is an empty edit.
+        "punctuation_only_text": (lambda: _edit(text=_text("!!!")), INVALID, "no word"),
+        "zero_width_space_text": (lambda: _edit(text=_text("\u200b")), INVALID, "no word"),
+        "symbols_only_text": (lambda: _edit(text=_text(" ?! \u200b … ")), INVALID, "no word"),
+    }
+)
+
+
 def _with_filter(request, name):
     request.output_filter.append(name)
     return request
@@ -137,3 +200,20 @@ def test_output_filter_and_default_signature(stub):
     response = stub.Predict(request, timeout=30)
     assert set(response.outputs) == {contract.STATE_OUTPUT}
     assert response.model_spec.signature_name == contract.DEFAULT_SIGNATURE
+
+
+@pytest.mark.parametrize("text", ["é!", "٣", "R", "red\u200b", "ｒｅｄ"])
+def test_any_word_is_accepted(stub, text):
+    response = stub.Predict(_edit(text=_text(text)), timeout=30)
+    assert response.model_spec.version.value == 1
+
+
+def test_pixel_budget_is_refused_before_decoding(stub):
+    # A request at the budget is served; one pixel row more is refused, whatever its content.
+    budget = contract.MAX_PIXELS_PER_REQUEST
+    assert budget == 4 * 2048 * 2048
+    ok = make_request(contract.START_SIGNATURE, {"image": np.zeros([1, 64, 64, 3], np.uint8)})
+    assert stub.Predict(ok, timeout=30).outputs[contract.STATE_OUTPUT]
+    with pytest.raises(grpc.RpcError) as error:
+        stub.Predict(_declared_only([4, 2048, 2049, 3]), timeout=30)
+    assert error.value.code() == EXHAUSTED

@@ -14,9 +14,10 @@ import tempfile
 from typing import Any
 
 import tensorflow as tf
+import tensorflow_text as tf_text
 
-from seqgan_tf.export import warmup
-from serving import contract
+from seqgan_tf.text.normalization import split_words
+from serving import contract, warmup
 
 
 def _to_model_range(image: tf.Tensor, image_size: int) -> tf.Tensor:
@@ -39,7 +40,15 @@ def _to_uint8(image: tf.Tensor) -> tf.Tensor:
 
 def _image_checks(image: tf.Tensor) -> list[tf.Operation]:
     shape = tf.shape(image)
-    checks = []
+    pixels = tf.cast(shape[0], tf.int64) * tf.cast(shape[1], tf.int64) * tf.cast(shape[2], tf.int64)
+    checks = [
+        tf.debugging.assert_less_equal(
+            pixels,
+            tf.constant(contract.MAX_PIXELS_PER_REQUEST, tf.int64),
+            message=f"images must hold at most {contract.MAX_PIXELS_PER_REQUEST} pixels "
+            "(batch * height * width) per request",
+        )
+    ]
     for axis, name in ((1, "height"), (2, "width")):
         checks.append(
             tf.debugging.assert_greater_equal(
@@ -58,12 +67,12 @@ def _image_checks(image: tf.Tensor) -> list[tf.Operation]:
     return checks
 
 
+# A letter or a digit: what the tokenizer keeps as (part of) a word. Punctuation becomes
+# spaces there, and a zero-width space alone is no word either.
+_WORD_CHARACTER = r"(?s).*[\pL\pN].*"
+
+
 def _text_checks(text: tf.Tensor) -> list[tf.Operation]:
-    not_empty = tf.debugging.assert_greater(
-        tf.strings.length(tf.strings.strip(text)),
-        0,
-        message="text must contain at least one non-space character",
-    )
     max_bytes = 4 * contract.MAX_TEXT_CHARS  # a UTF-8 character has at most 4 bytes
     short_enough = tf.debugging.assert_less_equal(
         tf.strings.length(text),
@@ -78,7 +87,24 @@ def _text_checks(text: tf.Tensor) -> list[tf.Operation]:
         tf.cast(contract.MAX_TEXT_CHARS, chars.dtype),
         message=f"text must have at most {contract.MAX_TEXT_CHARS} characters",
     )
-    return [not_empty, short_enough, few_chars]
+    with tf.control_dependencies([few_chars]):
+        normalised = tf_text.normalize_utf8(text, "NFKC")
+    has_word = tf.debugging.assert_equal(
+        tf.strings.regex_full_match(normalised, _WORD_CHARACTER),
+        True,
+        message="text must contain a word (a letter or digit); an edit needs a description",
+    )
+    return [short_enough, few_chars, has_word]
+
+
+def _dropped_words(text: tf.Tensor, max_words: int) -> tf.Tensor:
+    """int32 [B]: words of each text beyond `max_words`, which the model's tokenizer cuts.
+
+    Counted with the tokenizer's own normalisation and splitting (`split_words`: NFKC,
+    case folding, punctuation to spaces, whitespace tokens).
+    """
+    count = tf.cast(split_words(text).row_lengths(), tf.int32)
+    return tf.maximum(count - max_words, 0)
 
 
 def _lookup_tables(editor: Any) -> list[Any]:
@@ -111,7 +137,8 @@ class EditorExportModule(tf.Module):
     def __init__(self, editor: Any):
         super().__init__(name="editor_export")
         self.image_size = int(editor.image_size)
-        self.state_dim = int(editor.state_dim)
+        # The state that crosses the wire (SeqAttnGAN: [h; attribute slots]).
+        self.state_dim = int(getattr(editor, "serving_state_dim", editor.state_dim))
         self.max_words = int(editor.max_words)
         image_spec = tf.TensorSpec([None, None, None, 3], tf.uint8, name=contract.IMAGE_INPUT)
         text_spec = tf.TensorSpec([None], tf.string, name=contract.TEXT_INPUT)
@@ -154,6 +181,7 @@ class EditorExportModule(tf.Module):
                     tf.cast(out["attention"], tf.float32), attention_shape
                 ),
                 contract.TOKENS_OUTPUT: tf.ensure_shape(out["tokens"], [None, words]),
+                contract.DROPPED_WORDS_OUTPUT: tf.ensure_shape(_dropped_words(text, words), [None]),
             }
 
         self.start = tf.function(start, input_signature=[image_spec])
@@ -220,8 +248,10 @@ def export_editor(
     tmp_dir = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=model_dir)
     try:
         tf.saved_model.save(module, tmp_dir, signatures=module.signatures())
-        if write_warmup:
-            requests = warmup.warmup_requests(model_name, module.image_size, module.state_dim)
+        if write_warmup:  # one request per exported signature
+            requests = warmup.warmup_requests(
+                model_name, module.image_size, module.state_dim, tuple(module.signatures())
+            )
             warmup.write_warmup_file(tmp_dir, requests)
         os.chmod(tmp_dir, 0o755)  # mkdtemp creates 0700; the server may run as another user.
         os.rename(tmp_dir, final_dir)

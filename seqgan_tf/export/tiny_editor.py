@@ -9,8 +9,8 @@ produces is clearly not a SeqAttnGAN result.
 from __future__ import annotations
 
 import tensorflow as tf
-import tensorflow_text as tf_text
 
+from seqgan_tf.text.normalization import split_words
 from serving import contract
 
 
@@ -44,7 +44,6 @@ class TinyEditor(tf.Module):
         self.state_dim = state_dim
         self.max_words = max_words
         self.offset = offset
-        self._tokenizer = tf_text.WhitespaceTokenizer()
         init = tf.random.stateless_normal
         self.conv_kernel = tf.Variable(init([3, 3, 3, 8], seed=[seed, 1]) * 0.3, name="conv")
         self.dense_kernel = tf.Variable(init([8, state_dim], seed=[seed, 2]) * 0.3, name="dense")
@@ -57,9 +56,12 @@ class TinyEditor(tf.Module):
         return tf.tanh(tf.matmul(pooled, self.dense_kernel) + self.offset)
 
     def tokenize(self, texts: tf.Tensor) -> tf.Tensor:
-        """texts string [B] -> tokens string [B, max_words] ("" padding)."""
-        # A tensorflow-text op, as in the real model: servers must have its ops registered.
-        words = self._tokenizer.tokenize(tf.strings.lower(texts))
+        """texts string [B] -> tokens string [B, max_words] ("" padding), words beyond cut.
+
+        The real model's normalisation and splitting (`split_words`, tensorflow-text ops,
+        as in the real model: servers must have its ops registered).
+        """
+        words = split_words(texts)[:, : self.max_words]
         return words.to_tensor(default_value="", shape=[None, self.max_words])
 
     def edit(self, images: tf.Tensor, texts: tf.Tensor, state: tf.Tensor) -> dict[str, tf.Tensor]:

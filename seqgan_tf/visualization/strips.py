@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import textwrap
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-_FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-)
-
-
-def font(size: int = 11) -> ImageFont.ImageFont:
-    for path in _FONT_CANDIDATES:
-        if os.path.exists(path):
-            return ImageFont.truetype(path, size)
-    return ImageFont.load_default(size=size)
+from serving.strips import font  # the project's one font lookup
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
