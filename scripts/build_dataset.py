@@ -4,6 +4,10 @@ Synthetic stand-ins (generated here, deterministic by seed):
   python scripts/build_dataset.py --dataset=synth_zap_seq --data_dir=data --num_sessions=10000 --seed=0
 The paper's datasets, from a raw folder (layout in tfrecords/raw_builder.py):
   python scripts/build_dataset.py --dataset=zap_seq --raw_dir=/path/to/raw --data_dir=data
+or retrieved from the public source downloads (tfrecords/sources.py):
+  python scripts/build_dataset.py --dataset=zap_seq --source=ut_zap50k --source_dir=/path/to/ut-zap50k
+  python scripts/build_dataset.py --dataset=deepfashion_seq --source=deepfashion \
+    --source_dir="/path/to/Category and Attribute Prediction Benchmark"
 
 A complete build with the same parameters is reused; --overwrite rebuilds it. A complete build
 with different parameters is an error unless --overwrite is given.
@@ -17,7 +21,7 @@ import sys
 
 from absl import app, flags
 
-from tfrecords import builders
+from tfrecords import builders, sources
 from tfrecords.dataset_info import read_info
 from tfrecords.shard_writer import dataset_dir
 
@@ -27,8 +31,27 @@ flags.DEFINE_string("data_dir", "data", "Root directory of the built datasets.")
 flags.DEFINE_string(
     "raw_dir", None, "Raw folder (images/, sessions.jsonl) for zap_seq / deepfashion_seq."
 )
+flags.DEFINE_enum(
+    "source",
+    None,
+    sorted(sources.SOURCES),
+    "Retrieve zap_seq / deepfashion_seq sessions from this public download (--source_dir).",
+)
+flags.DEFINE_string("source_dir", None, "The --source download's folder.")
+flags.DEFINE_string(
+    "descriptions_file",
+    None,
+    "--source builds: human descriptions keyed by (session_id, turn) (.jsonl, .csv or .tsv).",
+)
+flags.DEFINE_bool(
+    "allow_outside_paths",
+    False,
+    "Raw and source builds: accept image paths that resolve outside the raw/source folder.",
+)
 flags.DEFINE_integer(
-    "num_sessions", builders.DEFAULT_NUM_SYNTHETIC_SESSIONS, "Sessions to generate (synthetic)."
+    "num_sessions",
+    builders.DEFAULT_NUM_SYNTHETIC_SESSIONS,
+    "Sessions to generate (synthetic) or to retrieve (--source).",
 )
 flags.DEFINE_integer("seed", 0, "Generator and split seed.")
 flags.DEFINE_integer("image_size", 64, "Side of the square stored images.")
@@ -55,6 +78,10 @@ def build(
     strict: bool = False,
     overwrite: bool = False,
     num_workers: int | None = None,
+    source: str | None = None,
+    source_dir: str | None = None,
+    descriptions_file: str | None = None,
+    allow_outside_paths: bool = False,
 ) -> tuple[dict, bool]:
     """Builds a dataset unless a complete build with the same parameters exists.
 
@@ -70,6 +97,10 @@ def build(
       strict: raw builds fail on the first bad session.
       overwrite: rebuild even when a matching build exists.
       num_workers: generator processes for synthetic builds (None: automatic).
+      source: retrieve sessions from this public download ("ut_zap50k", "deepfashion").
+      source_dir: the download's folder (required with `source`).
+      descriptions_file: human descriptions keyed by (session_id, turn) for source builds.
+      allow_outside_paths: accept image paths resolving outside the raw / source folder.
 
     Returns:
       (dataset_info dict, whether it was built now (False: reused)).
@@ -78,7 +109,22 @@ def build(
       ValueError: missing --raw_dir for a raw dataset, or an existing complete build with other
         parameters and no `overwrite`.
     """
-    if dataset in builders.SYNTHETIC_DATASETS:
+    if source is not None:
+        if not source_dir:
+            raise ValueError(f"--source={source} needs --source_dir (the download's folder)")
+        params = sources.source_build_params(
+            source,
+            dataset,
+            source_dir,
+            num_sessions,
+            seed,
+            image_size,
+            num_shards,
+            strict,
+            allow_outside_paths,
+            descriptions_file,
+        )
+    elif dataset in builders.SYNTHETIC_DATASETS:
         params = builders.synthetic_build_params(
             dataset, num_sessions, seed, image_size, num_shards
         )
@@ -90,7 +136,9 @@ def build(
                 f"(no raw data? use the synthetic stand-in: "
                 f"{builders.build_command(builders.synthetic_standin(dataset), data_dir)})"
             )
-        params = builders.raw_build_params(raw_dir, dataset, seed, image_size, num_shards, strict)
+        params = builders.raw_build_params(
+            raw_dir, dataset, seed, image_size, num_shards, strict, allow_outside_paths
+        )
     directory = dataset_dir(data_dir, dataset, version)
     existing = read_info(directory)
     if existing is not None and not overwrite:
@@ -101,7 +149,22 @@ def build(
             f"  existing:  {existing.get('build_params')}\n  requested: {params}\n"
             "pass --overwrite to replace it (or use another --data_dir / --version)"
         )
-    if dataset in builders.SYNTHETIC_DATASETS:
+    if source is not None:
+        info = sources.build_from_source(
+            source,
+            dataset,
+            source_dir,
+            data_dir,
+            num_sessions,
+            seed,
+            num_shards=num_shards,
+            version=version,
+            image_size=image_size,
+            strict=strict,
+            allow_outside_paths=allow_outside_paths,
+            descriptions_file=descriptions_file,
+        )
+    elif dataset in builders.SYNTHETIC_DATASETS:
         info = builders.build_synthetic(
             dataset,
             data_dir,
@@ -122,6 +185,7 @@ def build(
             version=version,
             image_size=image_size,
             strict=strict,
+            allow_outside_paths=allow_outside_paths,
         )
     return info, True
 
@@ -141,6 +205,10 @@ def main(argv: list[str]) -> None:
             strict=FLAGS.strict,
             overwrite=FLAGS.overwrite,
             num_workers=FLAGS.num_workers,
+            source=FLAGS.source,
+            source_dir=FLAGS.source_dir,
+            descriptions_file=FLAGS.descriptions_file,
+            allow_outside_paths=FLAGS.allow_outside_paths,
         )
     except (ValueError, FileNotFoundError) as e:
         print(f"build_dataset: error: {e}", file=sys.stderr)
@@ -152,6 +220,13 @@ def main(argv: list[str]) -> None:
     print(f"  statistics: {json.dumps(info['statistics'])}")
     if info.get("num_skipped"):
         print(f"  skipped sessions: {info['num_skipped']} (see dataset_info.json 'skipped')")
+    if info.get("num_source_problems"):
+        print(
+            f"  bad source input: {info['num_source_problems']} "
+            "(see dataset_info.json 'source_problems')"
+        )
+    if info.get("retrieval", {}).get("shortfall"):
+        print(f"  retrieval short by {info['retrieval']['shortfall']} sessions (see 'retrieval')")
 
 
 def run() -> None:
