@@ -232,6 +232,7 @@ class _Failure:
     attempts: int
     next_retry: float  # time.monotonic(); inf once the retries are used up
     reason: str
+    delay: float = 0.0
 
 
 class ModelNotFoundError(LookupError):
@@ -341,7 +342,7 @@ class ModelManager:
             )
         return (
             f"skipped: failed ({failure.reason}); retry {failure.attempts} of "
-            f"{self.max_load_retries} in {failure.next_retry - now:.1f}s, or when its "
+            f"{self.max_load_retries} {failure.delay:.1f}s after the failure, or when its "
             "contents change"
         )
 
@@ -353,6 +354,7 @@ class ModelManager:
         reason = f"{type(error).__name__}: {error}".strip()
         if len(reason) > 500:
             reason = reason[:500] + "..."
+        delay = 0.0
         if attempts > self.max_load_retries:
             next_retry = float("inf")
             when = "no more retries until its contents change"
@@ -362,9 +364,33 @@ class ModelManager:
             )
             next_retry = time.monotonic() + delay
             when = f"retry {attempts} of {self.max_load_retries} in {delay:.1f}s or when its contents change"
-        self._failed[version] = _Failure(print_, attempts, next_retry, reason)
+        self._failed[version] = _Failure(print_, attempts, next_retry, reason, delay)
         self._set_status(version, END, reason)
         self._decide(version, f"failed to load ({reason}); {when}", logging.WARNING)
+
+    def _load(self, version: int, print_: tuple) -> bool:
+        """Loads and warms up `version`, then routes to it; False (logged) if that failed."""
+        path = os.path.join(self.base_path, str(version))
+        self._set_status(version, LOADING)
+        start = time.monotonic()
+        try:
+            loaded = load_version(path, version, run_warmup=False)
+            warmed = warm_up(loaded) if self.run_warmup else []
+        except Exception as error:  # a broken export must not take the server down
+            logging.debug("Load of %s failed", path, exc_info=True)
+            self._record_failure(version, print_, error)
+            return False
+        # Routed to only now: loaded and every signature warmed up.
+        with self._lock:
+            self._available = {**self._available, version: loaded}
+        self._failed.pop(version, None)
+        self._set_status(version, AVAILABLE)
+        self._decide(
+            version,
+            f"loaded in {time.monotonic() - start:.2f}s, warmed up {warmed or 'nothing'}; "
+            "AVAILABLE",
+        )
+        return True
 
     def poll_once(self) -> bool:
         """Loads newly aspired versions (retrying failed ones) and unloads superseded ones.
@@ -380,9 +406,19 @@ class ModelManager:
         # Failed versions out of retries are left out, so a broken export never pushes a
         # good version out (TF Serving would unload it and serve one fewer).
         candidates = [v for v in on_disk if skip[v] is None or v in self._available]
-        aspired = candidates[-self.num_versions :]
+        failed_now: set[int] = set()
+        while True:  # a version that fails now leaves its place to the next-newest one
+            aspired = [v for v in candidates if v not in failed_now][-self.num_versions :]
+            pending = [v for v in aspired if v not in self._available]
+            if not pending:
+                break
+            for version in pending:
+                if self._load(version, prints[version]):
+                    changed = True
+                else:
+                    failed_now.add(version)
         for version in on_disk:
-            if version in self._available:
+            if version in self._available or version in failed_now:
                 continue
             if skip[version] is not None:
                 self._decide(version, skip[version])
@@ -392,33 +428,6 @@ class ModelManager:
                     f"skipped: older than the {self.num_versions} newest loadable version(s) "
                     f"{aspired}",
                 )
-        failed_now = set()
-        for version in aspired:
-            if version in self._available:
-                continue
-            path = os.path.join(self.base_path, str(version))
-            self._set_status(version, LOADING)
-            start = time.monotonic()
-            try:
-                loaded = load_version(path, version, run_warmup=False)
-                warmed = warm_up(loaded) if self.run_warmup else []
-            except Exception as error:  # a broken export must not take the server down
-                logging.debug("Load of %s failed", path, exc_info=True)
-                self._record_failure(version, prints[version], error)
-                failed_now.add(version)
-                continue
-            # Routed to only now: loaded and every signature warmed up.
-            with self._lock:
-                self._available = {**self._available, version: loaded}
-            self._failed.pop(version, None)
-            self._set_status(version, AVAILABLE)
-            self._decide(
-                version,
-                f"loaded in {time.monotonic() - start:.2f}s, warmed up {warmed or 'nothing'}; "
-                "AVAILABLE",
-            )
-            changed = True
-        aspired = [v for v in candidates if v not in failed_now][-self.num_versions :]
         # Availability preserving: retire old versions only once an aspired one serves.
         if any(v in self._available for v in aspired):
             for version in [v for v in self._available if v not in aspired]:
