@@ -62,7 +62,7 @@ def test_a_complete_build_leaves_no_marker(tmp_path):
         schema=FAKE_SCHEMA,
         generator_version="fake-1",
     )
-    assert "build_in_progress.json" not in os.listdir(tmp_path / DATASET / "1.0.0")
+    assert os.listdir(tmp_path / DATASET) == ["1.0.0"]  # no 1.0.0.build_in_progress.json
 
 
 def _children(pid):

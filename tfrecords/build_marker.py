@@ -1,8 +1,9 @@
 """A record of the build under way, so an interrupted build can be named and rerun.
 
-Every builder writes `build_in_progress.json` into the build directory right after clearing it
-and removes it after `dataset_info.json` is written. A directory with the marker and no
-dataset_info.json is a build that was killed or failed: its marker holds the build's
+Every builder writes `<data_dir>/<dataset>/<version>.build_in_progress.json` (beside the build
+directory, so the directory holds only shards and dataset_info.json) right after clearing the
+directory, and removes it after `dataset_info.json` is written. A build directory with a marker
+and no dataset_info.json is a build that was killed or failed: its marker holds the build's
 parameters and the command that reruns it, which error messages quote (instead of a generic
 command with default parameters).
 """
@@ -17,9 +18,9 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from tfrecords.shard_writer import DATASET_INFO_FILENAME, write_json_atomically
+from tfrecords.shard_writer import DATASET_INFO_FILENAME, TEMP_PREFIX
 
-BUILD_MARKER_FILENAME = "build_in_progress.json"
+BUILD_MARKER_SUFFIX = ".build_in_progress.json"
 DEFAULT_VERSION = "1.0.0"
 
 
@@ -50,6 +51,11 @@ def command_line(params: Mapping[str, Any], data_dir: str, version: str) -> str:
     return "python scripts/build_dataset.py " + " ".join(shlex.quote(a) for a in args)
 
 
+def marker_path(directory: str) -> str:
+    """`<data_dir>/<dataset>/<version>.build_in_progress.json` for a build directory."""
+    return os.path.normpath(directory) + BUILD_MARKER_SUFFIX
+
+
 def write_marker(
     directory: str, params: Mapping[str, Any], data_dir: str, version: str
 ) -> dict[str, Any]:
@@ -60,13 +66,19 @@ def write_marker(
         "started_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "pid": os.getpid(),
     }
-    write_json_atomically(os.path.join(directory, BUILD_MARKER_FILENAME), marker)
+    path = marker_path(directory)
+    parent, name = os.path.split(path)
+    temp = os.path.join(parent, f"{TEMP_PREFIX}{os.getpid()}-{name}")
+    with open(temp, "w", encoding="utf-8") as f:
+        json.dump(marker, f, indent=2)
+        f.write("\n")
+    os.rename(temp, path)  # Atomic in one directory.
     return marker
 
 
 def clear_marker(directory: str) -> None:
     """Removes the marker (call after dataset_info.json is written)."""
-    path = os.path.join(directory, BUILD_MARKER_FILENAME)
+    path = marker_path(directory)
     if os.path.exists(path):
         os.remove(path)
 
@@ -74,7 +86,7 @@ def clear_marker(directory: str) -> None:
 def read_marker(directory: str) -> dict[str, Any] | None:
     """The marker of `directory`, or None (no marker, or an unreadable one)."""
     try:
-        with open(os.path.join(directory, BUILD_MARKER_FILENAME), encoding="utf-8") as f:
+        with open(marker_path(directory), encoding="utf-8") as f:
             marker = json.load(f)
     except (OSError, json.JSONDecodeError):
         return None
