@@ -241,6 +241,9 @@ class Backend:
             timeout_s=self.timeout_s,
             channel=self._get_channel(),
             image_size=info.image_size,
+            # Fail fast when the server is down, so the page says so at once (the person
+            # retries); the channel still retries a draining server's UNAVAILABLE.
+            wait_for_ready=False,
         )
 
     def start(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -80,7 +80,7 @@ def attention_maps(attention: np.ndarray, num_tokens: int) -> list[dict]:
     """Per-word maps of a turn's attention [h, w, max_words], for the page to draw.
 
     Each map is min-max scaled to uint8 (base64, row-major h x w), as the paper's Figure 8 shows
-    them: where a word attended *most*. `min` and `max` keep the raw range, so the page can also
+    them: where a word attended *most* (a flat map as an even half tint). `min` and `max` keep the raw range, so the page can also
     say how peaked (or flat) the map is.
     """
     maps = []
@@ -88,7 +88,8 @@ def attention_maps(attention: np.ndarray, num_tokens: int) -> list[dict]:
         values = np.nan_to_num(np.asarray(attention[..., j], np.float32))
         low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
         span = high - low
-        scaled = (values - low) / span if span > 1e-12 else np.zeros_like(values)
+        # A flat map (the word attended everywhere alike) is drawn as an even half tint.
+        scaled = (values - low) / span if span > 1e-6 * max(high, 1e-12) else values * 0 + 0.5
         data = np.round(np.clip(scaled, 0.0, 1.0) * 255).astype(np.uint8)
         maps.append({"min": low, "max": high, "data": base64.b64encode(data.tobytes()).decode()})
     return maps

@@ -143,6 +143,7 @@ function loadSession(payload, head) {
 
 async function startFrom(kind, file) {
   const retry = () => startFrom(kind, file);
+  clearError();
   try {
     const id = await ensureSession();
     let payload;
@@ -167,6 +168,7 @@ async function startFrom(kind, file) {
 
 async function edit(text, parent) {
   const retry = () => edit(text, parent);
+  clearError(); // a new attempt: its own outcome is shown
   $("busy").hidden = false;
   $("edit-button").disabled = true;
   const t0 = performance.now();

@@ -1,0 +1,90 @@
+"""Driving the editor page in headless Chromium (Debian's package, never a downloaded build),
+shared by the browser tests and scripts/editor_screenshot.py. Needs the `playwright` package."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import shutil
+
+import numpy as np
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_unavailable() -> str | None:
+    """Why the page cannot be driven here, or None when it can."""
+    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        return f"{CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is missing (pip install -e .[dev])"
+    return None
+
+
+def launch(playwright):
+    """Headless Chromium from CHROMIUM with the flags that keep it off the network."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def decode_data_url(url: str) -> np.ndarray:
+    """A data:image/png;base64 URL (as the page's <img> src) as uint8 [H, W, 3]."""
+    from PIL import Image
+
+    data = base64.b64decode(url.split(",", 1)[1])
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def strip_images(page) -> list[np.ndarray]:
+    """The images of the session strip, left to right."""
+    urls = page.eval_on_selector_all("#strip .tile img", "els => els.map(e => e.src)")
+    return [decode_data_url(u) for u in urls]
+
+
+def strip_turns(page) -> list[int]:
+    """The turn ids of the session strip, left to right."""
+    return page.eval_on_selector_all("#strip .tile", "els => els.map(e => +e.dataset.turn)")
+
+
+def start_from_example(page) -> None:
+    page.click("#example-button")
+    page.wait_for_selector('#strip .tile[data-turn="0"]')
+
+
+def edit(page, text: str, timeout_ms: float = 30_000) -> dict:
+    """Types `text`, presses Edit and waits for the new tile; returns the turn's timing
+    ({page_ms, fetch_ms, app_ms, client_ms})."""
+    before = page.evaluate("window.editorTimings.length")
+    page.fill("#edit-text", text)
+    page.click("#edit-button")
+    page.wait_for_function(
+        f"window.editorTimings.length > {before} || !document.getElementById('error').hidden",
+        timeout=timeout_ms,
+    )
+    if page.is_visible("#error"):
+        raise RuntimeError(f"the edit {text!r} failed on the page: {page.inner_text('#error')}")
+    return page.evaluate("window.editorTimings[window.editorTimings.length - 1]")
+
+
+def edit_expecting_error(page, text: str, timeout_ms: float = 30_000) -> dict:
+    """Types `text`, presses Edit and waits for the error banner; returns {kind, message}."""
+    page.fill("#edit-text", text)
+    page.click("#edit-button")
+    page.wait_for_selector("#error:not([hidden])", timeout=timeout_ms)
+    return {
+        "kind": page.get_attribute("#error", "data-kind"),
+        "message": page.inner_text("#error-message"),
+    }

@@ -1,0 +1,211 @@
+"""The editor page in a real browser (Debian's headless Chromium, driven by Playwright) against
+scripts/editor_app.py and the project's gRPC server serving a tiny trained SeqAttnGAN."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from serving.editor_app import browser
+from tests import editor_testlib
+
+REASON = browser.chromium_unavailable()
+pytestmark = pytest.mark.skipif(REASON is not None, reason=f"no browser: {REASON}")
+MODEL_NAME = "seqattngan"
+EDITS = ["make it red", "has a higher heel", "add laces"]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """(model server, app URL): a trained tiny export served over gRPC, the app in front."""
+    tmp = tmp_path_factory.mktemp("editor")
+    _, what = editor_testlib.export_tiny_trained(str(tmp / "exports"), MODEL_NAME)
+    print(f"editor browser tests serve the {what}")
+    editor_testlib.write_test_shards(str(tmp / "data"))
+    server = editor_testlib.ServerProcess(str(tmp / "exports"), MODEL_NAME, str(tmp))
+    server.start()
+    try:
+        with editor_testlib.running_app(
+            server.target, MODEL_NAME, str(tmp / "data"), str(tmp), "--timeout_s=5"
+        ) as url:
+            yield server, url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = browser.launch(playwright)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(stack, chromium):
+    _, url = stack
+    context = chromium.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(url)
+    yield page
+    context.close()
+
+
+def test_three_edits_give_three_new_images(page):
+    browser.start_from_example(page)
+    for text in EDITS:
+        browser.edit(page, text)
+    images = browser.strip_images(page)
+    assert len(images) == 4
+    for before, after in zip(images, images[1:]):
+        assert after.shape == before.shape
+        assert np.abs(after.astype(int) - before.astype(int)).mean() > 0.5
+    captions = page.eval_on_selector_all("#strip .caption", "els => els.map(e => e.textContent)")
+    assert captions == ["(start)"] + [f"{i}. {t}" for i, t in enumerate(EDITS, 1)]
+    metas = page.eval_on_selector_all("#strip .meta", "els => els.map(e => e.textContent)")
+    assert all(m.startswith("model v1") for m in metas[1:]), metas
+    assert page.is_hidden("#error")
+
+
+def test_branch_from_turn_one(page):
+    browser.start_from_example(page)
+    for text in EDITS[:2]:
+        browser.edit(page, text)
+    page.click('#strip .tile[data-turn="1"]')
+    assert "new branch" in page.inner_text("#edit-note")
+    browser.edit(page, "make it blue")
+    assert browser.strip_turns(page) == [0, 1, 3]
+    captions = page.eval_on_selector_all("#strip .caption", "els => els.map(e => e.textContent)")
+    assert captions[-1] == "3. make it blue"
+    # The old continuation is kept as a branch, and can be shown again.
+    branch = page.locator("#branches .branch")
+    assert branch.count() == 1
+    assert "2. has a higher heel" in branch.inner_text()
+    branch.click()
+    assert browser.strip_turns(page) == [0, 1, 2]
+    # Undo = a branch from the previous turn.
+    page.click("#undo-button")
+    assert browser.strip_turns(page) == [0, 1]
+    browser.edit(page, "add laces")
+    assert browser.strip_turns(page) == [0, 1, 4]
+    assert page.locator("#branches .branch").count() == 2
+    # The downloads follow the strip.
+    session = page.evaluate(
+        "fetch(document.getElementById('download-json').href).then(r => r.json())"
+    )
+    assert [t["text"] for t in session["path"]] == ["", "make it red", "add laces"]
+    assert session["model_versions"] == [1] and session["model_name"] == MODEL_NAME
+    assert len(session["all_turns"]) == 5
+    png = page.evaluate(
+        "fetch(document.getElementById('download-strip').href).then(r => r.arrayBuffer())"
+        ".then(b => Array.from(new Uint8Array(b)))"
+    )
+    from PIL import Image
+
+    with Image.open(io.BytesIO(bytes(png))) as strip:
+        assert strip.format == "PNG" and strip.width > 3 * strip.height / 2
+
+
+def test_attention_overlay(page):
+    browser.start_from_example(page)
+    browser.edit(page, "make it red")
+    words = page.eval_on_selector_all("#words button", "els => els.map(e => e.textContent)")
+    assert words[:3] == ["make", "it", "red"]
+    pixels = (
+        "document.getElementById('detail-canvas').getContext('2d')"
+        ".getImageData(0, 0, 256, 256).data"
+    )
+    page.wait_for_function("document.getElementById('detail-canvas').dataset.drawn === 'image'")
+    plain = page.evaluate(f"Array.from({pixels})")
+    page.click('#words button[data-word="2"]')
+    page.wait_for_function("document.getElementById('detail-canvas').dataset.drawn === 'word-2'")
+    overlaid = page.evaluate(f"Array.from({pixels})")
+    assert np.abs(np.array(plain) - np.array(overlaid)).mean() > 1.0
+    assert page.locator("#word-maps canvas").count() == len(words)
+
+
+def test_server_down_keeps_the_session_and_recovers(stack, page):
+    server, _ = stack
+    browser.start_from_example(page)
+    browser.edit(page, "make it red")
+    before = browser.strip_images(page)
+    server.stop()
+    try:
+        error = browser.edit_expecting_error(page, "has a higher heel")
+        assert error["kind"] == "server_down", error
+        assert "not reachable" in error["message"] and "turns are kept" in error["message"]
+        assert browser.strip_turns(page) == [0, 1]
+        assert page.input_value("#edit-text") == "has a higher heel"
+        assert page.is_visible("#retry-button")
+    finally:
+        server.start()
+    page.click("#retry-button")
+    page.wait_for_selector('#strip .tile[data-turn="2"]')
+    assert page.is_hidden("#error")
+    after = browser.strip_images(page)
+    assert len(after) == 3
+    np.testing.assert_array_equal(after[1], before[1])
+
+
+def test_bad_texts_and_uploads_are_explained(page, tmp_path):
+    browser.start_from_example(page)
+    assert browser.edit_expecting_error(page, "   ")["kind"] == "bad_text"
+    error = browser.edit_expecting_error(page, "?! ...")
+    assert "no words" in error["message"]
+    error = browser.edit_expecting_error(page, " ".join(["red"] * 30))
+    assert "reads 8 words" in error["message"] and "has 30" in error["message"]
+    (tmp_path / "notes.txt").write_text("not an image")
+    page.set_input_files("#upload", str(tmp_path / "notes.txt"))
+    page.wait_for_function("document.getElementById('error').dataset.kind === 'bad_image'")
+    assert "not an image" in page.inner_text("#error-message")
+    assert browser.strip_turns(page) == [0]  # the session survived all of it
+    browser.edit(page, "make it red")
+    assert page.is_hidden("#error")
+    # A phone photo: a JPEG stored sideways with an EXIF rotation.
+    from PIL import Image
+
+    photo = Image.new("RGB", (60, 30), "white")
+    photo.paste((200, 0, 0), (0, 0, 30, 30))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    photo.save(tmp_path / "photo.jpg", exif=exif)
+    page.set_input_files("#upload", str(tmp_path / "photo.jpg"))
+    page.wait_for_function("document.querySelectorAll('#strip .tile').length === 1")
+    start = browser.strip_images(page)[0].astype(int)
+    top, bottom = start[: start.shape[0] // 3].mean(), start[-start.shape[0] // 3 :].mean()
+    assert "upload (30x60)" in page.inner_text("#start-note")  # rotated to portrait
+    assert abs(top - bottom) > 20  # the red half is at the top or bottom now, not a side
+
+
+def test_two_tabs_have_independent_sessions(stack, chromium):
+    _, url = stack
+    context = chromium.new_context()
+    try:
+        first, second = context.new_page(), context.new_page()
+        for tab in (first, second):
+            tab.goto(url)
+            browser.start_from_example(tab)
+        browser.edit(first, "make it red")
+        browser.edit(first, "add laces")
+        browser.edit(second, "has a higher heel")
+        first_captions = first.eval_on_selector_all(
+            "#strip .caption", "e => e.map(x => x.textContent)"
+        )
+        second_captions = second.eval_on_selector_all(
+            "#strip .caption", "e => e.map(x => x.textContent)"
+        )
+        assert first_captions == ["(start)", "1. make it red", "2. add laces"]
+        assert second_captions == ["(start)", "1. has a higher heel"]
+        key = "sessionStorage.getItem('seqgan-editor-session')"
+        assert first.evaluate(key) != second.evaluate(key)
+        # A reload keeps the tab's session.
+        first.reload()
+        first.wait_for_selector('#strip .tile[data-turn="2"]')
+        assert browser.strip_turns(first) == [0, 1, 2]
+    finally:
+        context.close()
