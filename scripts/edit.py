@@ -9,6 +9,13 @@ Each turn's image is saved as out_dir/turn_<t>.png and the strip of all turns wi
 their descriptions as out_dir/strip.png. Interactive mode: one edit per prompt; an
 empty line or EOF ends the session. --commands: one edit per line (blank lines and
 lines starting with # are skipped).
+
+Nothing typed is lost: a refused or failed turn (an empty or over-long text, a model
+error) is reported on its line and drawn in the strip (crossed out, with the status
+code), and the session goes on from its last good state. A command longer than the
+model's word limit is run on its first max_words words and the script says how many
+were ignored. Only a server that no longer answers stops the script (exit code 1), and
+the strip of what was done is still written.
 """
 
 from __future__ import annotations
@@ -59,11 +66,22 @@ def dataset_image(data_dir: str, dataset: str, index: int) -> tuple[np.ndarray, 
     raise IndexError(f"the test split of {dataset} has no session {index}")
 
 
-def read_commands(path: str) -> list[str]:
-    """Edits from a file: one per line, blank lines and # comments skipped."""
+def read_commands(path: str) -> list[tuple[int, str]]:
+    """Edits from a file as (line number, text): one per line, blank lines and # comments skipped."""
     with open(path, encoding="utf-8") as f:
-        lines = [line.strip() for line in f]
-    return [line for line in lines if line and not line.startswith("#")]
+        lines = [(number, line.strip()) for number, line in enumerate(f, start=1)]
+    return [(n, line) for n, line in lines if line and not line.startswith("#")]
+
+
+def server_answers(session, timeout_s: float = 5.0) -> bool:
+    """True if the server still answers GetModelStatus for the session's model."""
+    from serving.client import ServingClientError, model_status
+
+    try:
+        model_status(session.channel, session.model_name, timeout_s=timeout_s)
+    except ServingClientError:
+        return False
+    return True
 
 
 def _save(image: np.ndarray, path: str) -> None:
@@ -76,7 +94,12 @@ def main(argv: list[str]) -> None:
     del argv
     if bool(FLAGS.image) == FLAGS.from_dataset:
         raise app.UsageError("give exactly one of --image or --from_dataset")
-    from serving.client import EditSession, ServingClientError, wait_until_available
+    from serving.client import (
+        CONNECTION_CODES,
+        EditSession,
+        ServingClientError,
+        wait_until_available,
+    )
 
     if FLAGS.image:
         image = load_image(FLAGS.image)
@@ -90,33 +113,52 @@ def main(argv: list[str]) -> None:
         session.start(image)
         _save(session.images[0], os.path.join(FLAGS.out_dir, "turn_0.png"))
         commands = read_commands(FLAGS.commands) if FLAGS.commands else None
-        turn = 0
-        while True:
-            if commands is not None:
-                if turn >= len(commands):
-                    break
-                text = commands[turn]
-                print(f"[{turn + 1}] {text}")
-            else:
-                try:
-                    text = input(f"[{turn + 1}] edit (empty line ends)> ").strip()
-                except EOFError:
-                    break
-                if not text:
-                    break
-            try:
-                result = session.edit(text)
-            except ServingClientError as error:
-                print(f"  refused: {error}")
+        turn, refused, server_gone, index = 0, 0, None, 0
+        try:
+            while True:
                 if commands is not None:
-                    raise
-                continue
-            turn += 1
-            path = os.path.join(FLAGS.out_dir, f"turn_{turn}.png")
-            _save(result.image, path)
-            print(f"  -> {path} (version {result.version}, tokens {result.tokens})")
-        strip = session.write_strip(os.path.join(FLAGS.out_dir, "strip.png"))
-    print(f"Strip of {turn} edit(s): {strip}")
+                    if index >= len(commands):
+                        break
+                    line, text = commands[index]
+                    index += 1
+                    where = f"line {line}"
+                    print(f"[{where}] {text}")
+                else:
+                    try:
+                        text = input(f"[{turn + 1}] edit (empty line ends)> ").strip()
+                    except EOFError:
+                        break
+                    if not text:
+                        break
+                    where = f"turn {turn + 1}"
+                try:
+                    result = session.edit(text)
+                except ServingClientError as error:
+                    if error.code in CONNECTION_CODES and not server_answers(session):
+                        server_gone = error
+                        print(f"  the server stopped answering ({error.code.name}): stopping")
+                        break
+                    refused += 1
+                    print(f"  REFUSED {where} ({error.code.name}): {error.details}")
+                    print("  the session goes on from the last good image")
+                    continue
+                turn += 1
+                path = os.path.join(FLAGS.out_dir, f"turn_{turn}.png")
+                _save(result.image, path)
+                print(f"  -> {path} (version {result.version}, tokens {result.tokens})")
+                if result.dropped_words:
+                    print(
+                        f"  warning: the model reads at most {len(result.tokens)} words; the "
+                        f"last {result.dropped_words} word(s) of {where} were ignored"
+                    )
+        finally:  # whatever happened, the strip of what was done is written
+            strip = session.write_strip(os.path.join(FLAGS.out_dir, "strip.png"))
+            summary = f"Strip of {turn} edit(s)"
+            if refused:
+                summary += f", {refused} refused"
+            print(f"{summary}: {strip}", flush=True)
+    if server_gone is not None:
+        raise SystemExit(1)
 
 
 def run() -> None:
