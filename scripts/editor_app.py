@@ -33,6 +33,7 @@ flags.DEFINE_string("dataset", "synth_zap_seq", "Dataset of the test examples.")
 flags.DEFINE_float("timeout_s", 10.0, "Deadline of each gRPC call.")
 flags.DEFINE_integer("max_upload_mb", 20, "Largest accepted upload, in MB.")
 flags.DEFINE_integer("max_sessions", 500, "Sessions kept in memory (least recently used go).")
+flags.DEFINE_integer("example_seed", None, "Seed of the random test examples (None: random).")
 
 
 def main(argv: list[str]) -> None:
@@ -42,7 +43,7 @@ def main(argv: list[str]) -> None:
     from serving.editor_app.sessions import SessionStore
 
     backend = Backend(FLAGS.server, FLAGS.model_name, timeout_s=FLAGS.timeout_s)
-    examples = ExampleSource(FLAGS.data_dir, FLAGS.dataset)
+    examples = ExampleSource(FLAGS.data_dir, FLAGS.dataset, seed=FLAGS.example_seed)
     editor = EditorApp(
         backend,
         examples,

@@ -73,6 +73,7 @@ def edit(page, text: str, timeout_ms: float = 30_000) -> dict:
     page.wait_for_function(
         f"window.editorTimings.length > {before} || !document.getElementById('error').hidden",
         timeout=timeout_ms,
+        polling=25,  # not every animation frame: that would load the CPU while timing the edit
     )
     if page.is_visible("#error"):
         raise RuntimeError(f"the edit {text!r} failed on the page: {page.inner_text('#error')}")

@@ -184,12 +184,13 @@ async function edit(text, parent) {
     state.word = null;
     clearError();
     $("edit-text").value = "";
-    render();
+    renderStrip(); // the new image first; the rest of the page right after it
     await tiles.get(turn.id).querySelector("img").decode().catch(() => {});
     window.editorTimings.push({
       page_ms: performance.now() - t0, fetch_ms: fetchMs, app_ms: payload.app_ms,
       client_ms: turn.client_ms,
     });
+    render();
   } catch (error) {
     showError(error, error.kind === "bad_text" ? null : retry);
   } finally {
@@ -246,16 +247,20 @@ function tileFor(turn) {
   return tile;
 }
 
-function render() {
+function renderStrip() {
   const path = pathTo(state.head);
   const selectedIndex = path.findIndex((t) => t.id === state.selected);
-  const strip = $("strip");
-  strip.replaceChildren(...path.map(tileFor));
+  $("strip").replaceChildren(...path.map(tileFor));
   path.forEach((turn, i) => {
     const tile = tiles.get(turn.id);
     tile.classList.toggle("selected", turn.id === state.selected);
     tile.classList.toggle("after-selected", i > selectedIndex);
   });
+  return { path, selectedIndex };
+}
+
+function render() {
+  const { path, selectedIndex } = renderStrip();
 
   const sel = state.turns[state.selected];
   const words = state.info && state.info.model ? state.info.model.max_words : null;

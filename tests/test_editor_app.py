@@ -1,0 +1,163 @@
+"""The editor app without a browser: its HTTP API over a fake TF-Serving server that answers
+metadata but never a Predict (a timeout), input checks, and the word count the model sees."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import http.client
+import io
+import json
+import threading
+
+import grpc
+import numpy as np
+import pytest
+from PIL import Image
+from tensorflow.core.protobuf import meta_graph_pb2
+from tensorflow_serving.apis import (
+    get_model_metadata_pb2,
+    prediction_service_pb2_grpc,
+)
+
+from serving import contract
+from serving.editor_app import Backend, EditorApp, EditorError, EditorServer, split_words
+from serving.editor_app.images import decode_upload
+from serving.editor_app.sessions import SessionStore
+
+MODEL = "editor"
+
+
+def _signature(outputs: dict[str, list[int]]) -> meta_graph_pb2.SignatureDef:
+    signature = meta_graph_pb2.SignatureDef()
+    for name, dims in outputs.items():
+        for size in dims:
+            signature.outputs[name].tensor_shape.dim.add(size=size)
+    return signature
+
+
+class HangingPredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
+    """Answers GetModelMetadata like TF Serving; every Predict hangs past the client's deadline."""
+
+    def __init__(self):
+        self.release = threading.Event()
+
+    def GetModelMetadata(self, request, context):  # noqa: N802
+        signatures = get_model_metadata_pb2.SignatureDefMap()
+        edit = _signature({"image": [-1, 16, 16, 3], "tokens": [-1, 8], "state": [-1, 8]})
+        signatures.signature_def[contract.EDIT_SIGNATURE].CopyFrom(edit)
+        signatures.signature_def[contract.START_SIGNATURE].CopyFrom(_signature({"state": [-1, 8]}))
+        response = get_model_metadata_pb2.GetModelMetadataResponse()
+        response.model_spec.name = request.model_spec.name
+        response.model_spec.version.value = 1
+        response.metadata["signature_def"].Pack(signatures)
+        return response
+
+    def Predict(self, request, context):  # noqa: N802
+        self.release.wait(10)
+        context.abort(grpc.StatusCode.UNAVAILABLE, "released")
+
+
+@pytest.fixture
+def hanging_app():
+    service = HangingPredictionService()
+    server = grpc.server(concurrent.futures.ThreadPoolExecutor(4))
+    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(service, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    backend = Backend(f"127.0.0.1:{port}", MODEL, timeout_s=0.5)
+    editor = EditorApp(backend, max_upload_bytes=50_000)
+    http_server = EditorServer(editor)
+    threading.Thread(target=http_server.serve_forever, daemon=True).start()
+    try:
+        yield editor, http_server.port
+    finally:
+        service.release.set()
+        http_server.shutdown()
+        http_server.server_close()
+        backend.close()
+        server.stop(0)
+
+
+def _call(port: int, method: str, path: str, body: bytes | str = b"") -> tuple[int, dict]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request(method, path, body=body)
+    response = connection.getresponse()
+    payload = json.loads(response.read())
+    connection.close()
+    return response.status, payload
+
+
+def _png(side: int = 32) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (side, side), (10, 200, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_timed_out_edit_is_explained_and_the_session_kept(hanging_app):
+    editor, port = hanging_app
+    _, created = _call(port, "POST", "/api/session", "{}")
+    session_id = created["session"]
+    # Turn 0 as if the start had answered (the fake server answers no Predict).
+    session = editor.sessions.get(session_id)
+    session.restart(np.zeros([16, 16, 3], np.uint8), np.zeros([8], np.float32), "test")
+    status, payload = _call(
+        port, "POST", f"/api/session/{session_id}/edit", json.dumps({"text": "make it red"})
+    )
+    assert status == 504
+    assert payload["error"]["kind"] == "timeout"
+    assert "timed out" in payload["error"]["message"] and "0.5 s" in payload["error"]["message"]
+    status, payload = _call(port, "GET", f"/api/session/{session_id}")
+    assert status == 200 and len(payload["turns"]) == 1
+    # The word limit comes from the model's metadata: tokens [B, 8].
+    status, payload = _call(
+        port, "POST", f"/api/session/{session_id}/edit", json.dumps({"text": "a " * 9})
+    )
+    assert status == 400 and "reads 8 words" in payload["error"]["message"]
+
+
+def test_uploads_are_checked_before_the_model_is_asked(hanging_app):
+    _, port = hanging_app
+    _, created = _call(port, "POST", "/api/session", "{}")
+    start = f"/api/session/{created['session']}/start"
+    status, payload = _call(port, "POST", start, b"GIF89a not really")
+    assert status == 400 and "not an image" in payload["error"]["message"]
+    status, payload = _call(port, "POST", start, b"\0" * 60_000)
+    assert status == 413 and "at most" in payload["error"]["message"]
+    status, payload = _call(port, "POST", start, b"")
+    assert status == 400 and "empty" in payload["error"]["message"]
+    status, payload = _call(port, "POST", start, _png())
+    assert status == 504  # a real image reaches the (hanging) model
+    status, payload = _call(port, "POST", "/api/session/nope/edit", "{}")
+    assert status == 404 and payload["error"]["kind"] == "unknown_session"
+
+
+def test_too_many_pixels_and_exif_rotation():
+    wide = Image.new("RGB", (8000, 7000))
+    buffer = io.BytesIO()
+    wide.save(buffer, format="PNG")
+    with pytest.raises(EditorError, match="megapixels"):
+        decode_upload(buffer.getvalue(), 10_000_000)
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 8  # rotate 90 degrees counter-clockwise to display
+    Image.new("RGB", (40, 20), "red").save(buffer, format="JPEG", exif=exif)
+    assert decode_upload(buffer.getvalue(), 10_000_000).shape == (40, 20, 3)
+
+
+def test_split_words_matches_the_in_graph_tokenizer():
+    tf = pytest.importorskip("tensorflow")
+    from seqgan_tf.text.normalization import split_words as graph_split
+
+    texts = ["Make it RED!", "  has a higher-heel, please ", "?! ...", "Ｂｌｕｅ café", ""]
+    graph = graph_split(tf.constant(texts)).to_list()
+    assert [split_words(t) for t in texts] == [[w.decode() for w in row] for row in graph]
+
+
+def test_sessions_expire_least_recently_used_first():
+    store = SessionStore(max_sessions=2)
+    first, second = store.create(), store.create()
+    store.get(first.id)
+    store.create()
+    store.get(first.id)
+    with pytest.raises(EditorError, match="no longer"):
+        store.get(second.id)
