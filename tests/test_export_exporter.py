@@ -130,7 +130,11 @@ def test_matches_editor_and_resizes(exported):
         {"text": np.array([b"!!!"], dtype=object)},
         {"text": np.array(["\u200b".encode()], dtype=object)},
         {"text": np.array([" ?! \u200b ...".encode()], dtype=object)},
-        {"image": np.zeros([5, 2048, 2048, 3], np.uint8)},
+        {
+            "image": np.zeros([5, 2048, 2048, 3], np.uint8),
+            "text": np.array([b"make it red"] * 5, dtype=object),
+            "state": np.zeros([5, STATE_DIM], np.float32),
+        },
     ],
     ids=[
         "blank_text",

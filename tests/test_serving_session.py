@@ -107,3 +107,26 @@ def test_client_errors(served):
     session.edit("red")
     assert len(session.images) == 2
     session.close()
+
+
+def test_dropped_words_are_reported_and_failed_turns_kept(served, tmp_path, caplog):
+    # Issue 14.12: a command longer than max_words was cut without a word.
+    target, _ = served
+    long_text = "has a higher heel and is red and make it green"  # 11 words, max_words 6
+    with client.EditSession(target, MODEL_NAME) as session:
+        session.start(random_image(16, 16))
+        with caplog.at_level("WARNING", logger="serving.client"):
+            result = session.edit(long_text)
+        assert result.dropped_words == 5
+        assert result.tokens == ["has", "a", "higher", "heel", "and", "is"]
+        assert "the last 5 word(s)" in caplog.text
+        assert session.edit("make it red").dropped_words == 0
+        with pytest.raises(client.ServingClientError):
+            session.edit("!!!")
+        assert [t.ok for t in session.turns] == [True, True, False]
+        assert session.turns[0].caption().endswith("[last 5 word(s) ignored]")
+        assert session.turns[2].caption() == "REFUSED (INVALID_ARGUMENT): !!!"
+        assert len(session.images) == 3  # the refused turn changed nothing
+        strip = session.write_strip(os.path.join(tmp_path, "strip.png"), tile_size=32)
+    with Image.open(strip) as png:
+        assert png.width == 32 * 4  # the input and the three attempted turns
