@@ -72,9 +72,11 @@ def take_screenshot(page, url: str, commands: list[str], out: str) -> None:
     print(f"screenshot (strip ends at turn {last}): {out}", flush=True)
 
 
-def measure_latency(page, url: str, image, turns: int, text: str = "make it red") -> dict:
+def measure_latency(
+    page, url: str, image, turns: int, text: str = "make it red", pause_s: float = 0.15
+) -> dict:
     """Medians (ms) of edit turns through the page and through EditSession, alternating blocks
-    of 10 so that drifts of a shared machine hit both alike."""
+    of 10 so that drifts of a shared machine hit both alike, each turn after `pause_s` idle."""
     from serving import client
     from serving.editor_app import browser
 
@@ -93,9 +95,14 @@ def measure_latency(page, url: str, image, turns: int, text: str = "make it red"
     page_timings, client_ms = [], []
     block = 10
     while len(client_ms) < turns:
+        # A pause before each timed turn, as a person types between edits: the page's own
+        # rendering of the last turn must not compete with the next call for the CPU.
         for _ in range(block):
+            page.fill("#edit-text", text)
+            time.sleep(pause_s)
             page_timings.append(browser.edit(page, text))
         for _ in range(block):
+            time.sleep(pause_s)
             tic = time.perf_counter()
             session.edit(text)
             client_ms.append((time.perf_counter() - tic) * 1000.0)

@@ -5,7 +5,7 @@
 #   -> out/demo_session/strip.png
 # Re-running reuses what is already there (the build, a finished run, the export) and resumes
 # a training run that was killed. Environment overrides: DATA_DIR, RUN_DIR, EXPORT_DIR, OUT_DIR,
-# NUM_SESSIONS, EPOCHS, CONFIG.
+# NUM_SESSIONS, EPOCHS, CONFIG; EDITOR_APP=1 ends by serving the interactive editor on the new model.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck disable=SC1091
@@ -64,3 +64,17 @@ echo "  shards:          $DATA_DIR/$DATASET/"
 echo "  run:             $RUN_DIR (strips in $RUN_DIR/strips/, TensorBoard in $RUN_DIR/tensorboard/)"
 echo "  SavedModel:      $EXPORT_DIR/$MODEL/"
 echo "  edit session:    $OUT_DIR/ (strip: $(ls "$OUT_DIR"/*strip*.png 2>/dev/null | head -1))"
+echo
+EDITOR_CMD=(python scripts/editor_app.py --server="127.0.0.1:$PORT" --model_name="$MODEL"
+  --data_dir="$DATA_DIR" --dataset="$DATASET")
+if [ "${EDITOR_APP:-0}" = 1 ]; then
+  echo "Interactive editor on the model just served: http://127.0.0.1:7860/ (Ctrl-C stops both)"
+  echo "  ${EDITOR_CMD[*]}"
+  "${EDITOR_CMD[@]}"
+else
+  echo "Edit in the browser: EDITOR_APP=1 bash scripts/run_main.sh keeps this server up and runs"
+  echo "  ${EDITOR_CMD[*]}      # http://127.0.0.1:7860/"
+  echo "or, once this job has stopped its server:"
+  echo "  python scripts/serve.py --model_base_path=$EXPORT_DIR/$MODEL --model_name=$MODEL --port=8500 &"
+  echo "  python scripts/editor_app.py --server=127.0.0.1:8500 --model_name=$MODEL --data_dir=$DATA_DIR --dataset=$DATASET"
+fi
