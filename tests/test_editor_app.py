@@ -21,7 +21,7 @@ from tensorflow_serving.apis import (
 
 from serving import contract
 from serving.editor_app import Backend, EditorApp, EditorError, EditorServer, split_words
-from serving.editor_app.images import decode_upload
+from serving.editor_app.images import decode_upload, pad_to_square
 from serving.editor_app.sessions import SessionStore
 
 MODEL = "editor"
@@ -142,6 +142,13 @@ def test_too_many_pixels_and_exif_rotation():
     exif[0x0112] = 8  # rotate 90 degrees counter-clockwise to display
     Image.new("RGB", (40, 20), "red").save(buffer, format="JPEG", exif=exif)
     assert decode_upload(buffer.getvalue(), 10_000_000).shape == (40, 20, 3)
+
+
+def test_uploads_keep_their_proportions():
+    tall = np.zeros([30, 10, 3], np.uint8)
+    square = pad_to_square(tall)
+    assert square.shape == (30, 30, 3)
+    assert (square[:, :10] == 255).all() and (square[:, 10:20] == 0).all()
 
 
 def test_split_words_matches_the_in_graph_tokenizer():

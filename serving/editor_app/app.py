@@ -125,7 +125,7 @@ class EditorApp:
     def start(self, session: Session, data: bytes) -> dict:
         image = images.decode_upload(data, self.max_upload_bytes)
         with session.lock:
-            model_image, state = self.backend.start(image)
+            model_image, state = self.backend.start(images.pad_to_square(image))
             source = f"upload ({image.shape[1]}x{image.shape[0]})"
             session.restart(model_image, state, source)
             return self.session_json(session)

@@ -66,6 +66,19 @@ def decode_upload(data: bytes, max_bytes: int) -> np.ndarray:
         ) from None
 
 
+def pad_to_square(image: np.ndarray, fill: int = 255) -> np.ndarray:
+    """Centres a uint8 HxWx3 image on a square of `fill` (the model sees square images; a
+    photo of another shape keeps its proportions instead of being squashed)."""
+    height, width = image.shape[:2]
+    side = max(height, width)
+    if height == width:
+        return image
+    square = np.full([side, side, 3], fill, np.uint8)
+    top, left = (side - height) // 2, (side - width) // 2
+    square[top : top + height, left : left + width] = image
+    return square
+
+
 def png_bytes(image: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(np.asarray(image, np.uint8)).save(buffer, format="PNG", compress_level=1)
