@@ -4,8 +4,9 @@ r"""Serves exported editor SavedModels over TF Serving's gRPC API (no container 
         --port=8500
 
 New integer version folders under --model_base_path are picked up while serving.
-SIGTERM / SIGINT stop the server gracefully (health NOT_SERVING, in-flight
-requests finish within --grace_s) and exit 0.
+The port opens once the first version is loaded and warmed up (--wait_for_model_s).
+SIGTERM / SIGINT stop the server gracefully and exit 0: health turns NOT_SERVING, the
+requests in flight finish within --grace_s, new ones are refused with UNAVAILABLE.
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ flags.DEFINE_integer("num_versions", 1, "Newest versions kept loaded.")
 flags.DEFINE_integer("max_message_bytes", contract.MAX_MESSAGE_BYTES, "gRPC message limit.")
 flags.DEFINE_integer("max_workers", 16, "Request handler threads.")
 flags.DEFINE_float("grace_s", 5.0, "Seconds in-flight requests get at shutdown.")
+flags.DEFINE_float(
+    "wait_for_model_s",
+    300.0,
+    "Open the port only once a version is loaded (as TF Serving), waiting up to this long.",
+)
+flags.DEFINE_integer("max_load_retries", 5, "Retries of a failed version with unchanged contents.")
 flags.DEFINE_string("port_file", None, "If set, the bound port is written here once serving.")
 flags.mark_flag_as_required("model_base_path")
 
@@ -48,12 +55,13 @@ def main(argv: list[str]) -> None:
             num_versions=FLAGS.num_versions,
             max_message_bytes=FLAGS.max_message_bytes,
             max_workers=FLAGS.max_workers,
+            max_load_retries=FLAGS.max_load_retries,
         )
     )
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda signum, frame: stop.set())
-    port = server.start()
+    port = server.start(wait_for_model_s=FLAGS.wait_for_model_s)
     if FLAGS.port_file:
         with open(FLAGS.port_file + ".tmp", "w") as f:
             f.write(str(port))

@@ -272,6 +272,7 @@ class _DrainInterceptor(grpc.ServerInterceptor):
         self._cond = threading.Condition()
         self._in_flight = 0
         self.draining = False
+        self.last_call = 0.0  # time.monotonic() of the last call seen
 
     @property
     def in_flight(self) -> int:
@@ -289,6 +290,19 @@ class _DrainInterceptor(grpc.ServerInterceptor):
         with self._cond:
             return self._cond.wait_for(lambda: self._in_flight == 0, timeout=max(0.0, timeout_s))
 
+    def wait_quiet(self, quiet_s: float, timeout_s: float) -> None:
+        """Waits (up to timeout_s) until no call has arrived for quiet_s.
+
+        gRPC's stop cancels the calls that reached the transport but no handler yet;
+        stopping in a quiet moment leaves none there (refused clients back off).
+        """
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            idle = time.monotonic() - self.last_call
+            if idle >= quiet_s:
+                return
+            time.sleep(min(quiet_s - idle, max(0.0, deadline - time.monotonic())))
+
     def _done(self) -> None:
         with self._cond:
             self._in_flight -= 1
@@ -302,6 +316,7 @@ class _DrainInterceptor(grpc.ServerInterceptor):
             return handler
         if not method.startswith(self._refused_prefixes):
             return handler
+        self.last_call = time.monotonic()
         with self._cond:
             if self.draining:
                 return grpc.unary_unary_rpc_method_handler(
@@ -386,8 +401,15 @@ class ModelServer:
         for service in self._health_services:
             self.health.set(service, status)
 
-    def start(self) -> int:
-        """Binds, starts serving and starts the model poller.
+    def start(self, wait_for_model_s: float = 0.0) -> int:
+        """Starts the model poller, binds and starts serving.
+
+        Args:
+            wait_for_model_s: bind only once a version is AVAILABLE, waiting up to this
+                long (then binding anyway, with a warning), as TF Serving opens its port
+                only after the models' first versions are loaded. A restarted server
+                then answers no request with NOT_FOUND while it is still loading;
+                clients that wait for readiness wait instead. 0: bind at once.
 
         Returns:
             The bound port.
@@ -395,13 +417,23 @@ class ModelServer:
         Raises:
             RuntimeError: if the address cannot be bound.
         """
+        self.manager.start()
+        if wait_for_model_s > 0:
+            deadline = time.monotonic() + wait_for_model_s
+            while not self.manager.available_versions() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if not self.manager.available_versions():
+                logging.warning(
+                    "No version of %s available after %.0fs: serving anyway",
+                    self.config.model_name,
+                    wait_for_model_s,
+                )
         address = f"{self.config.host}:{self.config.port}"
         port = self.server.add_insecure_port(address)
         if port == 0:
             raise RuntimeError(f"could not bind {address}")
         self.port = port
         self.server.start()
-        self.manager.start()
         logging.info(
             "Serving %s from %s on %s:%d",
             self.config.model_name,
@@ -436,6 +468,8 @@ class ModelServer:
                 grace_s,
                 self._drain.in_flight,
             )
+        if drained:
+            self._drain.wait_quiet(0.1, max(0.0, min(1.0, start + grace_s - time.monotonic())))
         self.server.stop(0.2 if drained else 0).wait()
         self.manager.stop()
 
