@@ -147,6 +147,7 @@ def test_server_down_keeps_the_session_and_recovers(stack, page):
     page.click("#retry-button")
     page.wait_for_selector('#strip .tile[data-turn="2"]')
     assert page.is_hidden("#error")
+    page.wait_for_function("document.getElementById('status').dataset.ok === 'true'")
     after = browser.strip_images(page)
     assert len(after) == 3
     np.testing.assert_array_equal(after[1], before[1])

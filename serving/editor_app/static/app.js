@@ -161,6 +161,7 @@ async function startFrom(kind, file) {
     clearError();
     if (!state.info || !state.info.model) state.info = await api("GET", "/api/info");
     loadSession(payload, null);
+    if ($("status").dataset.ok !== "true") refreshStatus();
   } catch (error) {
     showError(error, error.kind === "bad_image" ? null : retry);
   }
@@ -191,6 +192,7 @@ async function edit(text, parent) {
       client_ms: turn.client_ms,
     });
     render();
+    if ($("status").dataset.ok !== "true") refreshStatus(); // back after an outage
   } catch (error) {
     showError(error, error.kind === "bad_text" ? null : retry);
   } finally {
