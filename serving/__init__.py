@@ -1,5 +1,7 @@
 """Serving the exported editor: wire contract, gRPC client, TF-Serving-compatible server.
 
+The client, the server and the modules below import nothing of the training package (seqgan_tf).
+
 Modules:
     contract: signature / tensor names, dtypes and limits shared with the exporter.
     client: `EditSession` (start, edit, write_strip) and `predict`, `model_status`,
@@ -7,7 +9,11 @@ Modules:
     server: `ModelServer`, the project's own implementation of TF Serving's gRPC API
         (PredictionService Predict/GetModelMetadata, ModelService GetModelStatus, and
         grpc.health.v1 Health) for machines without a container engine.
-    model_manager: loads the newest version folder(s) and hot-swaps new ones.
+    model_manager: loads the newest version folder(s), warms up every signature, hot-swaps
+        new ones, retries failed ones, logs every decision.
+    request_validation: request checks against a signature and the contract's limits.
+    warmup: TF Serving warm-up files (one request per signature, via client.predict_request).
+    strips: session strips for clients (and the project's one font lookup).
     batching_config: the BatchingParameters proto for checking configs/batching.config.
     configs/: models.config (ModelServerConfig) and batching.config for TF Serving.
 

@@ -14,7 +14,7 @@ calls wait for the server to be ready up to their timeout.
 Reported: requests, failures by gRPC status, latency p50 / p99 / max, versions that
 answered, swaps, restarts, and the server's RSS (per server process: before the load,
 after its first version is loaded and warmed up; its peak, sampled once a second; and
-at its end).
+at its end), with a sample every 10 s to see whether it levels off.
 
 Without `model_base_path` the untrained TinyEditor (64x64, state 128, 16 words) is
 exported and served, and the report says so.
@@ -231,7 +231,8 @@ def run(config: LoadTestConfig) -> dict:
 
     swaps, restarts, events = 0, 0, []
     peak = {1: rss["server 1 before"]}
-    next_sample = start_time
+    trajectory: dict[int, list[float]] = {1: []}
+    next_sample, next_point = start_time, start_time
     restart_time = (
         start_time + config.restart_at * config.duration_s
         if config.restart_at is not None
@@ -250,6 +251,7 @@ def run(config: LoadTestConfig) -> dict:
             restarts += 1
             client.wait_until_available(channel, config.model_name, timeout_s=300)
             rss["server 2 before"] = peak[2] = rss_mb(server.process.pid)
+            trajectory[2], next_point = [], time.monotonic()
             events.append(f"{time.monotonic() - start_time:.1f}s: new server available")
         elif now >= next_swap and now < deadline - config.swap_every_s / 2:
             version = publish_copy(base_path)
@@ -257,8 +259,12 @@ def run(config: LoadTestConfig) -> dict:
             events.append(f"{now - start_time:.1f}s: published version {version}")
             next_swap = now + config.swap_every_s
         if now >= next_sample:  # the server's RSS once a second, for its peak
-            peak[restarts + 1] = max(peak[restarts + 1], rss_mb(server.process.pid))
+            current = rss_mb(server.process.pid)
+            peak[restarts + 1] = max(peak[restarts + 1], current)
             next_sample = now + 1.0
+            if now >= next_point:  # and every 10 s, to see whether it levels off
+                trajectory[restarts + 1].append(round(current, 1))
+                next_point = now + 10.0
         time.sleep(0.1)
     elapsed = time.monotonic() - start_time
     rss[f"server {restarts + 1} after"] = rss_mb(server.process.pid)
@@ -286,6 +292,7 @@ def run(config: LoadTestConfig) -> dict:
         "final_status": final_status,
         "server_exit_code": exit_code,
         "rss_mb": {k: round(v, 1) for k, v in rss.items()},
+        "rss_every_10s_mb": trajectory,
         "events": events,
         "failure_log": failure_log[:20],
         "work_dir": work_dir,
@@ -303,6 +310,8 @@ def format_report(report: dict) -> str:
         f"{report['edits_by_version']}, final status {report['final_status']}, "
         f"server exit code {report['server_exit_code']}",
         "server RSS MB: " + ", ".join(f"{k} {v}" for k, v in report["rss_mb"].items()),
+        "server RSS MB every 10 s: "
+        + "; ".join(f"server {k}: {v}" for k, v in report["rss_every_10s_mb"].items()),
         *[f"  {event}" for event in report["events"]],
         *[f"  failed: {line}" for line in report["failure_log"]],
     ]
