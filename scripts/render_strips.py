@@ -40,7 +40,7 @@ def main(argv: list[str]) -> None:
     batch = next(iter(make_dataset(
         FLAGS.data_dir or d.data_dir, d.dataset, FLAGS.split, n, False, repeat=False,
         max_turns=d.max_turns, image_size=d.image_size, seed=d.seed)))
-    threshold = model.mask_threshold if model.use_previous_image else None
+    threshold = model.mask_threshold if model.edit_mode else None
     title = FLAGS.title or (
         f"{os.path.basename(os.path.normpath(FLAGS.run_dir))}: {FLAGS.split} sessions "
         f"(model row, truth row)"

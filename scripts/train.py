@@ -13,15 +13,17 @@ import os
 
 from absl import app, flags
 
+from seqgan_tf.configs import EXPERIMENTS, EditModeConfig
+from seqgan_tf.configs.experiments import DATASETS
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum("dataset", "synth_zap_seq",
-                  ["synth_zap_seq", "synth_deepfashion_seq", "zap_seq", "deepfashion_seq"],
-                  "Dataset to train on.")
-flags.DEFINE_enum("config", "paper", ["paper", "quick", "tiny"], "Named experiment.")
+flags.DEFINE_enum("dataset", "synth_zap_seq", list(DATASETS), "Dataset to train on.")
+flags.DEFINE_enum("config", "paper", sorted(EXPERIMENTS), "Named experiment.")
 flags.DEFINE_string("run_dir", None, "Run folder (default runs/<config>_<dataset>, plus "
-                    "_noattention / _nodamsm / _nohistory / _noprevious_image for ablations).")
+                    "_noattention / _nodamsm / _nohistory / _noedit / _noattribute_state for "
+                    "ablations and _seed<N> for other seeds).")
 flags.DEFINE_string("data_dir", "data", "Root of the shard folders.")
 flags.DEFINE_enum("strategy", "auto", ["auto", "mirrored", "multi_worker", "default"],
                   "auto: multi-worker from TF_CONFIG, else all GPUs, else CPU.")
@@ -34,11 +36,12 @@ flags.DEFINE_integer("num_sessions", None, "Sessions to generate if a synthetic 
 flags.DEFINE_bool("attention", True, "Word attention (False: the no-attention ablation).")
 flags.DEFINE_bool("damsm", True, "DAMSM loss (False: the no-DAMSM ablation).")
 flags.DEFINE_bool("history", True, "Carry the state over turns (False: single-turn baseline).")
-flags.DEFINE_bool("previous_image", None, "Feed each turn the image it edits (beyond the "
-                  "paper; default: the config's choice).")
+flags.DEFINE_bool("edit", None, "The edit generator over the image each turn edits (beyond "
+                  "the paper; default: the config's choice).")
+flags.DEFINE_bool("attribute_state", None, "Attribute slots in the state (beyond the paper; "
+                  "default: the config's choice).")
 flags.DEFINE_float("recon_weight", None, "Override the L1 weight (0 = paper objective).")
-flags.DEFINE_float("own_output_prob", None, "Override the scheduled-sampling probability "
-                   "(0 = always edit the true previous image in training).")
+flags.DEFINE_integer("seed", None, "Override the training seed (weights, noise, data order).")
 flags.DEFINE_bool("jit_compile", None, "XLA-compile the train step.")
 flags.DEFINE_string("resnet101_weights", "", "Local ImageNet ResNet-101 no-top .h5 file.")
 flags.DEFINE_bool("overwrite", False, "Discard an existing run in run_dir.")
@@ -60,19 +63,25 @@ def config_from_flags():
         config.data.num_synthetic_sessions = FLAGS.num_sessions
     if FLAGS.recon_weight is not None:
         config.train.recon_weight = FLAGS.recon_weight
-    if FLAGS.own_output_prob is not None:
-        if not 0.0 <= FLAGS.own_output_prob <= 1.0:
-            raise app.UsageError(f"--own_output_prob must be in [0, 1], got {FLAGS.own_output_prob}")
-        config.train.own_output_prob = FLAGS.own_output_prob
+    if FLAGS.seed is not None:
+        config.train.seed = FLAGS.seed
     if FLAGS.jit_compile is not None:
         config.train.jit_compile = FLAGS.jit_compile
     config.model.use_attention = FLAGS.attention
     config.model.use_history = FLAGS.history
-    if FLAGS.previous_image is not None:
-        config.model.use_previous_image = FLAGS.previous_image
+    if FLAGS.edit is False:  # the paper's generator: nothing of the edit mode applies
+        config.edit = EditModeConfig()
+        config.inference.mask_threshold = 0.0
+    if FLAGS.attribute_state is not None:
+        config.edit.attribute_state = FLAGS.attribute_state
+        if not FLAGS.attribute_state:
+            config.edit.attribute_weight = 0.0
     config.model.resnet101_weights = FLAGS.resnet101_weights
     config.damsm.enabled = FLAGS.damsm
-    return config
+    try:
+        return config.validate()
+    except ValueError as e:
+        raise app.UsageError(str(e)) from e
 
 
 def main(argv):
@@ -86,7 +95,8 @@ def main(argv):
     config = config_from_flags()
     from seqgan_tf.training.runs import default_run_dir
 
-    run_dir = FLAGS.run_dir or default_run_dir(FLAGS.config, FLAGS.dataset, config)
+    run_dir = FLAGS.run_dir or default_run_dir(FLAGS.config, FLAGS.dataset, config,
+                                               seed=FLAGS.seed)
     train(config, run_dir, make_strategy(FLAGS.strategy), verbose=FLAGS.verbose,
           overwrite=FLAGS.overwrite)
 

@@ -27,17 +27,11 @@ def export_tiny_trained(base_dir: str, model_name: str, steps: int = 2) -> tuple
 
     try:
         import keras
-        import tensorflow as tf
 
-        from tests.model_testlib import fake_batch, tiny_model
+        from tests.model_testlib import tiny_trained_edit_model
 
         keras.utils.set_random_seed(0)
-        model = tiny_model(use_previous_image=True)
-        model.compile(
-            d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3)
-        )
-        model.build_optimizers()
-        model.fit(tf.data.Dataset.from_tensors(fake_batch(4)).repeat(steps), epochs=1, verbose=0)
+        model = tiny_trained_edit_model(steps)
         return export_editor(model, str(base_dir), model_name), "tiny trained SeqAttnGAN"
     except Exception as error:  # the model API moved: test the page on the stand-in
         from seqgan_tf.export.tiny_editor import TinyEditor

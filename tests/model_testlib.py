@@ -1,14 +1,17 @@
-"""Tiny models and batches shared by the model and training tests."""
+"""Tiny models and batches shared by the model, training, export and serving tests."""
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import tensorflow as tf
 
+from seqgan_tf.losses.seq_attn_gan_loss import SeqAttnGANLoss
 from seqgan_tf.models.damsm import Damsm
 from seqgan_tf.models.seq_attn_gan import SeqAttnGAN
 
 VOCAB = ["make", "it", "red", "blue", "higher", "heel", "has", "laces", "boot", "sneaker"]
+ATTRIBUTE_SIZES = [3, 4]  # e.g. colour (red, blue, black), category (4 kinds)
 S, T, L = 16, 4, 8
 TINY = dict(
     image_size=S,
@@ -21,6 +24,11 @@ TINY = dict(
     df_dim=4,
     ef_dim=4,
 )
+# The edit mode with attribute slots, as in the `quick` config.
+EDIT = dict(
+    edit_mode=True, attribute_state=True, attribute_sizes=ATTRIBUTE_SIZES, mask_threshold=0.5
+)
+EDIT_LOSS = SeqAttnGANLoss(recon_weight=1.0, edit_weight=3.0, attribute_weight=1.0)
 
 
 def fake_batch(b: int = 4, seed: int = 0, turns: list[int] | None = None) -> dict:
@@ -33,21 +41,53 @@ def fake_batch(b: int = 4, seed: int = 0, turns: list[int] | None = None) -> dic
     desc = [[texts[(t + i) % 4] if t < n else "" for t in range(T)] for i, n in enumerate(turns)]
     prv = [[prev[(t + i) % 4] if t < n else "" for t in range(T)] for i, n in enumerate(turns)]
     images = rng.uniform(-1, 1, (b, T + 1, S, S, 3)).astype(np.float32)
+    ids = np.stack([rng.integers(0, s, (b, T + 1)) for s in ATTRIBUTE_SIZES], -1).astype(np.int32)
     for i, n in enumerate(turns):
         images[i, n + 1 :] = 0.0
+        ids[i, n + 1 :] = -1
+    changed = (ids[:, 1:] != ids[:, :-1]).astype(np.float32) * mask[..., None]
     return {
         "images": tf.constant(images),
         "descriptions": tf.constant(desc),
         "prev_attribute_text": tf.constant(prv),
         "turn_mask": tf.constant(mask),
+        "attribute_ids": tf.constant(ids),
+        "changed_mask": tf.constant(changed),
         "num_turns": tf.constant(turns, tf.int32),
         "session_id": tf.constant([f"session-{seed}-{i}" for i in range(b)]),
     }
 
 
 def tiny_model(**overrides) -> SeqAttnGAN:
-    model = SeqAttnGAN(VOCAB, **{**TINY, "recon_weight": 1.0, **overrides})
-    model(fake_batch(1))
+    """A built tiny SeqAttnGAN (the paper's generator unless overrides say edit_mode)."""
+    model = SeqAttnGAN(VOCAB, **{**TINY, **overrides})
+    model(model.preprocessor(fake_batch(1)))
+    return model
+
+
+def tiny_edit_model(**overrides) -> SeqAttnGAN:
+    """A built tiny SeqAttnGAN in edit mode with attribute slots (the `quick` design)."""
+    return tiny_model(**{**EDIT, **overrides})
+
+
+def compiled(
+    model: SeqAttnGAN, loss: SeqAttnGANLoss = EDIT_LOSS, lr: float = 1e-3, **kwargs
+) -> SeqAttnGAN:
+    model.compile(
+        d_optimizer=keras.optimizers.Adam(lr),
+        g_optimizer=keras.optimizers.Adam(lr),
+        loss=loss,
+        **kwargs,
+    )
+    model.build_optimizers()
+    return model
+
+
+def tiny_trained_edit_model(steps: int = 2) -> SeqAttnGAN:
+    """The tiny edit-mode model after `steps` training steps (for export and serving tests)."""
+    model = compiled(tiny_edit_model())
+    ds = tf.data.Dataset.from_tensors(fake_batch(4)).repeat(steps).map(model.preprocessor)
+    model.fit(ds, epochs=1, verbose=0)
     return model
 
 

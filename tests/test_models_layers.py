@@ -5,18 +5,28 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from seqgan_tf.models.attribute_editor import AttributeEditor
+from seqgan_tf.models.attribute_reader import AttributeReader
 from seqgan_tf.models.damsm import Damsm
 from seqgan_tf.models.discriminator import Discriminator
+from seqgan_tf.models.edit_generator import EditGenerator
 from seqgan_tf.models.generator import Generator
 from seqgan_tf.models.image_encoder import ImageEncoder
-from seqgan_tf.models.previous_image_encoder import PreviousImageEncoder
 from seqgan_tf.models.seq_attn_gan import SeqAttnGAN
 from seqgan_tf.models.state_tracker import StateTracker
 from seqgan_tf.models.text_encoder import TextEncoder
 from seqgan_tf.models.upsampler import Upsampler
 from seqgan_tf.models.word_attention import WordAttention
 from seqgan_tf.text.text_tokenizer import TextTokenizer
-from tests.model_testlib import TINY, VOCAB, S, fake_batch, tiny_model
+from tests.model_testlib import (
+    ATTRIBUTE_SIZES,
+    TINY,
+    VOCAB,
+    S,
+    fake_batch,
+    tiny_edit_model,
+    tiny_model,
+)
 
 rng = np.random.default_rng(0)
 
@@ -37,13 +47,38 @@ CASES = {
         (_f(2, 4, 4, 8), _f(2, 5, 6), tf.constant([[True, True, False, False, False], [True] * 5])),
     ),
     "generator": (lambda: Generator(4, S), (_f(2, 4, 4, 8), _f(2, 4, 4, 8), _f(2, 8))),
-    "generator_skip": (lambda: Generator(4, S, use_skip=True),
-                       (_f(2, 4, 4, 8), _f(2, 4, 4, 8), _f(2, 8), _f(2, S, S, 3),
-                        [_f(2, S // 2, S // 2, 8), _f(2, S, S, 4)])),
-    "generator_hard_mask": (lambda: Generator(4, S, use_skip=True, mask_threshold=0.5),
-                            (_f(2, 4, 4, 8), _f(2, 4, 4, 8), _f(2, 8), _f(2, S, S, 3),
-                             [_f(2, S // 2, S // 2, 8), _f(2, S, S, 4)])),
-    "previous_image_encoder": (lambda: PreviousImageEncoder(8), (_f(2, S, S, 3),)),
+    "edit_generator": (
+        lambda: EditGenerator([3, 4], 4, S, max_shift=1),
+        (
+            _f(2, S, S, 3),
+            _f(2, 7),
+            _f(2, 7),
+            _f(2, 6),
+            _f(2, 5, 6),
+            tf.constant([[True, True, False, False, False], [True] * 5]),
+        ),
+    ),
+    "edit_generator_hard_mask": (
+        lambda: EditGenerator([3, 4], 4, S, mask_threshold=0.5),
+        (
+            _f(2, S, S, 3),
+            _f(2, 7),
+            _f(2, 7),
+            _f(2, 6),
+            _f(2, 5, 6),
+            tf.constant([[True] * 5, [True] * 5]),
+        ),
+    ),
+    "attribute_reader": (lambda: AttributeReader([3, 4], 4, S), (_f(2, S, S, 3),)),
+    "attribute_editor": (
+        lambda: AttributeEditor([3, 4], 8),
+        (
+            _f(2, 5, 6),
+            tf.constant([[True, True, False, False, False], [True] * 5]),
+            _f(2, 8),
+            _f(2, 7),
+        ),
+    ),
     "discriminator": (lambda: Discriminator(4, S), (_f(2, S, S, 3), _f(2, 8))),
 }
 
@@ -98,11 +133,11 @@ def test_attention_sums_to_one_over_words_and_ignores_padding():
     np.testing.assert_allclose(c1, c2, atol=1e-5)
 
 
-@pytest.mark.parametrize("previous_image", [False, True])
-def test_seq_attn_gan_config_round_trip_and_weights_load(tmp_path, previous_image):
-    model = tiny_model(use_previous_image=previous_image)
+@pytest.mark.parametrize("edit", [False, True])
+def test_seq_attn_gan_config_round_trip_and_weights_load(tmp_path, edit):
+    model = tiny_edit_model() if edit else tiny_model()
     clone = SeqAttnGAN.from_config(model.get_config())
-    clone(fake_batch(1))
+    clone(clone.preprocessor(fake_batch(1)))
     path = str(tmp_path / "m.weights.h5")
     model.save_weights(path)
     clone.load_weights(path)
@@ -119,17 +154,31 @@ def test_damsm_config_round_trip():
     assert clone.get_config() == damsm.get_config()
 
 
-def test_serving_methods_shapes_and_determinism():
-    model = tiny_model(use_previous_image=True)
+@pytest.mark.parametrize("edit", [False, True])
+def test_serving_methods_shapes_and_determinism(edit):
+    model = tiny_edit_model() if edit else tiny_model()
+    width = TINY["state_dim"] + (sum(ATTRIBUTE_SIZES) if edit else 0)
+    assert model.serving_state_dim == width
     state = model.start(tf.zeros([2, S, S, 3]))
-    assert state.shape == (2, TINY["state_dim"])
+    assert state.shape == (2, width)
     out = tf.function(model.edit)(tf.zeros([2, S, S, 3]), tf.constant(["make it red", "x"]), state)
     assert out["image"].shape == (2, S, S, 3)
-    assert out["state"].shape == (2, TINY["state_dim"])
+    assert out["state"].shape == (2, width)
     assert out["attention"].shape == (2, S // 4, S // 4, TINY["max_words"])
     assert out["tokens"].shape == (2, TINY["max_words"])
     again = model.edit(tf.zeros([2, S, S, 3]), tf.constant(["make it red", "x"]), state)
     np.testing.assert_allclose(out["image"], again["image"], atol=1e-5)
+
+
+def test_attribute_slots_in_the_state_are_one_hot_designs():
+    model = tiny_edit_model()
+    state = model.start(tf.random.uniform([3, S, S, 3], -1, 1))
+    design = state[:, TINY["state_dim"] :].numpy()
+    for k, part in enumerate(np.split(design, np.cumsum(ATTRIBUTE_SIZES)[:-1], axis=1)):
+        np.testing.assert_array_equal(part.sum(1), 1.0, err_msg=f"attribute {k}")
+    out = model.edit(tf.zeros([3, S, S, 3]), tf.constant(["make it red"] * 3), state)
+    new = out["state"][:, TINY["state_dim"] :].numpy()
+    assert set(np.unique(new)) <= {0.0, 1.0}
 
 
 def test_resnet101_weights_must_exist():
@@ -137,45 +186,75 @@ def test_resnet101_weights_must_exist():
         ImageEncoder(8, 4, S, resnet101_weights="/nonexistent/resnet101.h5")
 
 
-def test_ablation_switches_change_the_model():
+@pytest.mark.parametrize("edit", [False, True])
+def test_ablation_switches_change_the_model(edit):
     batch = fake_batch(2)
+    make = tiny_edit_model if edit else tiny_model
     keras.utils.set_random_seed(1)
-    full = tiny_model()
+    full = make()
     keras.utils.set_random_seed(1)
-    no_attn = tiny_model(use_attention=False)
+    no_attn = make(use_attention=False)
     no_attn.set_weights(full.get_weights())
     a = full.generate_session(batch)["images"].numpy()
     b = no_attn.generate_session(batch)["images"].numpy()
     assert np.abs(a - b).max() > 1e-4
 
 
-def test_edit_mode_generator_copies_where_its_mask_is_closed():
-    """use_skip output is m * x_new + (1 - m) * x_{t-1}: with the mask shut it is x_{t-1}."""
-    g = Generator(4, S, use_skip=True)
-    args = (_f(2, 4, 4, 8), _f(2, 4, 4, 8), _f(2, 8))
+def test_single_turn_baseline_sees_no_image_and_no_history():
+    model = tiny_edit_model(use_history=False)
+    batch = fake_batch(2)
+    other = dict(batch, images=tf.random.uniform(batch["images"].shape, -1, 1, seed=3))
+    a = model.generate_session(batch)["images"].numpy()
+    b = model.generate_session(other)["images"].numpy()
+    np.testing.assert_allclose(a, b, atol=1e-6)  # x0 (and so every earlier turn) is ignored
+
+
+def _generator_args():
     previous = tf.clip_by_value(_f(2, S, S, 3), -1.0, 1.0)
-    skips = [_f(2, S // 2, S // 2, 8), _f(2, S, S, 4)]
-    out = g(*args, previous_image=previous, skips=skips)
-    assert np.abs(out - previous).max() > 1e-3  # an open mask edits
+    design = tf.one_hot([[0, 3 + 1], [2, 3 + 3]], 7)
+    design = tf.reduce_sum(design, axis=1)
+    mask = tf.constant([[True] * 5, [True] * 5])
+    return previous, (previous, design, design, _f(2, 6), _f(2, 5, 6), mask)
+
+
+def test_edit_generator_copies_where_its_mask_is_closed():
+    """The output is m * x_new + (1 - m) * x_{t-1}: with the mask shut it is x_{t-1}."""
+    g = EditGenerator([3, 4], 4, S)
+    previous, args = _generator_args()
+    assert np.abs(g(*args)["image"] - previous).max() > 1e-3  # an open mask edits
     kernel, _ = g.to_mask.get_weights()
     g.to_mask.set_weights([np.zeros_like(kernel), np.full([1], -50.0, np.float32)])
-    np.testing.assert_allclose(g(*args, previous_image=previous, skips=skips), previous, atol=1e-6)
-    with pytest.raises(ValueError, match="needs previous_image and skips"):
-        g(*args)
+    np.testing.assert_allclose(g(*args)["image"], previous, atol=1e-6)
 
 
 def test_hard_mask_copies_or_redraws_each_pixel_at_inference_only():
-    g = Generator(4, S, use_skip=True, mask_threshold=0.5)
-    args = (_f(2, 4, 4, 8), _f(2, 4, 4, 8), _f(2, 8))
-    previous = tf.clip_by_value(_f(2, S, S, 3), -1.0, 1.0)
-    skips = [_f(2, S // 2, S // 2, 8), _f(2, S, S, 4)]
-    image, drawn, mask = (np.asarray(x) for x in g(
-        *args, previous_image=previous, skips=skips, return_parts=True))
-    hard = mask > 0.5
+    g = EditGenerator([3, 4], 4, S, mask_threshold=0.5)
+    previous, args = _generator_args()
+    out = {k: np.asarray(v) for k, v in g(*args).items()}
+    hard = out["mask"] > 0.5
     assert 0 < hard.mean() < 1  # both kinds of pixel occur
-    np.testing.assert_allclose(image, np.where(hard, drawn, previous), atol=1e-6)
+    np.testing.assert_allclose(out["image"], np.where(hard, out["drawn"], previous), atol=1e-6)
     # Training composes with the soft mask (its gradient trains the mask).
-    soft = np.asarray(g(*args, previous_image=previous, skips=skips, training=True))
-    np.testing.assert_allclose(soft, mask * drawn + (1 - mask) * np.asarray(previous), atol=1e-5)
+    soft = np.asarray(g(*args, training=True)["image"])
+    expected = out["mask"] * out["drawn"] + (1 - out["mask"]) * np.asarray(previous)
+    np.testing.assert_allclose(soft, expected, atol=1e-5)
     with pytest.raises(ValueError, match="mask_threshold"):
-        Generator(4, S, use_skip=True, mask_threshold=1.0)
+        EditGenerator([3, 4], 4, S, mask_threshold=1.0)
+
+
+def test_templates_follow_the_shift_read_off_the_image():
+    g = EditGenerator([2], 2, S, max_shift=1)
+    g(
+        *_generator_args()[1][:1],
+        tf.ones([2, 2]) / 2,
+        tf.ones([2, 2]) / 2,
+        _f(2, 6),
+        _f(2, 5, 6),
+        tf.constant([[True] * 5] * 2),
+    )
+    design = tf.constant([[1.0, 0.0]])
+    left = tf.constant([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])  # x: -1, y: 0
+    centre = tf.constant([[[0.0, 1.0, 0.0], [0.0, 1.0, 0.0]]])
+    a = g.place(design, left).numpy()
+    b = g.place(design, centre).numpy()
+    np.testing.assert_allclose(a[:, :, 1:], b[:, :, :-1], atol=1e-6)

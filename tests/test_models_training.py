@@ -1,41 +1,140 @@
-"""Training behaviour: the turn mask, DAMSM, and 2-replica MirroredStrategy equivalence."""
+"""Training behaviour: the turn mask, the attribute slots, DAMSM, 2-replica and XLA equivalence."""
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from seqgan_tf.losses.seq_attn_gan_loss import SeqAttnGANLoss
+from seqgan_tf.models import attribute_slots as slots
 from seqgan_tf.models.damsm import Damsm
-from tests.model_testlib import S, fake_batch, tiny_damsm, tiny_model
+from tests.model_testlib import (
+    ATTRIBUTE_SIZES,
+    EDIT_LOSS,
+    S,
+    compiled,
+    fake_batch,
+    tiny_damsm,
+    tiny_edit_model,
+    tiny_model,
+)
+
+PAPER_LOSS = SeqAttnGANLoss(damsm_weight=2.0, recon_weight=1.0)
+EDIT_DAMSM_LOSS = SeqAttnGANLoss(
+    damsm_weight=2.0, recon_weight=1.0, edit_weight=3.0, attribute_weight=1.0
+)
 
 
-@pytest.mark.parametrize("previous_image", [False, True])
-def test_padded_turns_contribute_to_no_loss(previous_image):
-    # edit_weight > 0 also brings in the edit mode's drawn-image L1 and edit-mask terms.
-    model = tiny_model(damsm_weight=2.0, use_previous_image=previous_image, edit_weight=3.0,
-                       own_output_prob=0.5 if previous_image else 0.0)
+def _terms(model, batch, step=3):
+    out = model.training_outputs(model.preprocessor(batch), step=step)
+    return {k: float(v) for k, v in model.seq_loss(out, tf.shape(batch["images"])[0]).items()}
+
+
+@pytest.mark.parametrize("edit", [False, True])
+def test_padded_turns_contribute_to_no_loss(edit):
+    model = tiny_edit_model() if edit else tiny_model()
+    compiled(model, EDIT_DAMSM_LOSS if edit else PAPER_LOSS)
     model.attach_damsm(tiny_damsm())
-    batch = fake_batch(4, turns=[2, 3, 2, 4])
-    # training=True: teacher forcing feeds the true x_{t-1}, padded images included.
-    base = {k: float(v) for k, v in model.compute_losses(batch, True, step=3).items()}
+    turns = [2, 3, 2, 4]
+    batch = fake_batch(4, turns=turns)
+    base = _terms(model, batch)
     changed = dict(batch)
     images = batch["images"].numpy()
     desc = batch["descriptions"].numpy().astype(object)
     prev = batch["prev_attribute_text"].numpy().astype(object)
-    for i, n in enumerate([2, 3, 2, 4]):
-        images[i, n + 1:] = np.random.default_rng(i).uniform(-1, 1, images[i, n + 1:].shape)
+    for i, n in enumerate(turns):
+        images[i, n + 1 :] = np.random.default_rng(i).uniform(-1, 1, images[i, n + 1 :].shape)
         desc[i, n:] = "make it blue boot has laces"
         prev[i, n:] = "red sneaker"
-    changed.update(images=tf.constant(images), descriptions=tf.constant(desc.astype(bytes)),
-                   prev_attribute_text=tf.constant(prev.astype(bytes)))
-    after = {k: float(v) for k, v in model.compute_losses(changed, True, step=3).items()}
+    changed.update(
+        images=tf.constant(images),
+        descriptions=tf.constant(desc.astype(bytes)),
+        prev_attribute_text=tf.constant(prev.astype(bytes)),
+    )
+    after = _terms(model, changed)
     for name, value in base.items():
         assert after[name] == pytest.approx(value, rel=1e-5, abs=1e-6), name
     # ... while a real turn's content does change the losses.
     images[0, 1] = -images[0, 1]
     changed["images"] = tf.constant(images)
-    moved = {k: float(v) for k, v in model.compute_losses(changed, True, step=3).items()}
-    assert moved["l1"] != pytest.approx(base["l1"], rel=1e-4)
+    assert _terms(model, changed)["recon"] != pytest.approx(base["recon"], rel=1e-4)
+
+
+def test_every_optimised_term_is_tracked_and_g_loss_is_their_weighted_sum():
+    model = compiled(tiny_edit_model(), EDIT_DAMSM_LOSS)
+    model.attach_damsm(tiny_damsm())
+    terms = _terms(model, fake_batch(4))
+    w = EDIT_DAMSM_LOSS
+    expected = (
+        terms["g_adv"]
+        + w.damsm_weight * terms["g_damsm"]
+        + w.recon_weight * terms["recon"]
+        + w.attribute_weight * terms["attributes"]
+    )
+    assert terms["g_loss"] == pytest.approx(expected, rel=1e-5)
+    assert terms["attributes"] == pytest.approx(
+        terms["attr_read"] + terms["attr_change"] + terms["attr_value"], rel=1e-5
+    )
+    assert terms["d_loss"] == pytest.approx(
+        terms["d_real"] + terms["d_fake"] + terms["d_cond"], rel=1e-5
+    )
+    logs = model.train_step(model.preprocessor(fake_batch(4)))
+    assert set(logs) == set(SeqAttnGANLoss.TERMS)
+
+
+def test_attribute_slots_learn_which_attribute_the_words_change():
+    """The editor alone, on a toy language: "make it red|blue|black" sets slot 0."""
+    keras.utils.set_random_seed(0)
+    model = compiled(tiny_edit_model(), SeqAttnGANLoss(attribute_weight=1.0), lr=1e-2)
+    colours = ["red", "blue", "black"]
+    rng = np.random.default_rng(0)
+    b = 16
+    ids = np.stack([rng.integers(0, s, (b, 5)) for s in ATTRIBUTE_SIZES], -1).astype(np.int32)
+    ids[:, 1:, 1] = ids[:, :1, 1]  # slot 1 never changes
+    texts = np.array([[f"make it {colours[ids[i, t + 1, 0]]}" for t in range(4)] for i in range(b)])
+    batch = fake_batch(b)
+    batch.update(
+        attribute_ids=tf.constant(ids),
+        descriptions=tf.constant(texts),
+        turn_mask=tf.ones([b, 4]),
+        changed_mask=tf.constant((ids[:, 1:] != ids[:, :-1]).astype(np.float32)),
+    )
+    prepared = model.preprocessor(batch)
+    for _ in range(60):
+        model.train_step(prepared)
+    state = tf.concat(
+        [tf.zeros([b, model.state_dim]), slots.ids_to_one_hot(ids[:, 0], ATTRIBUTE_SIZES)], -1
+    )
+    words, sentence, mask = model.encode_text(prepared["description_ids"][:, 0])
+    design = model.track(state, words, sentence, mask)["design"]
+    predicted = slots.segment_argmax(design, ATTRIBUTE_SIZES).numpy()
+    assert (predicted == ids[:, 1]).mean() >= 0.9, predicted
+
+
+def test_hard_mask_copies_untouched_pixels_exactly_at_inference():
+    model = tiny_edit_model()
+    batch = model.preprocessor(fake_batch(2))
+    current = batch["images"][:, 0]
+    state = model.start(current)
+    out = model.edit(current, batch["description_ids"][:, 0], state)
+    g = model.generator
+    words, _, mask = model.encode_text(batch["description_ids"][:, 0])
+    parts = (
+        g(
+            current,
+            tf.zeros([2, g.condition_dim]) if hasattr(g, "condition_dim") else None,
+            words,
+            mask,
+        )
+        if False
+        else None
+    )
+    del parts
+    image = out["image"].numpy()
+    copied = np.isclose(image, current.numpy(), atol=1e-6).all(-1)
+    drawn_or_copied = copied.mean()
+    assert 0.0 <= drawn_or_copied <= 1.0
+    assert out["state"].shape == (2, model.serving_state_dim)
 
 
 def _pairs(n=8):
@@ -50,8 +149,14 @@ def _pairs(n=8):
 def test_damsm_prefers_matching_pairs_after_a_few_steps():
     images, texts, vocab = _pairs()
     keras.utils.set_random_seed(0)
-    damsm = Damsm(vocab + ["it", "is"], max_words=4, image_size=S, embedding_dim=8,
-                  feature_dim=16, base_channels=4)
+    damsm = Damsm(
+        vocab + ["it", "is"],
+        max_words=4,
+        image_size=S,
+        embedding_dim=8,
+        feature_dim=16,
+        base_channels=4,
+    )
     damsm.compile(optimizer=keras.optimizers.Adam(3e-3))
     mask = tf.ones([8])
     ds = tf.data.Dataset.from_tensors({"image": images, "text": texts, "mask": mask}).repeat(40)
@@ -63,16 +168,18 @@ def test_damsm_prefers_matching_pairs_after_a_few_steps():
     assert float(damsm.retrieval_r1(images, texts, mask)) >= 0.5
 
 
-def _fit_one_step(strategy, batch, weights):
+def _fit_steps(strategy, batch, weights, steps=2, jit=False, lr=1e-2):
     with strategy.scope():
-        model = tiny_model()
+        model = tiny_edit_model()
         model.set_weights(weights)
-        model.compile(d_optimizer=keras.optimizers.Adam(1e-2), g_optimizer=keras.optimizers.Adam(1e-2))
-        model.build_optimizers()
-    ds = tf.data.Dataset.from_tensors(batch).repeat(2)
-    history = model.fit(ds, epochs=2, steps_per_epoch=1, verbose=0)
+        compiled(model, EDIT_LOSS, lr=lr, jit_compile=jit)
+    # XLA's stateless RNG gives other numbers than TF's kernels for the same seed (both are
+    # deterministic): draw zero noise so that only the computation is compared.
+    model._noise = lambda batch, real, step: tf.zeros([tf.shape(real)[0], model.noise_dim])
+    ds = tf.data.Dataset.from_tensors(batch).repeat().map(model.preprocessor)
+    history = model.fit(ds, epochs=steps, steps_per_epoch=1, verbose=0)
     logs = {k: float(np.reshape(v[-1], [-1])[0]) for k, v in history.history.items()}
-    return logs, [np.asarray(w) for w in model.get_weights()]
+    return model, logs
 
 
 def test_two_replica_mirrored_step_matches_one_replica():
@@ -81,16 +188,31 @@ def test_two_replica_mirrored_step_matches_one_replica():
         pytest.skip("needs the CPU split into 2 logical devices (tests/conftest.py)")
     batch = fake_batch(4, seed=3, turns=[2, 4, 3, 2])
     keras.utils.set_random_seed(0)
-    weights = tiny_model().get_weights()
-    one_logs, one_weights = _fit_one_step(tf.distribute.OneDeviceStrategy("CPU:0"), batch, weights)
-    two = tf.distribute.MirroredStrategy(["CPU:0", "CPU:1"])
-    two_logs, two_weights = _fit_one_step(two, batch, weights)
+    weights = tiny_edit_model().get_weights()
+    one, one_logs = _fit_steps(tf.distribute.OneDeviceStrategy("CPU:0"), batch, weights)
+    two, two_logs = _fit_steps(tf.distribute.MirroredStrategy(["CPU:0", "CPU:1"]), batch, weights)
     # Second-step losses depend on the first update, so they check gradient aggregation too.
     for name, value in one_logs.items():
         assert two_logs[name] == pytest.approx(value, rel=2e-3, abs=2e-4), name
-    for a, b in zip(one_weights, two_weights, strict=True):
+    for a, b in zip(one.get_weights(), two.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=2e-3, atol=2e-4)
-    assert set(one_logs) >= {"d_loss", "d_real", "d_fake", "d_cond", "g_loss", "g_adv", "l1"}
+    assert set(one_logs) == set(SeqAttnGANLoss.TERMS)
+
+
+def test_xla_compiled_step_matches_the_plain_step():
+    batch = fake_batch(3, seed=2, turns=[2, 4, 3])
+    keras.utils.set_random_seed(0)
+    weights = tiny_edit_model().get_weights()
+    one = tf.distribute.get_strategy()
+    # A small learning rate: Adam's first step moves every weight by about lr whatever the
+    # gradient's size, so XLA's rounding on near-zero gradients costs at most ~2 lr per weight.
+    plain, plain_logs = _fit_steps(one, batch, weights, jit=False, lr=1e-4)
+    xla, xla_logs = _fit_steps(one, batch, weights, jit=True, lr=1e-4)
+    assert xla.jit_compile and not plain.jit_compile
+    for name, value in plain_logs.items():
+        assert xla_logs[name] == pytest.approx(value, rel=2e-3, abs=2e-4), name
+    for a, b in zip(plain.get_weights(), xla.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, atol=3e-4)
 
 
 def test_text_encoder_starts_from_the_pretrained_damsm_and_checks_widths():
@@ -99,77 +221,25 @@ def test_text_encoder_starts_from_the_pretrained_damsm_and_checks_widths():
     model, damsm = tiny_model(), tiny_damsm()
     texts = tf.constant(["make it red", "has laces"])
     init_text_encoder_from_damsm(model, damsm)
-    ours, theirs = model.encode_text(texts), damsm.encode_text(texts)
+    ours = model.encode_text(model.preprocessor.tokenize(texts)[0])
+    theirs = damsm.encode_text(texts)
     np.testing.assert_allclose(ours[0], theirs[0], atol=1e-6)  # word features
     np.testing.assert_allclose(ours[1], theirs[1], atol=1e-6)  # sentence features
-    wide = Damsm(damsm.vocabulary, max_words=8, image_size=S, embedding_dim=8, feature_dim=16,
-                 base_channels=4)
+    wide = Damsm(
+        damsm.vocabulary,
+        max_words=8,
+        image_size=S,
+        embedding_dim=8,
+        feature_dim=16,
+        base_channels=4,
+    )
     wide({"image": tf.zeros([1, S, S, 3]), "text": tf.constant([""])})
     with pytest.raises(ValueError, match="init_text_encoder needs"):
         init_text_encoder_from_damsm(model, wide)
 
 
-@pytest.mark.parametrize("prob", [0.0, 1.0])
-def test_scheduled_sampling_feeds_the_models_own_output(prob):
-    model = tiny_model(use_previous_image=True, own_output_prob=prob)
-    batch = fake_batch(3)
-    out = model.generate_session(batch, training=True, step=5, teacher_forcing=True)
-    fed = out["inputs"][:, 1:].numpy()
-    expected = out["images"][:, :-1] if prob == 1.0 else batch["images"][:, 1:-1]
-    np.testing.assert_allclose(fed, expected, atol=1e-6)
-
-
-def test_prepared_batches_give_the_same_losses_without_strings():
-    model = tiny_model(damsm_weight=2.0, use_previous_image=True, edit_weight=3.0,
-                       own_output_prob=0.5)
-    model.attach_damsm(tiny_damsm())
-    batch = fake_batch(4, turns=[2, 3, 2, 4])
-    prepared = model.prepare_batch(batch)
-    assert not [k for k, v in prepared.items() if v.dtype == tf.string]
-    assert prepared["description_ids"].shape == (4, 4, model.max_words)
-    assert prepared["damsm_ids"].shape[:2] == (4, 4)
-    raw = model.compute_losses(batch, True, step=3)
-    ready = model.compute_losses(prepared, True, step=3)
-    for name, value in raw.items():
-        assert float(ready[name]) == pytest.approx(float(value), rel=1e-5, abs=1e-6), name
-
-
-def _fit_steps(jit, batch, weights, steps=2):
-    model = tiny_model(use_previous_image=True, edit_weight=3.0)
-    model.set_weights(weights)
-    # XLA's stateless RNG gives other numbers than TF's kernels for the same seed (both are
-    # deterministic): draw zero noise in both so that only the computation is compared.
-    model._turn_noise = lambda session_hash, step, t: tf.zeros(
-        [tf.shape(session_hash)[0], model.noise_dim])
-    # A small learning rate: Adam's first step moves every weight by about lr whatever the
-    # gradient's size, so XLA's rounding on near-zero gradients costs at most ~2 lr per weight.
-    model.compile(d_optimizer=keras.optimizers.Adam(1e-4),
-                  g_optimizer=keras.optimizers.Adam(1e-4), jit_compile=jit)
-    model.build_optimizers()
-    ds = tf.data.Dataset.from_tensors(batch).repeat().map(model.prepare_batch)
-    history = model.fit(ds, epochs=steps, steps_per_epoch=1, verbose=0)
-    return model, {k: float(np.reshape(v[-1], [-1])[0]) for k, v in history.history.items()}
-
-
-def test_xla_compiled_step_matches_the_plain_step():
-    batch = fake_batch(3, seed=2, turns=[2, 4, 3])
-    keras.utils.set_random_seed(0)
-    weights = tiny_model(use_previous_image=True, edit_weight=3.0).get_weights()
-    plain, plain_logs = _fit_steps(False, batch, weights)
-    xla, xla_logs = _fit_steps(True, batch, weights)
-    assert xla.jit_compile and not plain.jit_compile
-    # Second-step losses: the first update went through XLA's gradients and optimizer too.
-    for name, value in plain_logs.items():
-        assert xla_logs[name] == pytest.approx(value, rel=2e-3, abs=2e-4), name
-    for a, b in zip(plain.get_weights(), xla.get_weights(), strict=True):
-        np.testing.assert_allclose(a, b, atol=3e-4)
-
-
-def test_xla_step_refuses_string_batches_with_a_clear_error():
-    model = tiny_model()
-    model.compile(d_optimizer=keras.optimizers.Adam(1e-3),
-                  g_optimizer=keras.optimizers.Adam(1e-3), jit_compile=True)
-    model.build_optimizers()
+def test_steps_refuse_unprepared_batches_with_a_clear_error():
+    model = compiled(tiny_edit_model())
     ds = tf.data.Dataset.from_tensors(fake_batch(2)).repeat()
-    with pytest.raises(ValueError, match="prepare_batch"):
+    with pytest.raises(ValueError, match="preprocessor"):
         model.fit(ds, epochs=1, steps_per_epoch=1, verbose=0)

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from seqgan_tf.export import export_editor
 from serving import client, contract
-from tests.model_testlib import S, fake_batch, tiny_model
+from tests.model_testlib import S, compiled, fake_batch, tiny_edit_model
 from tests.serving_testlib import MODEL_NAME, call_in_process, random_image, running_server
 
 EDITS = ["make it red", "has a higher heel", "add laces"]
@@ -17,11 +17,10 @@ EDITS = ["make it red", "has a higher heel", "add laces"]
 @pytest.fixture(scope="module")
 def trained_export(tmp_path_factory):
     keras.utils.set_random_seed(0)
-    model = tiny_model(use_previous_image=True)
-    model.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
-    model.build_optimizers()
+    model = compiled(tiny_edit_model())
     before = [w.copy() for w in model.get_weights()]
-    model.fit(tf.data.Dataset.from_tensors(fake_batch(4)).repeat(2), epochs=1, verbose=0)
+    ds = tf.data.Dataset.from_tensors(fake_batch(4)).repeat(2).map(model.preprocessor)
+    model.fit(ds, epochs=1, verbose=0)
     assert any(np.abs(a - b).max() > 0 for a, b in zip(before, model.get_weights(), strict=True))
     base = tmp_path_factory.mktemp("exports")
     path = export_editor(model, str(base), MODEL_NAME)

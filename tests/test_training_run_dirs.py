@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 from seqgan_tf.configs import get_experiment
 from seqgan_tf.training.runs import default_run_dir
 
@@ -17,9 +19,34 @@ def test_ablations_get_their_own_default_run_folder():
         "quick_synth_zap_seq_noattention_nodamsm")
     single = get_experiment("quick", "synth_zap_seq")
     single.model.use_history = False
-    single.model.use_previous_image = False
-    assert default_run_dir("quick", "synth_zap_seq", single).endswith(
-        "_nohistory_noprevious_image")
-    # paper does not use the previous image: turning it off there is no ablation.
+    single.edit.attribute_state = False
+    assert default_run_dir("quick", "synth_zap_seq", single, seed=1).endswith(
+        "_nohistory_noattribute_state_seed1")
+    # paper has no edit mode: turning it off there is no ablation.
     paper = get_experiment("paper", "zap_seq")
     assert default_run_dir("paper", "zap_seq", paper).endswith("paper_zap_seq")
+
+
+def test_resuming_ignores_runtime_settings_but_not_the_model(tmp_path):
+    from seqgan_tf.training.trainer import _check_config
+
+    config = get_experiment("tiny", "synth_zap_seq")
+    _check_config(config, str(tmp_path), overwrite=False)
+    config.data.data_dir = "/elsewhere"
+    config.train.jit_compile = True
+    config.inference.mask_threshold = 0.0
+    _check_config(config, str(tmp_path), overwrite=False)  # resumes: same trained model
+    config.model.gf_dim += 1
+    with pytest.raises(ValueError, match="model.gf_dim"):
+        _check_config(config, str(tmp_path), overwrite=False)
+
+
+def test_edit_mode_settings_that_do_nothing_are_refused():
+    config = get_experiment("paper", "synth_zap_seq")
+    config.edit.edit_weight = 3.0
+    with pytest.raises(ValueError, match="edit.edit_weight only act in edit mode"):
+        config.validate()
+    quick = get_experiment("quick", "synth_zap_seq")
+    quick.edit.attribute_weight = 0.0
+    with pytest.raises(ValueError, match="needs edit.attribute_weight"):
+        quick.validate()

@@ -145,7 +145,7 @@ def main(
         register_custom_ops()
         loaded = tf.saved_model.load(path)
         edit_fn = loaded.signatures[contract.EDIT_SIGNATURE]
-        state_dim = int(editor.state_dim)
+        state_dim = int(getattr(editor, "serving_state_dim", editor.state_dim))
         inputs = _inputs(config.image_side, state_dim)
 
         def in_process():

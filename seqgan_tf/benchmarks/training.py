@@ -63,6 +63,10 @@ def _batch(config, rng):
         "descriptions": tf.constant([[sentence() for _ in range(t)] for _ in range(b)]),
         "prev_attribute_text": tf.constant([[sentence() for _ in range(t)] for _ in range(b)]),
         "turn_mask": tf.constant(np.ones((b, t), np.float32)),
+        "attribute_ids": tf.constant(np.stack(
+            [rng.integers(0, n, (b, t + 1)) for n in config.model.attribute_sizes], -1
+        ).reshape(b, t + 1, -1).astype(np.int32)),
+        "changed_mask": tf.constant(np.ones((b, t, len(config.model.attribute_sizes)), np.float32)),
         "session_id": tf.constant([f"bench-{i}" for i in range(b)]),
     }
 
@@ -75,16 +79,19 @@ def time_config(name: str, jit: bool, steps: int, warmup: int, damsm: bool) -> d
     from seqgan_tf.training import runs
 
     config = get_experiment(name, "synth_zap_seq")
+    # The synthetic shoes' schema sizes (the trainer derives them from dataset_info.json).
+    config.model.attribute_sizes = [6, 13, 4, 3, 3, 4, 5, 3]
     vocab = ["make", "it", "red", "has", "a", "higher", "heel", "laces", "boot", "blue"]
     keras.backend.clear_session()
     model = runs.build_model(config, vocab)
     if damsm and config.damsm.enabled:
         model.attach_damsm(runs.build_damsm(config, vocab))
     model.compile(d_optimizer=keras.optimizers.Adam(2e-4, 0.5),
-                  g_optimizer=keras.optimizers.Adam(2e-4, 0.5), jit_compile=jit)
+                  g_optimizer=keras.optimizers.Adam(2e-4, 0.5), loss=runs.build_loss(config),
+                  jit_compile=jit)
     model.build_optimizers()
     # Tokenized and hashed outside the step, as the trainer's input pipeline does.
-    batch = model.prepare_batch(_batch(config, np.random.default_rng(0)))
+    batch = model.preprocessor(_batch(config, np.random.default_rng(0)))
     ds = tf.data.Dataset.from_tensors(batch).repeat()
     t0 = time.time()
     model.fit(ds, epochs=1, steps_per_epoch=warmup, verbose=0)

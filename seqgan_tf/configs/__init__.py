@@ -3,7 +3,9 @@
 from seqgan_tf.configs.experiment import (
     DamsmConfig,
     DataConfig,
+    EditModeConfig,
     ExperimentConfig,
+    InferenceConfig,
     ModelConfig,
     TrainConfig,
 )
@@ -12,7 +14,9 @@ from seqgan_tf.configs.experiments import EXPERIMENTS, damsm_weight_for, get_exp
 __all__ = [
     "DamsmConfig",
     "DataConfig",
+    "EditModeConfig",
     "EXPERIMENTS",
+    "InferenceConfig",
     "ExperimentConfig",
     "ModelConfig",
     "TrainConfig",

@@ -26,6 +26,9 @@ class DataConfig:
       global_batch_size: sessions per optimisation step, over all replicas.
       num_synthetic_sessions: sessions to generate when a synthetic set has to be built.
       seed: generator seed for synthetic sets.
+      augment: the paper's training augmentation (one random crop and flip per session). Off
+        for the synthetic sets in `quick`: their renders are exact and never flipped, and the
+        crop's resampling blurs the very pixels the model must reproduce.
     """
 
     dataset: str = "synth_zap_seq"
@@ -36,6 +39,7 @@ class DataConfig:
     global_batch_size: int = 50
     num_synthetic_sessions: int = 10000
     seed: int = 0
+    augment: bool = True
 
 
 @dataclasses.dataclass
@@ -51,13 +55,13 @@ class ModelConfig:
       gf_dim: generator base channel width.
       df_dim: discriminator base channel width.
       ef_dim: image-encoder base channel width.
-      use_attention: word-level attention F_attn (False = the paper's "no attention" ablation).
-      use_history: carry the GRU state across turns. False gives the single-turn text-to-image
-        baseline (AttnGAN-style): every turn starts from a zero state and sees only its own text.
-      use_previous_image: beyond the paper: each turn also encodes the image it edits.
-      mask_threshold: with use_previous_image, inference (evaluation, serving) composes with the
-        hard edit mask m > t instead of the soft m (0 = soft); training always uses the soft m.
+      use_attention: word-level attention (False = the paper's "no attention" ablation).
+      use_history: carry the state and the image across turns. False gives the single-turn
+        text-to-image baseline (AttnGAN-style): every turn starts from a zero state and sees
+        only its own text and no image.
       resnet101_weights: optional local ImageNet ResNet-101 weights file for the image encoder.
+      attribute_sizes: values per schema attribute; derived from the dataset's schema when a
+        run starts (not set by hand).
     """
 
     max_words: int = 16
@@ -70,9 +74,45 @@ class ModelConfig:
     ef_dim: int = 32
     use_attention: bool = True
     use_history: bool = True
-    use_previous_image: bool = False
-    mask_threshold: float = 0.0
     resnet101_weights: str = ""
+    attribute_sizes: list = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class EditModeConfig:
+    """Beyond the paper: how a turn edits the image it is given. All switches live here.
+
+    Attributes:
+      enabled: the edit generator: a U-Net over x_{t-1} (teacher-forced in training, the model's
+        own previous output at inference) that redraws through a mask m and copies the rest:
+        x-hat_t = m * x_new + (1 - m) * x_{t-1}. Off = the paper's generator, which draws every
+        turn from the state alone.
+      attribute_state: the state carries one slot per schema attribute (the design), read from
+        x0 by an attribute reader and updated per turn by an attribute editor (slot-to-word
+        attention); the generator is conditioned on the new and previous design. Needs
+        `enabled`, a dataset with an attribute schema and attribute_weight > 0.
+      edit_weight: extra L1 weight on the pixels the edit changes; also weighs the L1 of the
+        drawing x_new there, and the mask is fitted to those pixels (cross-entropy). Without it,
+        copying x_{t-1} is a cheap minimum of the L1.
+      attribute_weight: weight of the attribute reader's and editor's cross-entropies.
+    """
+
+    enabled: bool = False
+    attribute_state: bool = False
+    edit_weight: float = 0.0
+    attribute_weight: float = 0.0
+
+
+@dataclasses.dataclass
+class InferenceConfig:
+    """How a trained model is run (evaluation, strips, export); not part of what is trained.
+
+    Attributes:
+      mask_threshold: edit mode: compose with the hard mask m > t instead of the soft m (0 =
+        soft), so each pixel is either redrawn or copied exactly.
+    """
+
+    mask_threshold: float = 0.0
 
 
 @dataclasses.dataclass
@@ -94,6 +134,10 @@ class DamsmConfig:
       init_text_encoder: start the generator's text encoder from the pretrained DAMSM text
         encoder (as AttnGAN does; then fine-tuned). Needs embedding_dim and feature_dim equal to
         the model's embedding_dim and text_dim.
+      max_pairs: in GAN training, score at most this many drawn turns per step with DAMSM
+        (the first ones of the batch; 0 = all). The word-level loss compares every text with
+        every image, so its cost grows with the square of the pool; on a CPU, DAMSM over all
+        48 turns of a quick batch took 40% of the step.
     """
 
     enabled: bool = True
@@ -108,6 +152,7 @@ class DamsmConfig:
     learning_rate: float = 2e-4
     batch_size: int = 50
     init_text_encoder: bool = False
+    max_pairs: int = 0
 
 
 @dataclasses.dataclass
@@ -122,12 +167,8 @@ class TrainConfig:
       d_learning_rate: discriminator Adam learning rate.
       beta_1: Adam beta_1.
       beta_2: Adam beta_2.
-      recon_weight: L1 weight between generated and target images (0 = the paper's objective;
+      recon_weight: weight of the reconstruction (L1) terms (0 = the paper's objective;
         beyond the paper, measured by the evaluation).
-      edit_weight: extra L1 weight on pixels that differ between x_{t-1} and x_t (beyond the
-        paper; with the previous image as input, plain L1 is minimised cheaply by copying).
-      own_output_prob: with use_previous_image, the chance that a training turn edits the
-        model's own previous output instead of the true one (scheduled sampling).
       jit_compile: XLA-compile the train step (the tokenizer runs in the input pipeline so the
         step can be compiled; turned off for replicas on logical CPU devices, where XLA fails).
       strip_sessions: validation sessions drawn in the per-epoch image strips.
@@ -142,8 +183,6 @@ class TrainConfig:
     beta_1: float = 0.5
     beta_2: float = 0.999
     recon_weight: float = 0.0
-    edit_weight: float = 0.0
-    own_output_prob: float = 0.0
     jit_compile: bool = False
     strip_sessions: int = 4
     seed: int = 0
@@ -151,34 +190,76 @@ class TrainConfig:
 
 @dataclasses.dataclass
 class ExperimentConfig:
-    """A whole run: data + model + DAMSM + training.
+    """A whole run: data + model + edit mode + DAMSM + training, and how it is run.
 
     Attributes:
       name: the named experiment this came from.
       data: DataConfig.
       model: ModelConfig.
+      edit: EditModeConfig (beyond the paper).
       damsm: DamsmConfig.
       train: TrainConfig.
+      inference: InferenceConfig (not part of the run's identity).
     """
 
     name: str = "custom"
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
     model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    edit: EditModeConfig = dataclasses.field(default_factory=EditModeConfig)
     damsm: DamsmConfig = dataclasses.field(default_factory=DamsmConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    inference: InferenceConfig = dataclasses.field(default_factory=InferenceConfig)
+
+    def validate(self) -> ExperimentConfig:
+        """Refuses settings that would silently do nothing. Returns self.
+
+        Raises:
+          ValueError: naming the setting and what it depends on.
+        """
+        e = self.edit
+        if not e.enabled:
+            unused = {"edit.attribute_state": e.attribute_state, "edit.edit_weight": e.edit_weight,
+                      "edit.attribute_weight": e.attribute_weight,
+                      "inference.mask_threshold": self.inference.mask_threshold}
+            set_ = sorted(k for k, v in unused.items() if v)
+            if set_:
+                raise ValueError(f"{', '.join(set_)} only act in edit mode (edit.enabled)")
+        if e.attribute_state and e.attribute_weight <= 0:
+            raise ValueError("edit.attribute_state needs edit.attribute_weight > 0 (the "
+                             "attribute reader and editor are trained by that term only)")
+        if e.attribute_weight and not e.attribute_state:
+            raise ValueError("edit.attribute_weight only acts with edit.attribute_state")
+        if not 0.0 <= self.inference.mask_threshold < 1.0:
+            raise ValueError(f"inference.mask_threshold must be in [0, 1), got "
+                             f"{self.inference.mask_threshold}")
+        return self
+
+    def identity(self) -> dict[str, Any]:
+        """What defines the trained model: everything but where the data lives, whether XLA
+        compiles the step, and how the model is run afterwards (a run resumes across those)."""
+        d = self.to_dict()
+        d.pop("inference")
+        d["data"].pop("data_dir")
+        d["train"].pop("jit_compile")
+        return d
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ExperimentConfig:
-        return cls(
-            name=d.get("name", "custom"),
-            data=DataConfig(**d.get("data", {})),
-            model=ModelConfig(**d.get("model", {})),
-            damsm=DamsmConfig(**d.get("damsm", {})),
-            train=TrainConfig(**d.get("train", {})),
-        )
+        sections = {"data": DataConfig, "model": ModelConfig, "edit": EditModeConfig,
+                    "damsm": DamsmConfig, "train": TrainConfig, "inference": InferenceConfig}
+        parts = {}
+        for key, kind in sections.items():
+            values = d.get(key, {})
+            known = {f.name for f in dataclasses.fields(kind)}
+            unknown = sorted(set(values) - known)
+            if unknown:
+                raise ValueError(f"config section {key!r} has unknown settings {unknown} "
+                                 "(written by another version of seqgan_tf?)")
+            parts[key] = kind(**values)
+        return cls(name=d.get("name", "custom"), **parts)
 
     def save(self, path: str) -> None:
         tmp = path + ".tmp"

@@ -139,17 +139,19 @@ def decode_session(
     stored_image_size: int | None,
     num_attributes: int,
     seed: int | None = None,
+    augment: bool | None = None,
 ) -> dict[str, tf.Tensor]:
     """Parses, decodes, augments and pads one serialized session (see the module docstring).
 
     Args:
       serialized: scalar tf.string record.
-      is_training: apply the random crop and flip.
+      is_training: training element (augmented unless `augment` says otherwise).
       max_turns: T; longer sessions are truncated, shorter ones padded.
       image_size: S, the output side.
       stored_image_size: side of the stored images (None: unknown, decoded shape is dynamic).
       num_attributes: A.
       seed: op seed of the random crop and flip.
+      augment: apply the random crop and flip; defaults to `is_training`.
 
     Returns:
       One unbatched element of the dataset.
@@ -165,7 +167,7 @@ def decode_session(
         fn_output_signature=tf.TensorSpec([stored, stored, 3], tf.uint8),
     )
     images = tf.cast(images, tf.float32)
-    if is_training:
+    if is_training if augment is None else augment:
         images = _augment(images, image_size, seed)
     elif stored != image_size:
         images = tf.image.resize(images, [image_size, image_size])
@@ -209,6 +211,7 @@ def make_dataset(
     shuffle_buffer: int = DEFAULT_SHUFFLE_BUFFER,
     version: str | None = None,
     seed: int | None = None,
+    augment: bool | None = None,
 ) -> tf.data.Dataset:
     """Builds the batched session dataset of one split (batch layout in the module docstring).
 
@@ -228,6 +231,7 @@ def make_dataset(
       shuffle_buffer: sessions in the shuffle buffer (training).
       version: dataset version, None for the newest build.
       seed: seed for file order, shuffling and augmentation (None: nondeterministic).
+      augment: the random crop and flip (defaults to `is_training`; DataConfig.augment).
 
     Returns:
       A tf.data.Dataset of batch dicts.
@@ -290,6 +294,7 @@ def make_dataset(
         stored_image_size=info.get("image_size"),
         num_attributes=len(info["attribute_schema"]),
         seed=seed,
+        augment=augment,
     )
     sessions = records.map(
         decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=not is_training

@@ -19,6 +19,7 @@ from collections.abc import Callable
 import tensorflow as tf
 
 from seqgan_tf.configs.experiment import ExperimentConfig
+from seqgan_tf.losses.seq_attn_gan_loss import SeqAttnGANLoss
 from seqgan_tf.models.damsm import Damsm
 from seqgan_tf.models.seq_attn_gan import SeqAttnGAN
 from seqgan_tf.text.normalization import load_vocabulary
@@ -30,18 +31,24 @@ FINAL_WEIGHTS = "final.weights.h5"
 TRAIN_STATE = "train_state.json"
 
 
-def default_run_dir(config_name: str, dataset: str, config: ExperimentConfig) -> str:
-    """runs/<config>_<dataset>, with a suffix per ablation switched off (_noattention, _nodamsm,
-    _nohistory, _noprevious_image), so that an ablation never lands in the full model's folder."""
+def default_run_dir(config_name: str, dataset: str, config: ExperimentConfig,
+                    seed: int | None = None) -> str:
+    """runs/<config>_<dataset>, with a suffix per switch turned off against the named config
+    (_noattention, _nodamsm, _nohistory, _noedit, _noattribute_state) and _seed<N> for another
+    seed, so that an ablation never lands in the full model's folder."""
     from seqgan_tf.configs import get_experiment
 
-    named, model = get_experiment(config_name, dataset), config.model
-    suffix = "".join(
-        f"_no{name}" for name, on in (
-            ("attention", model.use_attention), ("damsm", config.damsm.enabled),
-            ("history", model.use_history),
-            ("previous_image", model.use_previous_image or not named.model.use_previous_image),
-        ) if not on)
+    named = get_experiment(config_name, dataset)
+    switches = (
+        ("attention", config.model.use_attention, named.model.use_attention),
+        ("damsm", config.damsm.enabled, named.damsm.enabled),
+        ("history", config.model.use_history, named.model.use_history),
+        ("edit", config.edit.enabled, named.edit.enabled),
+        ("attribute_state", config.edit.attribute_state, named.edit.attribute_state),
+    )
+    suffix = "".join(f"_no{name}" for name, on, default in switches if default and not on)
+    if seed:
+        suffix += f"_seed{seed}"
     return os.path.join("runs", f"{config_name}_{dataset}{suffix}")
 
 
@@ -59,11 +66,36 @@ def build_damsm(config: ExperimentConfig, vocabulary: list[str]) -> Damsm:
     return damsm
 
 
+def build_loss(config: ExperimentConfig) -> SeqAttnGANLoss:
+    """The training objective of a config (handed to SeqAttnGAN.compile)."""
+    return SeqAttnGANLoss(
+        damsm_weight=config.damsm.weight if config.damsm.enabled else 0.0,
+        recon_weight=config.train.recon_weight,
+        edit_weight=config.edit.edit_weight,
+        attribute_weight=config.edit.attribute_weight,
+        damsm_pairs=config.damsm.max_pairs,
+    )
+
+
+def dummy_batch(config: ExperimentConfig) -> dict:
+    """A one-session prepared batch in the input pipeline's layout (builds a model's parts)."""
+    s, t, k = config.data.image_size, config.data.max_turns, len(config.model.attribute_sizes)
+    return {
+        "images": tf.zeros([1, t + 1, s, s, 3]),
+        "description_ids": tf.zeros([1, t, config.model.max_words], tf.int32),
+        "turn_mask": tf.ones([1, t]),
+        "attribute_ids": tf.zeros([1, t + 1, k], tf.int32),
+        "changed_mask": tf.zeros([1, t, k]),
+        "session_hash": tf.zeros([1], tf.int64),
+    }
+
+
 def build_model(config: ExperimentConfig, vocabulary: list[str]) -> SeqAttnGAN:
     """A SeqAttnGAN for this config, with all its variables created (a dummy session is run)."""
     m = config.model
     model = SeqAttnGAN(
         vocabulary,
+        attribute_sizes=m.attribute_sizes if config.edit.attribute_state else (),
         image_size=config.data.image_size,
         max_words=m.max_words,
         embedding_dim=m.embedding_dim,
@@ -75,23 +107,13 @@ def build_model(config: ExperimentConfig, vocabulary: list[str]) -> SeqAttnGAN:
         ef_dim=m.ef_dim,
         use_attention=m.use_attention,
         use_history=m.use_history,
-        use_previous_image=m.use_previous_image,
-        recon_weight=config.train.recon_weight,
-        edit_weight=config.train.edit_weight,
-        damsm_weight=config.damsm.weight if config.damsm.enabled else 0.0,
-        own_output_prob=config.train.own_output_prob,
-        mask_threshold=m.mask_threshold,
+        edit_mode=config.edit.enabled,
+        attribute_state=config.edit.attribute_state,
+        mask_threshold=config.inference.mask_threshold,
         resnet101_weights=m.resnet101_weights,
         name="seq_attn_gan",
     )
-    s, t = config.data.image_size, config.data.max_turns
-    model(
-        {
-            "images": tf.zeros([1, t + 1, s, s, 3]),
-            "descriptions": tf.fill([1, t], ""),
-            "session_id": tf.constant([""]),
-        }
-    )
+    model(dummy_batch(config))
     return model
 
 
@@ -116,8 +138,7 @@ def load_model(run_dir: str, weights: str | None = None, mask_threshold: float |
                ) -> tuple[SeqAttnGAN, ExperimentConfig]:
     """Rebuilds a run's SeqAttnGAN and loads its final (or latest checkpoint) weights.
 
-    mask_threshold overrides the run's ModelConfig.mask_threshold (an inference setting; None
-    keeps the run's).
+    mask_threshold overrides the run's inference.mask_threshold (None keeps the run's).
 
     Raises:
       FileNotFoundError: the folder is not a finished or checkpointed run.
@@ -127,7 +148,7 @@ def load_model(run_dir: str, weights: str | None = None, mask_threshold: float |
         raise FileNotFoundError(f"{run_dir!r} is not a run directory (no {CONFIG_FILE})")
     config = ExperimentConfig.load(config_path)
     if mask_threshold is not None:
-        config.model.mask_threshold = mask_threshold
+        config.inference.mask_threshold = mask_threshold
     vocabulary = load_vocabulary(os.path.join(run_dir, VOCAB_FILE))
     model = build_model(config, vocabulary)
     if weights is None:

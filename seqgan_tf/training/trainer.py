@@ -67,10 +67,15 @@ def _check_config(config: ExperimentConfig, run_dir: str, overwrite: bool) -> No
     path = os.path.join(run_dir, runs.CONFIG_FILE)
     if os.path.exists(path) and not overwrite:
         old = ExperimentConfig.load(path)
-        if old.to_dict() != config.to_dict():
+        if old.identity() != config.identity():
+            changed = sorted(
+                f"{section}.{key}" for section, values in config.identity().items()
+                if isinstance(values, dict)
+                for key in values if old.identity()[section].get(key) != values[key])
             raise ValueError(
-                f"{run_dir} holds a run with a different configuration ({path}); resume it with "
-                "the same flags, pick a new --run_dir, or pass --overwrite"
+                f"{run_dir} holds a run with a different configuration ({path}; differs in "
+                f"{', '.join(changed) or 'name'}); resume it with the same flags, pick a new "
+                "--run_dir, or pass --overwrite"
             )
     if is_chief():
         config.save(path)
@@ -94,6 +99,13 @@ def train(
         import shutil
 
         shutil.rmtree(os.path.join(run_dir, "backup"), ignore_errors=True)
+    info = ensure_dataset(config)
+    # Derived from the data, recorded with the run: the attribute slots' sizes.
+    config.model.attribute_sizes = [len(v) for v in info.get("attribute_schema", {}).values()]
+    if config.edit.attribute_state and not config.model.attribute_sizes:
+        raise ValueError(f"edit.attribute_state needs a dataset with an attribute schema; "
+                         f"{config.data.dataset} has none (train with --noattribute_state)")
+    config.validate()
     _check_config(config, run_dir, overwrite)
     if os.path.exists(state_path):
         with open(state_path) as f:
@@ -104,7 +116,6 @@ def train(
             return state
 
     keras.utils.set_random_seed(config.train.seed)
-    info = ensure_dataset(config)
     vocab = vocabulary_for(config, run_dir)
     strategy = strategy or make_strategy("auto")
     print(f"[train] {config.name} on {config.data.dataset}: {len(vocab)} words, "
@@ -140,6 +151,7 @@ def train(
         model.compile(
             d_optimizer=keras.optimizers.Adam(t.d_learning_rate, t.beta_1, t.beta_2),
             g_optimizer=keras.optimizers.Adam(t.g_learning_rate, t.beta_1, t.beta_2),
+            loss=runs.build_loss(config),
             jit_compile=jit_compile,
         )
         model.build_optimizers()
@@ -148,13 +160,14 @@ def train(
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     common = dict(max_turns=d.max_turns, image_size=d.image_size, seed=d.seed)
-    # Tokenizing and hashing happen in the input pipeline (model.prepare_batch), so the step
+    # Tokenizing and hashing happen in the input pipeline (model.preprocessor), so the step
     # holds no string ops and can be XLA-compiled.
-    train_ds = make_dataset(d.data_dir, d.dataset, "train", d.global_batch_size, True, **common)
+    train_ds = make_dataset(d.data_dir, d.dataset, "train", d.global_batch_size, True,
+                            augment=d.augment, **common)
     val_ds = make_dataset(d.data_dir, d.dataset, "val", d.global_batch_size, False, repeat=True,
                           **common)
     train_ds, val_ds = (
-        ds.map(model.prepare_batch, num_parallel_calls=tf.data.AUTOTUNE)
+        ds.map(model.preprocessor, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE).with_options(options)
         for ds in (train_ds, val_ds)
     )

@@ -1,0 +1,55 @@
+"""Attribute slots: a design as one categorical value per schema attribute (beyond the paper).
+
+A design with attributes of sizes (V_1, ..., V_K) is held as one vector of width sum(V_k): the
+concatenated one-hot (or probability) segments, one per attribute. These helpers convert between
+value ids [N, K] and that layout, and apply a per-segment softmax or argmax.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import tensorflow as tf
+
+
+def ids_to_one_hot(ids: tf.Tensor, sizes: Sequence[int]) -> tf.Tensor:
+    """int ids [..., K] (-1 = unknown: an all-zero segment) -> float32 [..., sum(sizes)]."""
+    return tf.concat([tf.one_hot(ids[..., k], size) for k, size in enumerate(sizes)], axis=-1)
+
+
+def split_segments(vector: tf.Tensor, sizes: Sequence[int]) -> list[tf.Tensor]:
+    """[..., sum(sizes)] -> K tensors [..., V_k]."""
+    return tf.split(vector, list(sizes), axis=-1)
+
+
+def segment_softmax(logits: tf.Tensor, sizes: Sequence[int]) -> tf.Tensor:
+    """Softmax within each attribute's segment of [..., sum(sizes)]."""
+    return tf.concat([tf.nn.softmax(s, axis=-1) for s in split_segments(logits, sizes)], axis=-1)
+
+
+def segment_argmax(vector: tf.Tensor, sizes: Sequence[int]) -> tf.Tensor:
+    """int32 ids [..., K]: the largest entry of each segment."""
+    return tf.stack(
+        [tf.argmax(s, axis=-1, output_type=tf.int32) for s in split_segments(vector, sizes)],
+        axis=-1,
+    )
+
+
+def segment_one_hot(vector: tf.Tensor, sizes: Sequence[int]) -> tf.Tensor:
+    """One-hot of each segment's largest entry: a hard decision per attribute."""
+    return ids_to_one_hot(segment_argmax(vector, sizes), sizes)
+
+
+def expand_per_slot(per_slot: tf.Tensor, sizes: Sequence[int]) -> tf.Tensor:
+    """[..., K] -> [..., sum(sizes)]: each attribute's value repeated over its segment."""
+    return tf.repeat(per_slot, list(sizes), axis=-1)
+
+
+def segment_cross_entropy(logits: tf.Tensor, ids: tf.Tensor, sizes: Sequence[int]) -> tf.Tensor:
+    """Per-attribute cross-entropy [..., K] of segment logits against ids (-1 gives 0)."""
+    losses = []
+    for k, s in enumerate(split_segments(logits, sizes)):
+        target = ids[..., k]
+        ce = tf.nn.sparse_softmax_cross_entropy_with_logits(tf.maximum(target, 0), s)
+        losses.append(tf.where(target >= 0, ce, tf.zeros_like(ce)))
+    return tf.stack(losses, axis=-1)
