@@ -18,7 +18,7 @@ DATA_DIR="${DATA_DIR:-data}"
 RUN_DIR="${RUN_DIR:-runs/${CONFIG}_${DATASET}}"
 EXPORT_DIR="${EXPORT_DIR:-exports}"
 OUT_DIR="${OUT_DIR:-out/demo_session}"
-NUM_SESSIONS="${NUM_SESSIONS:-3000}"
+NUM_SESSIONS="${NUM_SESSIONS:-20000}"
 MODEL=seqattngan
 EPOCH_FLAG=()
 [ -n "${EPOCHS:-}" ] && EPOCH_FLAG=(--epochs="$EPOCHS")

@@ -50,3 +50,11 @@ def test_edit_mode_settings_that_do_nothing_are_refused():
     quick.edit.attribute_weight = 0.0
     with pytest.raises(ValueError, match="needs edit.attribute_weight"):
         quick.validate()
+
+
+def test_paper_config_is_the_papers_objective():
+    paper = get_experiment("paper", "synth_deepfashion_seq")
+    assert (paper.model.text_dim, paper.model.state_dim) == (300, 128)
+    assert paper.damsm.enabled and paper.damsm.weight == 2.5
+    assert paper.train.recon_weight == 0.0 and paper.data.augment
+    assert not paper.edit.enabled and paper.inference.mask_threshold == 0.0

@@ -22,9 +22,9 @@ def data_dir(tmp_path_factory):
     return str(root)
 
 
-def _train_cmd(data_dir, run_dir, epochs, steps, *extra):
+def _train_cmd(data_dir, run_dir, epochs, steps, *extra, config="tiny"):
     return [
-        sys.executable, os.path.join(ROOT, "scripts", "train.py"), "--config=tiny",
+        sys.executable, os.path.join(ROOT, "scripts", "train.py"), f"--config={config}",
         "--dataset=synth_zap_seq", f"--data_dir={data_dir}", f"--run_dir={run_dir}",
         f"--epochs={epochs}", f"--steps_per_epoch={steps}", "--nodamsm", "--verbose=2", *extra,
     ]
@@ -50,7 +50,8 @@ def _state(run_dir):
 
 def test_killed_run_resumes_epoch_count_and_optimizer_state(data_dir, tmp_path):
     run_dir = str(tmp_path / "run")
-    cmd = _train_cmd(data_dir, run_dir, 4, 3)
+    # The edit mode with attribute slots (the quick design), at the tests' size.
+    cmd = _train_cmd(data_dir, run_dir, 4, 3, config="tiny_edit")
     proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.time() + 400
     while time.time() < deadline and proc.poll() is None:
