@@ -19,3 +19,6 @@ if [ ! -f "$STAMP" ] || [ "$ROOT/setup.cfg" -nt "$STAMP" ]; then
   touch "$STAMP"
 fi
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
+# oneDNN kernels: TensorFlow turns them on by itself only on CPUs with AVX-512; on the AVX2-only
+# 2-core EPYC of the project's machines the quick step measured 1.57x faster with them.
+export TF_ENABLE_ONEDNN_OPTS="${TF_ENABLE_ONEDNN_OPTS:-1}"

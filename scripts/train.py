@@ -17,6 +17,8 @@ from seqgan_tf.configs import EXPERIMENTS, EditModeConfig
 from seqgan_tf.configs.experiments import DATASETS
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Before TensorFlow loads: oneDNN kernels also on AVX2-only CPUs (see scripts/setup_env.sh).
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 FLAGS = flags.FLAGS
 flags.DEFINE_enum("dataset", "synth_zap_seq", list(DATASETS), "Dataset to train on.")

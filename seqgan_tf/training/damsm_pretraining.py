@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from seqgan_tf.configs.experiment import ExperimentConfig
 from seqgan_tf.data.input_pipeline import make_dataset
+from seqgan_tf.models.session_preprocessor import damsm_texts
 from seqgan_tf.training import runs
 
 
@@ -19,9 +20,7 @@ def session_pairs(sessions: tf.data.Dataset, pair_batch_size: int, drop_remainde
     def to_pairs(batch):
         s = tf.shape(batch["images"])
         images = tf.reshape(batch["images"][:, 1:], [-1, s[2], s[3], 3])
-        texts = tf.strings.join(
-            [tf.reshape(batch["prev_attribute_text"], [-1]),
-             tf.reshape(batch["descriptions"], [-1])], separator=" ")
+        texts = tf.reshape(damsm_texts(batch), [-1])  # the pairs the GAN's DAMSM term scores
         mask = tf.reshape(batch["turn_mask"], [-1])
         return tf.data.Dataset.from_tensor_slices({"image": images, "text": texts, "mask": mask})
 
