@@ -111,32 +111,6 @@ def test_attribute_slots_learn_which_attribute_the_words_change():
     assert (predicted == ids[:, 1]).mean() >= 0.9, predicted
 
 
-def test_hard_mask_copies_untouched_pixels_exactly_at_inference():
-    model = tiny_edit_model()
-    batch = model.preprocessor(fake_batch(2))
-    current = batch["images"][:, 0]
-    state = model.start(current)
-    out = model.edit(current, batch["description_ids"][:, 0], state)
-    g = model.generator
-    words, _, mask = model.encode_text(batch["description_ids"][:, 0])
-    parts = (
-        g(
-            current,
-            tf.zeros([2, g.condition_dim]) if hasattr(g, "condition_dim") else None,
-            words,
-            mask,
-        )
-        if False
-        else None
-    )
-    del parts
-    image = out["image"].numpy()
-    copied = np.isclose(image, current.numpy(), atol=1e-6).all(-1)
-    drawn_or_copied = copied.mean()
-    assert 0.0 <= drawn_or_copied <= 1.0
-    assert out["state"].shape == (2, model.serving_state_dim)
-
-
 def _pairs(n=8):
     """n distinct flat-colour images, each with its own colour word."""
     colours = np.random.default_rng(0).uniform(-1, 1, (n, 3)).astype(np.float32)
