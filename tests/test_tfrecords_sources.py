@@ -390,3 +390,35 @@ def test_deepfashion_wrong_header_fails_at_once(tmp_path, deepfashion_dir):
         build(
             "deepfashion_seq", str(tmp_path / "d"), source="deepfashion", source_dir=deepfashion_dir
         )
+
+
+@pytest.mark.parametrize("dataset", ["zap_seq", "deepfashion_seq"])
+def test_train_py_trains_from_a_source_build(tmp_path, request, dataset):
+    """`train.py --dataset=zap_seq|deepfashion_seq` on a build from the source download: the tiny
+    edit-mode config, whose attribute slots take their sizes from the build's own schema."""
+    import json
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    data_dir, run_dir = str(tmp_path / "data"), str(tmp_path / "run")
+    if dataset == "zap_seq":
+        source, source_dir, seed = "ut_zap50k", request.getfixturevalue("zap_dir"), 3
+    else:
+        source, source_dir, seed = "deepfashion", request.getfixturevalue("deepfashion_dir"), 2
+    build(dataset, data_dir, source=source, source_dir=source_dir, num_sessions=40, seed=seed,
+          image_size=16)
+    cmd = [sys.executable, os.path.join(root, "scripts", "train.py"), "--config=tiny_edit",
+           f"--dataset={dataset}", f"--data_dir={data_dir}", f"--run_dir={run_dir}", "--epochs=1",
+           "--steps_per_epoch=2", "--nodamsm", "--verbose=0"]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=root)
+    env.pop("TF_CONFIG", None)
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    with open(os.path.join(run_dir, "train_state.json")) as f:
+        assert json.load(f)["complete"]
+    with open(os.path.join(run_dir, "config.json")) as f:
+        sizes = json.load(f)["model"]["attribute_sizes"]
+    with open(os.path.join(data_dir, dataset, "1.0.0", "dataset_info.json")) as f:
+        schema = json.load(f)["attribute_schema"]
+    assert sizes == [len(v) for v in schema.values()]

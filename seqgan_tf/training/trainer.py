@@ -164,10 +164,15 @@ def train(
     # holds no string ops and can be XLA-compiled.
     train_ds = make_dataset(d.data_dir, d.dataset, "train", d.global_batch_size, True,
                             augment=d.augment, **common)
+    # A small build from a source download can leave the val split empty: train without
+    # validation losses and strips then, and say so.
+    has_val = info["splits"]["val"]["num_sessions"] > 0
+    if not has_val:
+        print(f"[train] {d.dataset} has no validation sessions: no validation losses or strips")
     val_ds = make_dataset(d.data_dir, d.dataset, "val", d.global_batch_size, False, repeat=True,
-                          **common)
+                          **common) if has_val else None
     train_ds, val_ds = (
-        ds.map(model.preprocessor, num_parallel_calls=tf.data.AUTOTUNE)
+        None if ds is None else ds.map(model.preprocessor, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE).with_options(options)
         for ds in (train_ds, val_ds)
     )
@@ -180,8 +185,6 @@ def train(
     work_dir = run_dir if chief else os.path.join(run_dir, f".worker-{task_index()}")
     os.makedirs(os.path.join(work_dir, "checkpoints"), exist_ok=True)
     tb_dir = os.path.join(work_dir, "tensorboard")
-    strip_batch = next(iter(make_dataset(
-        d.data_dir, d.dataset, "val", t.strip_sessions, False, repeat=False, **common)))
     train_state = TrainState(os.path.join(work_dir, runs.TRAIN_STATE), start)
     callbacks = [
         keras.callbacks.BackupAndRestore(os.path.join(work_dir, "backup")),
@@ -190,11 +193,14 @@ def train(
         ScalarSummaries(tb_dir),
         train_state,
     ]
-    if chief:
+    if chief and has_val:
+        strip_batch = next(iter(make_dataset(
+            d.data_dir, d.dataset, "val", t.strip_sessions, False, repeat=False, **common)))
         callbacks.append(
             ValidationStrips(strip_batch, os.path.join(run_dir, "strips"), tb_dir))
     model.fit(train_ds, epochs=t.epochs, steps_per_epoch=steps, validation_data=val_ds,
-              validation_steps=t.validation_steps, callbacks=callbacks, verbose=verbose)
+              validation_steps=t.validation_steps if has_val else None, callbacks=callbacks,
+              verbose=verbose)
     model.save_weights(os.path.join(work_dir, runs.FINAL_WEIGHTS))
     train_state.write(t.epochs, complete=True)
     with open(os.path.join(work_dir, runs.TRAIN_STATE)) as f:
