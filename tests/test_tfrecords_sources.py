@@ -422,3 +422,22 @@ def test_train_py_trains_from_a_source_build(tmp_path, request, dataset):
     with open(os.path.join(data_dir, dataset, "1.0.0", "dataset_info.json")) as f:
         schema = json.load(f)["attribute_schema"]
     assert sizes == [len(v) for v in schema.values()]
+
+
+def test_table_1_reads_a_source_build(tmp_path, zap_dir):
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    data_dir = str(tmp_path / "data")
+    info, _ = build("zap_seq", data_dir, source="ut_zap50k", source_dir=zap_dir, num_sessions=40,
+                    seed=3, image_size=16)
+    done = subprocess.run(
+        [sys.executable, "-m", "scripts.dataset_stats", "--datasets=zap_seq",
+         f"--data_dir={data_dir}", f"--out_dir={tmp_path / 'sheets'}"],
+        cwd=root, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True,
+        text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    row = next(line for line in done.stdout.splitlines() if line.startswith("| zap_seq"))
+    assert f"| {info['num_sessions']} |" in row
+    assert (tmp_path / "sheets" / "zap_seq_samples.png").exists()
