@@ -64,3 +64,10 @@ def num_doublings(start: int, end: int) -> int:
     if start * 2**n != end or n < 0:
         raise ValueError(f"cannot reach size {end} from {start} by doubling")
     return n
+
+
+class Untracked:
+    """Holds an object out of Keras's attribute tracking (and so out of save_weights)."""
+
+    def __init__(self, value):
+        self.value = value

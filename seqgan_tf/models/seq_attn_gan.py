@@ -9,6 +9,7 @@ from seqgan_tf.losses.seq_attn_gan_loss import SeqAttnGANLoss
 from seqgan_tf.models import attribute_slots as slots
 from seqgan_tf.models.attribute_editor import AttributeEditor
 from seqgan_tf.models.attribute_reader import AttributeReader
+from seqgan_tf.models.blocks import Untracked
 from seqgan_tf.models.damsm import Damsm
 from seqgan_tf.models.discriminator import Discriminator
 from seqgan_tf.models.edit_generator import EditGenerator
@@ -23,13 +24,6 @@ from seqgan_tf.models.word_attention import WordAttention
 
 # Slots of the edit generator's templates when the state has no attribute slots.
 LATENT_SLOTS = (8,) * 8
-
-
-class _Untracked:
-    """Holds an object out of Keras's attribute tracking (and so out of save_weights)."""
-
-    def __init__(self, value):
-        self.value = value
 
 
 @keras.saving.register_keras_serializable(package="seqgan_tf")
@@ -151,7 +145,7 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
                 self.attribute_sizes, text_dim, use_attention, name="attribute_editor"
             )
         self.discriminator = Discriminator(df_dim, image_size, name="discriminator")
-        self._frozen_damsm = _Untracked(None)
+        self._frozen_damsm = Untracked(None)
         self.seq_loss = SeqAttnGANLoss()
         self.trackers = {n: keras.metrics.Mean(name=n) for n in SeqAttnGANLoss.TERMS}
 
@@ -160,7 +154,7 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
         """Uses a pretrained DAMSM (frozen) as the regulariser of eq. 8. It is kept out of the
         model's weights: the run saves it once, beside them (damsm.weights.h5)."""
         damsm.trainable = False
-        self._frozen_damsm = _Untracked(damsm)
+        self._frozen_damsm = Untracked(damsm)
         self.preprocessor.set_damsm_tokenizer(damsm.tokenizer)
 
     def get_damsm(self) -> Damsm | None:
@@ -344,7 +338,6 @@ class SeqAttnGAN(PrebuiltUnderStrategy, keras.Model):
             for k in per_turn[0]
             if per_turn[0][k] is not None
         }
-        tracked.setdefault("previous_design", None)
         real_words, real_sentence = tf.gather_nd(words, real), tf.gather_nd(sentence, real)
         real_mask = tf.gather_nd(mask, real)
         previous = tf.gather_nd(images[:, :-1], real)

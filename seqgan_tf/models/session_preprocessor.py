@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from seqgan_tf.models.blocks import Untracked
 from seqgan_tf.text.text_tokenizer import TextTokenizer
 
 
@@ -16,11 +17,6 @@ def damsm_texts(batch) -> tf.Tensor:
 def session_hash(session_ids) -> tf.Tensor:
     """int64 [B] from session id strings: the seed of a session's noise."""
     return tf.strings.to_hash_bucket_fast(session_ids, 2**31 - 1)
-
-
-class _Untracked:
-    def __init__(self, value):
-        self.value = value
 
 
 @keras.saving.register_keras_serializable(package="seqgan_tf")
@@ -49,7 +45,7 @@ class SessionPreprocessor(keras.layers.Layer):
         self.vocabulary = list(vocabulary)
         self.max_words = max_words
         self.tokenizer = TextTokenizer(self.vocabulary, max_words=max_words, name="tokenizer")
-        self._damsm_tokenizer = _Untracked(None)
+        self._damsm_tokenizer = Untracked(None)
 
     @property
     def vocab_size(self) -> int:
@@ -62,7 +58,7 @@ class SessionPreprocessor(keras.layers.Layer):
     def set_damsm_tokenizer(self, tokenizer) -> None:
         """Also tokenize "prev_attribute_text + description" with the (frozen) DAMSM's
         tokenizer, which stays out of this layer's tracked state."""
-        self._damsm_tokenizer = _Untracked(tokenizer)
+        self._damsm_tokenizer = Untracked(tokenizer)
 
     def tokenize(self, texts):
         """string [N] -> (ids int32 [N,L], tokens string [N,L]); ids pass through with None."""
