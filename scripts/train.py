@@ -48,6 +48,8 @@ flags.DEFINE_bool("jit_compile", None, "XLA-compile the train step.")
 flags.DEFINE_string("resnet101_weights", "", "Local ImageNet ResNet-101 no-top .h5 file.")
 flags.DEFINE_bool("overwrite", False, "Discard an existing run in run_dir.")
 flags.DEFINE_integer("verbose", 1, "Keras verbosity (1 = progress bar).")
+flags.DEFINE_integer("snapshot_every", 0, "Also keep the weights every N epochs in "
+                     "<run_dir>/snapshots/ (for figures against training time; 0 = off).")
 
 
 def config_from_flags():
@@ -100,7 +102,7 @@ def main(argv):
     run_dir = FLAGS.run_dir or default_run_dir(FLAGS.config, FLAGS.dataset, config,
                                                seed=FLAGS.seed)
     train(config, run_dir, make_strategy(FLAGS.strategy), verbose=FLAGS.verbose,
-          overwrite=FLAGS.overwrite)
+          overwrite=FLAGS.overwrite, snapshot_every=FLAGS.snapshot_every)
 
 
 def run():

@@ -1,4 +1,5 @@
-"""Callbacks: validation strips every epoch, flat scalar logs, the run's state file."""
+"""Callbacks: validation strips every epoch, flat scalar logs, the run's state file, and
+weight snapshots every few epochs (for a figures-against-training-time table)."""
 
 from __future__ import annotations
 
@@ -77,10 +78,15 @@ class TrainState(keras.callbacks.Callback):
         if os.path.exists(path):
             with open(path) as f:
                 self.history = json.load(f).get("epochs", [])
+        self._offset = self.history[-1].get("elapsed_s", 0.0) if self.history else 0.0
 
     def on_epoch_end(self, epoch, logs=None):
         self.history = [h for h in self.history if h["epoch"] < epoch + 1]
-        self.history.append({"epoch": epoch + 1, **{k: _scalar(v) for k, v in (logs or {}).items()}})
+        # Wall time since the run began, summed over the processes that trained it (a resumed
+        # process adds its own time to what the last recorded epoch had reached).
+        elapsed = round(self._offset + time.time() - self.start, 1)
+        self.history.append({"epoch": epoch + 1, "elapsed_s": elapsed,
+                             **{k: _scalar(v) for k, v in (logs or {}).items()}})
         self.write(epoch + 1)
 
     def write(self, epochs_completed: int, complete: bool = False) -> None:
@@ -96,3 +102,19 @@ class TrainState(keras.callbacks.Callback):
         with open(tmp, "w") as f:
             json.dump(state, f, indent=2)
         os.replace(tmp, self.path)
+
+
+class EpochSnapshots(keras.callbacks.Callback):
+    """Saves `<dir>/epoch_NNN.weights.h5` every `every` epochs (0 = never), so that a run's
+    figures can be measured against its training time after the fact."""
+
+    def __init__(self, directory: str, every: int):
+        super().__init__()
+        self.directory, self.every = directory, every
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.every and (epoch + 1) % self.every == 0:
+            os.makedirs(self.directory, exist_ok=True)
+            path = os.path.join(self.directory, f"epoch_{epoch + 1:03d}.weights.h5")
+            self.model.save_weights(path + ".tmp.weights.h5")
+            os.replace(path + ".tmp.weights.h5", path)

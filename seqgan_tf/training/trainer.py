@@ -18,7 +18,12 @@ from seqgan_tf.configs.experiment import ExperimentConfig
 from seqgan_tf.data.input_pipeline import load_dataset_info, make_dataset
 from seqgan_tf.text.normalization import build_vocabulary, load_vocabulary, save_vocabulary
 from seqgan_tf.training import runs
-from seqgan_tf.training.callbacks import ScalarSummaries, TrainState, ValidationStrips
+from seqgan_tf.training.callbacks import (
+    EpochSnapshots,
+    ScalarSummaries,
+    TrainState,
+    ValidationStrips,
+)
 from seqgan_tf.training.damsm_pretraining import load_pretrained_damsm, pretrain_damsm
 from seqgan_tf.training.strategy import is_chief, make_strategy, task_index
 from tfrecords.builders import SYNTHETIC_DATASETS
@@ -87,8 +92,10 @@ def train(
     strategy: tf.distribute.Strategy | None = None,
     verbose: int = 1,
     overwrite: bool = False,
+    snapshot_every: int = 0,
 ) -> dict:
-    """Trains (or resumes) a run. Returns the final train_state dict."""
+    """Trains (or resumes) a run. Returns the final train_state dict. `snapshot_every` > 0
+    also keeps the weights of every that many epochs in `<run_dir>/snapshots/`."""
     start = time.time()
     os.makedirs(run_dir, exist_ok=True)
     state_path = os.path.join(run_dir, runs.TRAIN_STATE)
@@ -193,6 +200,8 @@ def train(
         ScalarSummaries(tb_dir),
         train_state,
     ]
+    if chief and snapshot_every:
+        callbacks.append(EpochSnapshots(os.path.join(run_dir, "snapshots"), snapshot_every))
     if chief and has_val:
         strip_batch = next(iter(make_dataset(
             d.data_dir, d.dataset, "val", t.strip_sessions, False, repeat=False, **common)))
