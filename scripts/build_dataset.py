@@ -10,7 +10,7 @@ or retrieved from the public source downloads (tfrecords/sources.py):
     --source_dir="/path/to/Category and Attribute Prediction Benchmark"
 
 A complete build with the same parameters is reused; --overwrite rebuilds it. A complete build
-with different parameters is an error unless --overwrite is given.
+with different parameters is an error unless --overwrite is given (tfrecords.builders.build).
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ import sys
 from absl import app, flags
 
 from tfrecords import builders, sources
-from tfrecords.dataset_info import read_info
+from tfrecords.datasets import DATASETS
 from tfrecords.shard_writer import dataset_dir
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum("dataset", None, list(builders.DATASETS), "Dataset to build.")
+flags.DEFINE_enum("dataset", None, list(DATASETS), "Dataset to build.")
 flags.DEFINE_string("data_dir", "data", "Root directory of the built datasets.")
 flags.DEFINE_string(
     "raw_dir", None, "Raw folder (images/, sessions.jsonl) for zap_seq / deepfashion_seq."
@@ -65,135 +65,10 @@ flags.DEFINE_bool("overwrite", False, "Rebuild even if a complete build exists."
 flags.mark_flag_as_required("dataset")
 
 
-def build(
-    dataset: str,
-    data_dir: str,
-    *,
-    raw_dir: str | None = None,
-    num_sessions: int = builders.DEFAULT_NUM_SYNTHETIC_SESSIONS,
-    seed: int = 0,
-    image_size: int = 64,
-    num_shards: int | None = None,
-    version: str = "1.0.0",
-    strict: bool = False,
-    overwrite: bool = False,
-    num_workers: int | None = None,
-    source: str | None = None,
-    source_dir: str | None = None,
-    descriptions_file: str | None = None,
-    allow_outside_paths: bool = False,
-) -> tuple[dict, bool]:
-    """Builds a dataset unless a complete build with the same parameters exists.
-
-    Args:
-      dataset: one of tfrecords.builders.DATASETS.
-      data_dir: root data directory.
-      raw_dir: raw folder (required for zap_seq / deepfashion_seq).
-      num_sessions: sessions to generate (synthetic sets).
-      seed: generator / split seed.
-      image_size: stored image side.
-      num_shards: shards per split, or None for the default.
-      version: dataset version directory.
-      strict: raw builds fail on the first bad session.
-      overwrite: rebuild even when a matching build exists.
-      num_workers: generator processes for synthetic builds (None: automatic).
-      source: retrieve sessions from this public download ("ut_zap50k", "deepfashion").
-      source_dir: the download's folder (required with `source`).
-      descriptions_file: human descriptions keyed by (session_id, turn) for source builds.
-      allow_outside_paths: accept image paths resolving outside the raw / source folder.
-
-    Returns:
-      (dataset_info dict, whether it was built now (False: reused)).
-
-    Raises:
-      ValueError: missing --raw_dir for a raw dataset, or an existing complete build with other
-        parameters and no `overwrite`.
-    """
-    if source is not None:
-        if not source_dir:
-            raise ValueError(f"--source={source} needs --source_dir (the download's folder)")
-        params = sources.source_build_params(
-            source,
-            dataset,
-            source_dir,
-            num_sessions,
-            seed,
-            image_size,
-            num_shards,
-            strict,
-            allow_outside_paths,
-            descriptions_file,
-        )
-    elif dataset in builders.SYNTHETIC_DATASETS:
-        params = builders.synthetic_build_params(
-            dataset, num_sessions, seed, image_size, num_shards
-        )
-    else:
-        if not raw_dir:
-            raise ValueError(
-                f"--raw_dir is required for {dataset}: "
-                f"{builders.build_command(dataset, data_dir)}\n"
-                f"(no raw data? use the synthetic stand-in: "
-                f"{builders.build_command(builders.synthetic_standin(dataset), data_dir)})"
-            )
-        params = builders.raw_build_params(
-            raw_dir, dataset, seed, image_size, num_shards, strict, allow_outside_paths
-        )
-    directory = dataset_dir(data_dir, dataset, version)
-    existing = read_info(directory)
-    if existing is not None and not overwrite:
-        if json.loads(json.dumps(params)) == existing.get("build_params"):
-            return existing, False
-        raise ValueError(
-            f"{directory} holds a complete build with other parameters\n"
-            f"  existing:  {existing.get('build_params')}\n  requested: {params}\n"
-            "pass --overwrite to replace it (or use another --data_dir / --version)"
-        )
-    if source is not None:
-        info = sources.build_from_source(
-            source,
-            dataset,
-            source_dir,
-            data_dir,
-            num_sessions,
-            seed,
-            num_shards=num_shards,
-            version=version,
-            image_size=image_size,
-            strict=strict,
-            allow_outside_paths=allow_outside_paths,
-            descriptions_file=descriptions_file,
-        )
-    elif dataset in builders.SYNTHETIC_DATASETS:
-        info = builders.build_synthetic(
-            dataset,
-            data_dir,
-            num_sessions,
-            seed,
-            num_shards=num_shards,
-            version=version,
-            image_size=image_size,
-            num_workers=num_workers,
-        )
-    else:
-        info = builders.build_raw(
-            raw_dir,
-            dataset,
-            data_dir,
-            seed,
-            num_shards=num_shards,
-            version=version,
-            image_size=image_size,
-            strict=strict,
-            allow_outside_paths=allow_outside_paths,
-        )
-    return info, True
-
-
 def main(argv: list[str]) -> None:
     del argv
     try:
-        info, built = build(
+        info, built = builders.build(
             FLAGS.dataset,
             FLAGS.data_dir,
             raw_dir=FLAGS.raw_dir,

@@ -16,12 +16,22 @@ import os
 from absl import app, flags
 from tqdm import tqdm
 
+from tfrecords.datasets import DATASETS, SYNTHETIC_DATASETS
 from tfrecords.sample_sheet import write_sample_sheet
 from tfrecords.statistics import compute_statistics, format_table
-from tfrecords.synthetic import SYNTHETIC_DATASETS, generate_sessions
+from tfrecords.synthetic import generate_sessions
 
 FLAGS = flags.FLAGS
-flags.DEFINE_list("datasets", list(SYNTHETIC_DATASETS), "Synthetic datasets to describe.")
+flags.DEFINE_list(
+    "datasets",
+    list(SYNTHETIC_DATASETS),
+    f"Datasets to describe, some of {', '.join(DATASETS)} (the real ones need --data_dir).",
+)
+flags.register_validator(
+    "datasets",
+    lambda names: set(names) <= set(DATASETS),
+    f"--datasets: expected some of {', '.join(DATASETS)}",
+)
 flags.DEFINE_integer("num_sessions", 2000, "Sessions per dataset for the statistics.")
 flags.DEFINE_integer("seed", 0, "Dataset seed.")
 flags.DEFINE_integer("image_size", 64, "Image side in pixels.")
@@ -41,8 +51,9 @@ def _built_sessions(data_dir: str, name: str):
     if directory is None:
         raise app.UsageError(f"no complete build of {name!r} under {data_dir!r}")
     info = read_info(directory)
-    files = [os.path.join(directory, f) for split in info["splits"].values()
-             for f in split["files"]]
+    files = [
+        os.path.join(directory, f) for split in info["splits"].values() for f in split["files"]
+    ]
     for record in tf.data.TFRecordDataset(files).as_numpy_iterator():
         yield example_to_session(record)
 
@@ -53,11 +64,11 @@ def main(argv):
     if FLAGS.data_dir:
         stats = {}
         for name in FLAGS.datasets:
-            stats[name] = compute_statistics(tqdm(_built_sessions(FLAGS.data_dir, name),
-                                                  desc=name))
+            stats[name] = compute_statistics(tqdm(_built_sessions(FLAGS.data_dir, name), desc=name))
             sheet = itertools.islice(_built_sessions(FLAGS.data_dir, name), FLAGS.sheet_sessions)
             path = write_sample_sheet(
-                sheet, os.path.join(FLAGS.out_dir, f"{name}_samples.png"), FLAGS.sheet_sessions)
+                sheet, os.path.join(FLAGS.out_dir, f"{name}_samples.png"), FLAGS.sheet_sessions
+            )
             print(f"wrote {path} ({os.path.getsize(path) // 1024} KB)")
         print(format_table(stats))
         return

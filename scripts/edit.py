@@ -26,6 +26,7 @@ import numpy as np
 from absl import app, flags
 
 from serving import contract
+from tfrecords.datasets import DATASETS, DEFAULT_DATASET
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("server", f"127.0.0.1:{contract.DEFAULT_PORT}", "Server host:port.")
@@ -33,7 +34,7 @@ flags.DEFINE_string("model_name", "seqattngan", "Served model name.")
 flags.DEFINE_string("image", None, "Start image (PNG/JPEG, converted to RGB).")
 flags.DEFINE_bool("from_dataset", False, "Start from a test-split image of --dataset.")
 flags.DEFINE_string("data_dir", "data", "Data folder (with --from_dataset).")
-flags.DEFINE_string("dataset", "synth_zap_seq", "Dataset (with --from_dataset).")
+flags.DEFINE_enum("dataset", DEFAULT_DATASET, list(DATASETS), "Dataset (with --from_dataset).")
 flags.DEFINE_integer("session_index", 0, "Which test session's first image (with --from_dataset).")
 flags.DEFINE_string("commands", None, "File with one edit per line (scripted mode).")
 flags.DEFINE_string("out_dir", "out/session", "Where turn images and the strip go.")
@@ -56,13 +57,14 @@ def dataset_image(data_dir: str, dataset: str, index: int) -> tuple[np.ndarray, 
         IndexError: the test split has fewer than index + 1 sessions.
     """
     from seqgan_tf.data.input_pipeline import make_dataset
+    from seqgan_tf.visualization.strips import to_uint8
 
     ds = make_dataset(data_dir, dataset, "test", global_batch_size=1, is_training=False)
     for batch in ds.skip(index).take(1):
-        image = ((batch["images"][0, 0].numpy() + 1.0) * 127.5).round().clip(0, 255)
+        image = to_uint8(batch["images"][0, 0].numpy())
         turns = int(batch["num_turns"][0])
         texts = [t.decode("utf-8") for t in batch["descriptions"][0, :turns].numpy()]
-        return image.astype(np.uint8), texts
+        return image, texts
     raise IndexError(f"the test split of {dataset} has no session {index}")
 
 

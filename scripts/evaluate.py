@@ -6,10 +6,8 @@
 
 --models is a comma list of built-in generators (ground_truth, copy_previous) and
 `name=run_dir` entries. A run dir is loaded with seqgan_tf.training.runs.load_generator(run_dir)
-(a callable batch -> [B, T, S, S, 3] in [-1, 1]); if that function does not exist,
-seqgan_tf.training.runs.load_editor(run_dir) is wrapped in EditorGenerator (turn-by-turn on
-its own outputs). The first model that offers attention maps (`attention_session(batch, index)` or
-`with_attention(batch)`) gets attention.png.
+(a callable batch -> [B, T, S, S, 3] in [-1, 1], each turn from the model's own output). The
+first trained run draws attention.png.
 
 Writes <out>/report.md, metrics.json, figure4_grid.png (and attention.png). IS / FID are
 labelled with their feature source: "domain features" (the attribute classifier) always,
@@ -26,8 +24,10 @@ import time
 import numpy as np
 from absl import app, flags, logging
 
+from tfrecords.datasets import DATASETS, DEFAULT_DATASET
+
 FLAGS = flags.FLAGS
-flags.DEFINE_string("dataset", "synth_zap_seq", "Dataset name.")
+flags.DEFINE_enum("dataset", DEFAULT_DATASET, list(DATASETS), "Dataset name.")
 flags.DEFINE_string("data_dir", "data", "Root of the built shards.")
 flags.DEFINE_string("split", "test", "Split to evaluate.")
 flags.DEFINE_string("classifier", None, "Attribute-classifier folder (train_attribute_classifier).")
@@ -40,46 +40,17 @@ flags.DEFINE_integer("max_turns", 4, "Turns per session (longer sessions are tru
 flags.DEFINE_integer("image_size", 64, "Image resolution.")
 flags.DEFINE_integer("num_examples", 3, "Sessions drawn in figure4_grid.png.")
 flags.DEFINE_integer("is_splits", 1, "Inception Score splits.")
-flags.DEFINE_float("mask_threshold", None, "Override the trained runs' inference edit-mask "
-                   "threshold (0 = soft mask; default: each run's config).")
+flags.DEFINE_float(
+    "mask_threshold",
+    None,
+    "Override the trained runs' inference edit-mask "
+    "threshold (0 = soft mask; default: each run's config).",
+)
 
 
-def load_run_generator(run_dir: str):
-    """Generator for a trained run: runs.load_generator, else EditorGenerator(runs.load_editor).
-
-    Raises:
-      RuntimeError: if neither loader exists (with what is missing).
-    """
-    try:
-        from seqgan_tf.training import runs
-    except ImportError as error:
-        raise RuntimeError(
-            f"cannot load {run_dir!r}: seqgan_tf.training.runs is not available ({error}); "
-            "it must provide load_generator(run_dir) or load_editor(run_dir)"
-        ) from error
-    if hasattr(runs, "load_generator"):
-        return runs.load_generator(run_dir, mask_threshold=FLAGS.mask_threshold)
-    if hasattr(runs, "load_editor"):
-        from seqgan_tf.evaluation.editor_generator import EditorGenerator
-
-        return EditorGenerator(runs.load_editor(run_dir))
-    raise RuntimeError(
-        f"cannot load {run_dir!r}: seqgan_tf.training.runs has neither load_generator(run_dir) "
-        "nor load_editor(run_dir)"
-    )
-
-
-def attention_inputs(generator, batch, index: int = 0) -> dict | None:
-    """attention_figure inputs for session `index`, if the generator provides attention maps.
-
-    Accepts `generator.attention_session(batch, index)` (EditorGenerator) or
-    `generator.with_attention(batch) -> (images [B,T,S,S,3], attention [B,T,h,w,L],
-    tokens [B,T,L])` (runs.load_generator).
-    """
-    if hasattr(generator, "attention_session"):
-        return generator.attention_session(batch, index)
-    if not hasattr(generator, "with_attention"):
-        return None
+def attention_inputs(generator, batch, index: int = 0) -> dict:
+    """attention_figure inputs for session `index` of a trained run's generator
+    (`runs.load_generator`: `with_attention(batch) -> (images, attention, tokens)`)."""
     images, attention, tokens = (np.asarray(x) for x in generator.with_attention(batch))
     num_turns = int(np.asarray(batch["num_turns"])[index])
     descriptions = np.asarray(batch["descriptions"])[index, :num_turns].tolist()
@@ -93,15 +64,16 @@ def attention_inputs(generator, batch, index: int = 0) -> dict | None:
     }
 
 
-def parse_models(entries: list[str]) -> dict:
-    """Model flag entries -> {name: generator}.
+def parse_models(entries: list[str]) -> tuple[dict, list[str]]:
+    """Model flag entries -> ({name: generator}, names of the trained runs among them).
 
     Raises:
       ValueError: on an unknown built-in name or a duplicate name.
     """
     from seqgan_tf.evaluation.evaluator import BUILTIN_GENERATORS
+    from seqgan_tf.training.runs import load_generator
 
-    generators = {}
+    generators, trained = {}, []
     for entry in entries:
         name, sep, run_dir = entry.partition("=")
         name = name.strip()
@@ -110,7 +82,8 @@ def parse_models(entries: list[str]) -> dict:
         if sep:
             if not os.path.isdir(run_dir):
                 raise ValueError(f"--models: run dir {run_dir!r} of {name!r} does not exist")
-            generators[name] = load_run_generator(run_dir)
+            generators[name] = load_generator(run_dir, mask_threshold=FLAGS.mask_threshold)
+            trained.append(name)
         elif name in BUILTIN_GENERATORS:
             generators[name] = BUILTIN_GENERATORS[name]
         else:
@@ -118,11 +91,12 @@ def parse_models(entries: list[str]) -> dict:
                 f"--models: {name!r} is not built in ({', '.join(BUILTIN_GENERATORS)}); "
                 "use name=run_dir for trained models"
             )
-    return generators
+    return generators, trained
 
 
 def main(argv):
     del argv
+    logging.set_verbosity(logging.INFO)  # the progress messages are for the user
     if not FLAGS.classifier:
         raise app.UsageError("--classifier is required (see scripts/train_attribute_classifier.py)")
     from seqgan_tf.data.input_pipeline import make_dataset
@@ -133,8 +107,8 @@ def main(argv):
     start = time.time()
     out = FLAGS.out or os.path.join("docs", "eval", FLAGS.dataset)
     try:
-        generators = parse_models(FLAGS.models)
-    except (ValueError, RuntimeError) as error:
+        generators, trained = parse_models(FLAGS.models)
+    except ValueError as error:
         raise app.UsageError(str(error)) from error
     classifier = load_attribute_classifier(FLAGS.classifier)
     extractors = []
@@ -166,11 +140,9 @@ def main(argv):
         is_splits=FLAGS.is_splits,
     )
     attention = None
-    for name, generator in generators.items():
-        attention = attention_inputs(generator, next(iter(ds)))
-        if attention is not None:
-            logging.info("attention maps from %s", name)
-            break
+    if trained:
+        logging.info("attention maps from %s", trained[0])
+        attention = attention_inputs(generators[trained[0]], next(iter(ds)))
     clf_metrics = os.path.join(FLAGS.classifier, "metrics.json")
     clf_accuracy = None
     if os.path.exists(clf_metrics):

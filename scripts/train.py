@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import os
 
-from absl import app, flags
+from absl import app, flags, logging
 
 from seqgan_tf.configs import EXPERIMENTS, EditModeConfig
-from seqgan_tf.configs.experiments import DATASETS
+from tfrecords.datasets import DATASETS, DEFAULT_DATASET
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Before TensorFlow loads: oneDNN kernels also on AVX2-only CPUs (see scripts/setup_env.sh).
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum("dataset", "synth_zap_seq", list(DATASETS), "Dataset to train on.")
+flags.DEFINE_enum("dataset", DEFAULT_DATASET, list(DATASETS), "Dataset to train on.")
 flags.DEFINE_enum("config", "paper", sorted(EXPERIMENTS), "Named experiment.")
 flags.DEFINE_string("run_dir", None, "Run folder (default runs/<config>_<dataset>, plus "
                     "_noattention / _nodamsm / _nohistory / _noedit / _noattribute_state for "
@@ -90,6 +90,7 @@ def config_from_flags():
 
 def main(argv):
     del argv
+    logging.set_verbosity(logging.INFO)  # the run's progress messages are for the user
     from seqgan_tf.training.strategy import split_cpu
 
     split_cpu(FLAGS.cpu_replicas)  # before anything initialises TensorFlow's devices

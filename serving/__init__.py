@@ -14,7 +14,6 @@ Modules:
     request_validation: request checks against a signature and the contract's limits.
     warmup: TF Serving warm-up files (one request per signature, via client.predict_request).
     strips: session strips for clients (and the project's one font lookup).
-    batching_config: the BatchingParameters proto for checking configs/batching.config.
     configs/: models.config (ModelServerConfig) and batching.config for TF Serving.
 
 Export, then serve locally (no container):

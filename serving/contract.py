@@ -10,7 +10,7 @@ Signatures (one SavedModel per integer version folder):
 * ``edit`` (also exported as ``serving_default``): ``image`` uint8 [B, H, W, 3],
   ``text`` string [B], ``state`` float32 [B, state_dim] -> ``image`` uint8
   [B, S, S, 3], ``state`` float32 [B, state_dim], ``attention`` float32
-  [B, 16, 16, max_words], ``tokens`` string [B, max_words], ``dropped_words`` int32
+  [B, S/4, S/4, max_words] (the generator's sub-region grid), ``tokens`` string [B, max_words], ``dropped_words`` int32
   [B] (how many words beyond the model's max_words were ignored; 0 when none).
 
 Images of any size within [MIN_IMAGE_SIDE, MAX_IMAGE_SIDE] are accepted and
@@ -25,8 +25,6 @@ exactly the number of values its shape declares.
 """
 
 from __future__ import annotations
-
-import numpy as np
 
 # Signature names.
 START_SIGNATURE = "start"
@@ -57,14 +55,6 @@ EDIT_OUTPUTS = (
     DROPPED_WORDS_OUTPUT,
 )
 
-# Wire dtypes (numpy).
-IMAGE_DTYPE = np.uint8
-STATE_DTYPE = np.float32
-ATTENTION_DTYPE = np.float32
-
-# Spatial size of the attention maps in the `edit` output.
-ATTENTION_SIDE = 16  # at 64x64; the attention grid is the model's S/4 sub-region grid
-
 # Limits. Requests beyond the MAX_* limits are refused with RESOURCE_EXHAUSTED by the
 # project's server (before the model runs) and with INVALID_ARGUMENT by the in-graph
 # checks when the SavedModel runs elsewhere (TF Serving).
@@ -75,7 +65,6 @@ MAX_BATCH_SIZE = 64
 # batch * H * W of one request's images: 4 images of 2048x2048, or 64 of 512x512 (48 MiB
 # of uint8, 192 MiB once converted to float32 in the graph). Checked before decoding.
 MAX_PIXELS_PER_REQUEST = 1 << 24
-IMAGE_CHANNELS = 3
 
 # gRPC transport.
 DEFAULT_PORT = 8500

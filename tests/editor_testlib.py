@@ -50,7 +50,7 @@ def write_test_shards(data_dir: str, num_sessions: int = 6, image_size: int = 32
     import tensorflow as tf
 
     from tfrecords.session_format import serialize_session
-    from tfrecords.testing import fake_generate_sessions
+    from tests.tfrecords_testlib import fake_generate_sessions
 
     folder = os.path.join(data_dir, DATASET, "1.0.0")
     os.makedirs(folder, exist_ok=True)

@@ -133,38 +133,6 @@ def test_report_from_fake_metrics_and_attention(tmp_path):
         attention_figure(attention["images"], attention["attention"], [[]], str(tmp_path / "a.png"))
 
 
-class _HalfEditor:
-    """Fake editor: each edit halves the image; attention is one-hot on the word index."""
-
-    def start(self, images):
-        return np.zeros([images.shape[0], 4], np.float32)
-
-    def edit(self, images, texts, state):
-        batch = images.shape[0]
-        attention = np.zeros([batch, 4, 4, 3], np.float32)
-        attention[:, 1, 2, :] = 1.0
-        return {
-            "image": np.asarray(images) * 0.5,
-            "state": state + 1.0,
-            "attention": attention,
-            "tokens": np.array([[b"is", b"red", b""]] * batch),
-        }
-
-
-def test_editor_generator_runs_on_its_own_outputs(tmp_path):
-    from seqgan_tf.evaluation.editor_generator import EditorGenerator
-
-    batch = _batches(1)[0]
-    generator = EditorGenerator(_HalfEditor())
-    images = np.asarray(generator(batch))
-    first = batch["images"][:, 0]
-    np.testing.assert_allclose(images[:, 2], first * 0.125, atol=1e-6)
-    session = generator.attention_session(batch, index=0)
-    assert session["attention"].shape[0] == batch["num_turns"][0]
-    path = attention_figure(path=str(tmp_path / "att.png"), **session)
-    assert os.path.getsize(path) > 0
-
-
 def test_inception_extractor_needs_a_local_file():
     from seqgan_tf.evaluation.inception_feature_extractor import InceptionFeatureExtractor
 

@@ -4,8 +4,8 @@ import pytest
 
 from scripts import benchmark
 from seqgan_tf.benchmarks import pipeline
+from tests.tfrecords_testlib import FAKE_SCHEMA, fake_generate_sessions
 from tfrecords.synthetic_builder import build_synthetic
-from tfrecords.testing import FAKE_SCHEMA, fake_generate_sessions
 
 
 def test_requested_target_is_found_before_flag_parsing():
@@ -14,14 +14,10 @@ def test_requested_target_is_found_before_flag_parsing():
     assert benchmark.requested_target(["--num_batches=3"]) is None
 
 
-def test_missing_target_module_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr(benchmark, "TARGETS", ("pipeline", "does_not_exist"))
-    with pytest.raises(benchmark.MissingBenchmarkError, match="does_not_exist.*does not exist"):
-        benchmark.load_target("does_not_exist")
-    with pytest.raises(ValueError, match="unknown benchmark target"):
-        benchmark.load_target("gpu")
-    module = benchmark.load_target("pipeline")
-    assert benchmark.entry_point(module) is module.main_with_flags
+def test_every_target_has_flags_and_an_entry_point():
+    assert set(benchmark.TARGETS) == {"pipeline", "training", "serving"}
+    for module in benchmark.TARGETS.values():
+        assert callable(module.define_flags) and callable(module.main_with_flags)
 
 
 def test_pipeline_measure_counts_sessions_per_second(tmp_path):

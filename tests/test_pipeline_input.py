@@ -11,9 +11,9 @@ from seqgan_tf.data.input_pipeline import (
     make_dataset,
     make_distributed_dataset,
 )
+from tests.tfrecords_testlib import FAKE_SCHEMA, fake_generate_sessions
 from tfrecords.session import PHRASE_TYPES, Session
 from tfrecords.synthetic_builder import build_synthetic
-from tfrecords.testing import FAKE_SCHEMA, fake_generate_sessions
 
 DATASET = "synth_zap_seq"
 SIZE = 16

@@ -7,7 +7,7 @@ import pytest
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
-from serving.batching_config import parse_batching_parameters
+from tests.batching_config_testlib import parse_batching_parameters
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -1,4 +1,5 @@
-"""scripts/build_dataset.py: reuse of complete builds, --overwrite, --strict, missing --raw_dir."""
+"""Dataset builds (tfrecords.builders.build, scripts/build_dataset.py): reuse of complete builds,
+--overwrite, --strict, missing --raw_dir."""
 
 import json
 import os
@@ -10,6 +11,7 @@ from absl.testing import flagsaver
 from PIL import Image
 
 from scripts import build_dataset
+from tfrecords import builders
 
 
 def _raw_dir(path, bad=False):
@@ -32,13 +34,13 @@ def _raw_dir(path, bad=False):
 def test_complete_build_is_reused_unless_overwritten(tmp_path):
     raw = _raw_dir(tmp_path / "raw")
     data = str(tmp_path / "data")
-    info, built = build_dataset.build("zap_seq", data, raw_dir=raw, image_size=8)
+    info, built = builders.build("zap_seq", data, raw_dir=raw, image_size=8)
     assert built and info["num_sessions"] == 4
-    again, built = build_dataset.build("zap_seq", data, raw_dir=raw, image_size=8)
+    again, built = builders.build("zap_seq", data, raw_dir=raw, image_size=8)
     assert not built and again["build_params"] == info["build_params"]
     with pytest.raises(ValueError, match="other parameters"):
-        build_dataset.build("zap_seq", data, raw_dir=raw, image_size=8, seed=1)
-    _, built = build_dataset.build(
+        builders.build("zap_seq", data, raw_dir=raw, image_size=8, seed=1)
+    _, built = builders.build(
         "zap_seq", data, raw_dir=raw, image_size=8, seed=1, overwrite=True
     )
     assert built
@@ -46,7 +48,7 @@ def test_complete_build_is_reused_unless_overwritten(tmp_path):
 
 def test_raw_dataset_without_raw_dir_names_the_commands(tmp_path):
     with pytest.raises(ValueError, match="--raw_dir is required") as error:
-        build_dataset.build("deepfashion_seq", str(tmp_path))
+        builders.build("deepfashion_seq", str(tmp_path))
     assert "--dataset=synth_deepfashion_seq" in str(error.value)
 
 

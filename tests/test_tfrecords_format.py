@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.tfrecords_testlib import FAKE_SCHEMA, fake_generate_sessions
 from tfrecords.session import Session
 from tfrecords.session_format import (
     attribute_ids,
@@ -11,7 +12,6 @@ from tfrecords.session_format import (
     parse_session,
     session_to_example,
 )
-from tfrecords.testing import FAKE_SCHEMA, fake_generate_sessions
 
 
 def _assert_sessions_equal(a: Session, b: Session) -> None:

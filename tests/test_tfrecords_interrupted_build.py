@@ -10,8 +10,8 @@ import time
 import pytest
 
 from seqgan_tf.data.input_pipeline import make_dataset
+from tests.tfrecords_testlib import FAKE_SCHEMA, fake_generate_sessions
 from tfrecords.synthetic_builder import build_synthetic
-from tfrecords.testing import FAKE_SCHEMA, fake_generate_sessions
 
 DATASET = "synth_zap_seq"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -97,7 +97,7 @@ def test_workers_die_promptly_when_the_parent_is_killed(tmp_path):
     script = textwrap.dedent(
         f"""
         from tfrecords.synthetic_builder import build_synthetic
-        from tfrecords.testing import FAKE_SCHEMA, slow_fake_generate_sessions
+        from tests.tfrecords_testlib import FAKE_SCHEMA, slow_fake_generate_sessions
         build_synthetic(
             {DATASET!r}, {str(tmp_path)!r}, 1000, image_size=16, num_workers=2,
             generate_fn=slow_fake_generate_sessions, schema=FAKE_SCHEMA,

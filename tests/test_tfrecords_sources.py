@@ -10,8 +10,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from scripts.build_dataset import build
 from tfrecords import sources
+from tfrecords.builders import build
 from tfrecords.dataset_info import SPLITS
 from tfrecords.session_format import example_to_session, split_attribute
 

@@ -18,7 +18,8 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from tfrecords.shard_writer import DATASET_INFO_FILENAME, TEMP_PREFIX
+from tfrecords.atomic_files import write_json_atomically
+from tfrecords.shard_writer import DATASET_INFO_FILENAME
 
 BUILD_MARKER_SUFFIX = ".build_in_progress.json"
 DEFAULT_VERSION = "1.0.0"
@@ -66,13 +67,7 @@ def write_marker(
         "started_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "pid": os.getpid(),
     }
-    path = marker_path(directory)
-    parent, name = os.path.split(path)
-    temp = os.path.join(parent, f"{TEMP_PREFIX}{os.getpid()}-{name}")
-    with open(temp, "w", encoding="utf-8") as f:
-        json.dump(marker, f, indent=2)
-        f.write("\n")
-    os.rename(temp, path)  # Atomic in one directory.
+    write_json_atomically(marker_path(directory), marker)
     return marker
 
 

@@ -1,17 +1,21 @@
 """One entry point for every dataset build: synthetic sets and raw-folder sets.
 
 `build_synthetic` (tfrecords/synthetic_builder.py) and `build_raw` (tfrecords/raw_builder.py) do
-the work; this module names the datasets, maps each real dataset to its synthetic stand-in and
-writes the command lines that error messages quote.
+the work; the dataset names come from the registry (tfrecords/datasets.py). This module writes
+the command lines that error messages quote.
 """
 
 from __future__ import annotations
 
-from tfrecords.raw_builder import RAW_DATASETS, RawDatasetError, build_raw, raw_build_params
+import json
+
+from tfrecords import sources
+from tfrecords.dataset_info import read_info
+from tfrecords.datasets import DATASETS, RAW_DATASETS, SYNTHETIC_DATASETS, synthetic_standin
+from tfrecords.raw_builder import RawDatasetError, build_raw, raw_build_params
+from tfrecords.shard_writer import dataset_dir
 from tfrecords.synthetic_builder import build_synthetic, synthetic_build_params
 
-SYNTHETIC_DATASETS = ("synth_zap_seq", "synth_deepfashion_seq")
-DATASETS = SYNTHETIC_DATASETS + RAW_DATASETS
 DEFAULT_NUM_SYNTHETIC_SESSIONS = 10000
 
 __all__ = [
@@ -19,6 +23,7 @@ __all__ = [
     "RAW_DATASETS",
     "SYNTHETIC_DATASETS",
     "RawDatasetError",
+    "build",
     "build_command",
     "build_raw",
     "build_synthetic",
@@ -26,11 +31,6 @@ __all__ = [
     "synthetic_build_params",
     "synthetic_standin",
 ]
-
-
-def synthetic_standin(dataset: str) -> str:
-    """Returns the synthetic stand-in of a dataset ("zap_seq" -> "synth_zap_seq")."""
-    return dataset if dataset in SYNTHETIC_DATASETS else f"synth_{dataset}"
 
 
 def build_command(dataset: str, data_dir: str) -> str:
@@ -44,3 +44,126 @@ def build_command(dataset: str, data_dir: str) -> str:
         f"python scripts/build_dataset.py --dataset={dataset} --raw_dir=/path/to/raw "
         f"--data_dir={data_dir}"
     )
+
+
+def build(
+    dataset: str,
+    data_dir: str,
+    *,
+    raw_dir: str | None = None,
+    num_sessions: int = DEFAULT_NUM_SYNTHETIC_SESSIONS,
+    seed: int = 0,
+    image_size: int = 64,
+    num_shards: int | None = None,
+    version: str = "1.0.0",
+    strict: bool = False,
+    overwrite: bool = False,
+    num_workers: int | None = None,
+    source: str | None = None,
+    source_dir: str | None = None,
+    descriptions_file: str | None = None,
+    allow_outside_paths: bool = False,
+) -> tuple[dict, bool]:
+    """Builds a dataset unless a complete build with the same parameters exists.
+
+    Args:
+      dataset: one of tfrecords.DATASETS.
+      data_dir: root data directory.
+      raw_dir: raw folder (required for zap_seq / deepfashion_seq).
+      num_sessions: sessions to generate (synthetic sets).
+      seed: generator / split seed.
+      image_size: stored image side.
+      num_shards: shards per split, or None for the default.
+      version: dataset version directory.
+      strict: raw builds fail on the first bad session.
+      overwrite: rebuild even when a matching build exists.
+      num_workers: generator processes for synthetic builds (None: automatic).
+      source: retrieve sessions from this public download ("ut_zap50k", "deepfashion").
+      source_dir: the download's folder (required with `source`).
+      descriptions_file: human descriptions keyed by (session_id, turn) for source builds.
+      allow_outside_paths: accept image paths resolving outside the raw / source folder.
+
+    Returns:
+      (dataset_info dict, whether it was built now (False: reused)).
+
+    Raises:
+      ValueError: missing --raw_dir for a raw dataset, or an existing complete build with other
+        parameters and no `overwrite`.
+    """
+    if source is not None:
+        if not source_dir:
+            raise ValueError(f"--source={source} needs --source_dir (the download's folder)")
+        params = sources.source_build_params(
+            source,
+            dataset,
+            source_dir,
+            num_sessions,
+            seed,
+            image_size,
+            num_shards,
+            strict,
+            allow_outside_paths,
+            descriptions_file,
+        )
+    elif dataset in SYNTHETIC_DATASETS:
+        params = synthetic_build_params(dataset, num_sessions, seed, image_size, num_shards)
+    else:
+        if not raw_dir:
+            raise ValueError(
+                f"--raw_dir is required for {dataset}: "
+                f"{build_command(dataset, data_dir)}\n"
+                f"(no raw data? use the synthetic stand-in: "
+                f"{build_command(synthetic_standin(dataset), data_dir)})"
+            )
+        params = raw_build_params(
+            raw_dir, dataset, seed, image_size, num_shards, strict, allow_outside_paths
+        )
+    directory = dataset_dir(data_dir, dataset, version)
+    existing = read_info(directory)
+    if existing is not None and not overwrite:
+        if json.loads(json.dumps(params)) == existing.get("build_params"):
+            return existing, False
+        raise ValueError(
+            f"{directory} holds a complete build with other parameters\n"
+            f"  existing:  {existing.get('build_params')}\n  requested: {params}\n"
+            "pass --overwrite to replace it (or use another --data_dir / --version)"
+        )
+    if source is not None:
+        info = sources.build_from_source(
+            source,
+            dataset,
+            source_dir,
+            data_dir,
+            num_sessions,
+            seed,
+            num_shards=num_shards,
+            version=version,
+            image_size=image_size,
+            strict=strict,
+            allow_outside_paths=allow_outside_paths,
+            descriptions_file=descriptions_file,
+        )
+    elif dataset in SYNTHETIC_DATASETS:
+        info = build_synthetic(
+            dataset,
+            data_dir,
+            num_sessions,
+            seed,
+            num_shards=num_shards,
+            version=version,
+            image_size=image_size,
+            num_workers=num_workers,
+        )
+    else:
+        info = build_raw(
+            raw_dir,
+            dataset,
+            data_dir,
+            seed,
+            num_shards=num_shards,
+            version=version,
+            image_size=image_size,
+            strict=strict,
+            allow_outside_paths=allow_outside_paths,
+        )
+    return info, True

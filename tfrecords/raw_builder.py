@@ -52,11 +52,11 @@ from tfrecords.build_common import (
 )
 from tfrecords.build_marker import clear_marker, write_marker
 from tfrecords.dataset_info import SPLITS, StatisticsAccumulator, make_info
+from tfrecords.datasets import RAW_DATASETS
 from tfrecords.session import PHRASE_TYPES, Session
 from tfrecords.session_format import split_attribute
 from tfrecords.shard_writer import dataset_dir, prepare_output_dir, write_dataset_info
 
-RAW_DATASETS = ("zap_seq", "deepfashion_seq")
 SESSIONS_FILENAME = "sessions.jsonl"
 SCHEMA_FILENAME = "attribute_schema.json"
 DEFAULT_VERSION = "1.0.0"

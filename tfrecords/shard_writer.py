@@ -15,7 +15,6 @@ this module exists for.
 from __future__ import annotations
 
 import glob
-import json
 import os
 import secrets
 from collections.abc import Mapping
@@ -23,9 +22,9 @@ from typing import Any
 
 import tensorflow as tf
 
+from tfrecords.atomic_files import TEMP_PREFIX, TEMP_SUFFIX, write_json_atomically
+
 DATASET_INFO_FILENAME = "dataset_info.json"
-TEMP_PREFIX = ".tmp-"
-TEMP_SUFFIX = ".partial"
 
 
 def dataset_dir(data_dir: str, dataset: str, version: str) -> str:
@@ -176,22 +175,6 @@ class ShardedWriter:
             self.abort()
         else:
             self.close()
-
-
-def write_json_atomically(path: str, content: Mapping[str, Any]) -> None:
-    """Writes JSON to a temporary file beside `path`, then renames it to `path`."""
-    directory, name = os.path.split(path)
-    temp_path = os.path.join(directory, f"{TEMP_PREFIX}{secrets.token_hex(4)}-{name}{TEMP_SUFFIX}")
-    try:
-        with open(temp_path, "w", encoding="utf-8") as f:
-            json.dump(content, f, indent=2, sort_keys=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp_path, path)
-    finally:
-        if os.path.exists(temp_path):
-            os.remove(temp_path)
 
 
 def write_dataset_info(directory: str, info: Mapping[str, Any]) -> str:

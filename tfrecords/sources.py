@@ -53,13 +53,14 @@ from typing import Any
 
 import numpy as np
 
+from tfrecords.atomic_files import write_text_atomically
 from tfrecords.dataset_info import SPLIT_FRACTIONS, SPLITS, split_sizes
+from tfrecords.datasets import SOURCES
 from tfrecords.raw_builder import RawDatasetError, scan_entries, write_sessions
-from tfrecords.shard_writer import TEMP_PREFIX, dataset_dir
+from tfrecords.shard_writer import dataset_dir
 from tfrecords.synthetic import grammar
 from tfrecords.synthetic.lexicon import AttributeWords, Lexicon
 
-SOURCES = {"ut_zap50k": "zap_seq", "deepfashion": "deepfashion_seq"}
 MIN_IMAGES, MAX_IMAGES = 3, 5
 TWO_CHANGE_P = 0.35
 UNKNOWN = "unknown"
@@ -987,8 +988,4 @@ def build_from_source(
 def _write_retrieved(directory: str, entries: Sequence[Mapping[str, Any]]) -> None:
     """Writes the retrieved sessions (paths relative to --source_dir) for annotators."""
     path = os.path.join(directory, RETRIEVED_SESSIONS_FILENAME)
-    temp = os.path.join(directory, f"{TEMP_PREFIX}{RETRIEVED_SESSIONS_FILENAME}")
-    with open(temp, "w", encoding="utf-8") as f:
-        for entry in entries:
-            f.write(json.dumps(entry) + "\n")
-    os.replace(temp, path)
+    write_text_atomically(path, "".join(json.dumps(entry) + "\n" for entry in entries))

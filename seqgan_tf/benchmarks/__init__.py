@@ -2,11 +2,8 @@
 
 Each target is a module `seqgan_tf.benchmarks.<name>` (pipeline, training, serving) with:
 
-- `define_flags() -> None` (optional): defines the target's absl flags; the dispatcher calls it
+- `define_flags() -> None`: defines the target's absl flags; scripts/benchmark.py calls it
   once, before parsing the command line, so only the chosen target's flags exist.
 - `main_with_flags(argv: list[str]) -> None`: runs the benchmark with the parsed flags and
-  prints its figures together with the exact command line that reproduces them. A module
-  without flags of its own may expose `main(argv)` instead.
+  prints its figures together with the exact command line that reproduces them.
 """
-
-TARGETS = ("pipeline", "training", "serving")

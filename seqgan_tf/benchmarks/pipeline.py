@@ -21,11 +21,12 @@ from absl import flags
 
 from seqgan_tf.data.input_pipeline import load_dataset_info, make_dataset
 from tfrecords.dataset_info import read_info
+from tfrecords.datasets import DEFAULT_DATASET
 from tfrecords.shard_writer import dataset_dir
 from tfrecords.synthetic_builder import DEFAULT_VERSION, build_synthetic, synthetic_build_params
 
 FLAGS = flags.FLAGS
-DATASET = "synth_zap_seq"
+DATASET = DEFAULT_DATASET
 
 
 def define_flags() -> None:

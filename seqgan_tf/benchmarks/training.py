@@ -16,6 +16,8 @@ import time
 import numpy as np
 from absl import flags
 
+from tfrecords.datasets import DEFAULT_DATASET
+
 FLAGS = flags.FLAGS
 
 
@@ -78,7 +80,7 @@ def time_config(name: str, jit: bool, steps: int, warmup: int, damsm: bool) -> d
     from seqgan_tf.configs import get_experiment
     from seqgan_tf.training import runs
 
-    config = get_experiment(name, "synth_zap_seq")
+    config = get_experiment(name, DEFAULT_DATASET)
     # The synthetic shoes' schema sizes (the trainer derives them from dataset_info.json).
     config.model.attribute_sizes = [6, 13, 4, 3, 3, 4, 5, 3]
     vocab = ["make", "it", "red", "has", "a", "higher", "heel", "laces", "boot", "blue"]

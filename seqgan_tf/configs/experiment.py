@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from typing import Any
+
+from tfrecords.atomic_files import write_json_atomically
+from tfrecords.datasets import DEFAULT_DATASET
 
 
 @dataclasses.dataclass
@@ -31,7 +33,7 @@ class DataConfig:
         crop's resampling blurs the very pixels the model must reproduce.
     """
 
-    dataset: str = "synth_zap_seq"
+    dataset: str = DEFAULT_DATASET
     data_dir: str = "data"
     version: str = "1.0.0"
     image_size: int = 64
@@ -262,10 +264,7 @@ class ExperimentConfig:
         return cls(name=d.get("name", "custom"), **parts)
 
     def save(self, path: str) -> None:
-        tmp = path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(self.to_dict(), f, indent=2, sort_keys=True)
-        os.replace(tmp, path)
+        write_json_atomically(path, self.to_dict(), sort_keys=True)
 
     @classmethod
     def load(cls, path: str) -> ExperimentConfig:

@@ -18,15 +18,12 @@ from seqgan_tf.configs.experiment import (
     ModelConfig,
     TrainConfig,
 )
-
-DATASETS = ("synth_zap_seq", "synth_deepfashion_seq", "zap_seq", "deepfashion_seq")
+from tfrecords import datasets
 
 
 def damsm_weight_for(dataset: str) -> float:
     """Lambda of eq. 8: the paper uses 2 for Zap-Seq and 2.5 for DeepFashion-Seq."""
-    if dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r}; expected one of {DATASETS}")
-    return 2.5 if "deepfashion" in dataset else 2.0
+    return 2.5 if datasets.entry(dataset).domain == datasets.GARMENTS else 2.0
 
 
 def paper(dataset: str) -> ExperimentConfig:

@@ -40,10 +40,11 @@ from typing import Any
 import tensorflow as tf
 
 from tfrecords.build_marker import interrupted_build_note
-from tfrecords.builders import DATASETS, SYNTHETIC_DATASETS, build_command, synthetic_standin
+from tfrecords.builders import build_command
 from tfrecords.dataset_info import SPLITS, find_build, read_info
+from tfrecords.datasets import DATASETS, SYNTHETIC_DATASETS, synthetic_standin
 from tfrecords.session import PHRASE_TYPES
-from tfrecords.session_format import parse_session
+from tfrecords.session_format import NUM_TURNS_KEY, parse_session
 
 CROP_PADDING_FACTOR = 1.125  # Resize to S * 1.125, then crop S x S (the paper's "flips + crops").
 DEFAULT_SHUFFLE_BUFFER = 1000
@@ -300,6 +301,27 @@ def make_dataset(
         decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=not is_training
     )
     return sessions.batch(batch_size, drop_remainder=is_training).prefetch(tf.data.AUTOTUNE)
+
+
+def count_turns(
+    data_dir: str, dataset: str, split: str, max_turns: int, version: str | None = None
+) -> int:
+    """The real turns of a split, each session truncated to `max_turns` as `make_dataset` does:
+    the number of (text, image) pairs DAMSM pretraining draws from it. Reads only each record's
+    context (no image is decoded)."""
+    info = load_dataset_info(data_dir, dataset, version)
+    split_info = info["splits"][canonical_split(split)]
+    if split_info["num_sessions"] == 0:
+        return 0
+    files = [os.path.join(info["build_dir"], name) for name in split_info["files"]]
+    context = {NUM_TURNS_KEY: tf.io.FixedLenFeature([], tf.int64)}
+
+    def turns(record):
+        parsed, _ = tf.io.parse_single_sequence_example(record, context_features=context)
+        return tf.minimum(parsed[NUM_TURNS_KEY], max_turns)
+
+    ds = tf.data.TFRecordDataset(files).map(turns, num_parallel_calls=tf.data.AUTOTUNE)
+    return int(ds.reduce(tf.constant(0, tf.int64), lambda total, n: total + n))
 
 
 def make_distributed_dataset(

@@ -15,6 +15,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfrecords.atomic_files import write_json_atomically
+
 MODEL_FILENAME = "attribute_classifier.keras"
 SCHEMA_FILENAME = "attribute_schema.json"
 
@@ -153,8 +155,7 @@ def save_attribute_classifier(model: AttributeClassifier, out_dir: str) -> str:
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, MODEL_FILENAME)
     model.save(path)
-    with open(os.path.join(out_dir, SCHEMA_FILENAME), "w") as f:
-        json.dump(model.attribute_schema, f, indent=2)
+    write_json_atomically(os.path.join(out_dir, SCHEMA_FILENAME), model.attribute_schema)
     return path
 
 

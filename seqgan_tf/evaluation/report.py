@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -11,6 +10,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from seqgan_tf.visualization import strips
+from tfrecords.atomic_files import write_json_atomically
 
 REPORT_FILENAME = "report.md"
 METRICS_FILENAME = "metrics.json"
@@ -341,8 +341,7 @@ def write_report(
         markdown += f"\n## Attention\n\n![attention maps]({ATTENTION_FILENAME})\n"
     with open(paths["report"], "w") as f:
         f.write(markdown)
-    with open(paths["metrics"], "w") as f:
-        json.dump(metrics, f, indent=2, default=_json_default)
+    write_json_atomically(paths["metrics"], metrics, default=_json_default)
     return paths
 
 

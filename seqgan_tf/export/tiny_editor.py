@@ -1,6 +1,6 @@
 """A tiny, untrained stand-in for the real editor, for export/serving smoke tests and benchmarks.
 
-It follows the editor contract (see docs/briefs/COMMON.md) exactly but knows nothing
+It follows the editor contract (serving/contract.py) exactly but knows nothing
 about images or language: its outputs are a deterministic function of the inputs,
 which is all the export and serving machinery needs to be tested. Anything it
 produces is clearly not a SeqAttnGAN result.
@@ -11,7 +11,10 @@ from __future__ import annotations
 import tensorflow as tf
 
 from seqgan_tf.text.normalization import split_words
-from serving import contract
+
+# The stand-in's fixed attention grid (the real model's is its S/4 sub-region grid; the
+# contract fixes only the rank and the word axis).
+ATTENTION_SIDE = 16
 
 
 class TinyEditor(tf.Module):
@@ -78,7 +81,7 @@ class TinyEditor(tf.Module):
         tokens = self.tokenize(texts)
         lengths = tf.cast(tf.strings.length(tokens), tf.float32)  # [B, W]
         weights = lengths / tf.maximum(tf.reduce_sum(lengths, axis=1, keepdims=True), 1.0)
-        side = contract.ATTENTION_SIDE
+        side = ATTENTION_SIDE
         attention = tf.tile(weights[:, None, None, :], [1, side, side, 1])
         return {
             "image": new_images,

@@ -51,12 +51,9 @@ def build_vocabulary(texts: Iterable[str], min_count: int = 1) -> list[str]:
 
 def save_vocabulary(vocabulary: list[str], path: str) -> None:
     """Writes one word per line, atomically."""
-    import os
+    from tfrecords.atomic_files import write_text_atomically
 
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write("\n".join(vocabulary) + "\n")
-    os.replace(tmp, path)
+    write_text_atomically(path, "\n".join(vocabulary) + "\n")
 
 
 def load_vocabulary(path: str) -> list[str]:

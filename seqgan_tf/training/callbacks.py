@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from seqgan_tf.visualization.strips import session_strips
+from tfrecords.atomic_files import write_json_atomically
 
 
 def _scalar(value) -> float:
@@ -98,10 +99,7 @@ class TrainState(keras.callbacks.Callback):
             "wall_time_s_this_process": round(time.time() - self.start, 1),
             "epochs": self.history,
         }
-        tmp = self.path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(state, f, indent=2)
-        os.replace(tmp, self.path)
+        write_json_atomically(self.path, state)
 
 
 class EpochSnapshots(keras.callbacks.Callback):

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from tfrecords.datasets import GARMENTS, REGISTRY, SHOES, SYNTHETIC_DATASETS
 from tfrecords.session import Session
 from tfrecords.synthetic import canvas, grammar, palette
 from tfrecords.synthetic.garments import GARMENT_SCHEMA, render_garment
@@ -42,8 +43,8 @@ class DatasetSpec:
     renderer: Callable[..., np.ndarray]
 
 
-SPECS: dict[str, DatasetSpec] = {
-    "synth_zap_seq": DatasetSpec(
+_DOMAIN_SPECS: dict[str, DatasetSpec] = {
+    SHOES: DatasetSpec(
         index=0,
         schema=SHOE_SCHEMA,
         coarseness={
@@ -59,7 +60,7 @@ SPECS: dict[str, DatasetSpec] = {
         lexicon=SHOE_LEXICON,
         renderer=render_shoe,
     ),
-    "synth_deepfashion_seq": DatasetSpec(
+    GARMENTS: DatasetSpec(
         index=1,
         schema=GARMENT_SCHEMA,
         coarseness={
@@ -74,7 +75,8 @@ SPECS: dict[str, DatasetSpec] = {
         renderer=render_garment,
     ),
 }
-SYNTHETIC_DATASETS = tuple(SPECS)
+# The synthetic dataset names come from the registry (tfrecords/datasets.py).
+SPECS: dict[str, DatasetSpec] = {n: _DOMAIN_SPECS[REGISTRY[n].domain] for n in SYNTHETIC_DATASETS}
 
 
 def _spec(name: str) -> DatasetSpec:
