@@ -5,7 +5,8 @@
         --models=copy_previous,ground_truth,seqattngan=runs/seqattngan_zap
 
 --models is a comma list of built-in generators (ground_truth, copy_previous) and
-`name=run_dir` entries. A run dir is loaded with seqgan_tf.training.runs.load_generator(run_dir)
+`name=run_dir` entries (`name=run_dir@snapshots/epoch_003.weights.h5` for other weights of the
+run, relative to it). A run dir is loaded with seqgan_tf.training.runs.load_generator(run_dir)
 (a callable batch -> [B, T, S, S, 3] in [-1, 1], each turn from the model's own output). The
 first trained run draws attention.png.
 
@@ -32,7 +33,7 @@ flags.DEFINE_string("data_dir", "data", "Root of the built shards.")
 flags.DEFINE_string("split", "test", "Split to evaluate.")
 flags.DEFINE_string("classifier", None, "Attribute-classifier folder (train_attribute_classifier).")
 flags.DEFINE_string("out", None, "Report folder (default docs/eval/<dataset>).")
-flags.DEFINE_list("models", ["copy_previous", "ground_truth"], "Generators: built-in or name=dir.")
+flags.DEFINE_list("models", ["copy_previous", "ground_truth"], "Generators: built-in, name=run_dir or name=run_dir@weights.")
 flags.DEFINE_string("inception_weights", "", "Local InceptionV3 .h5 weights (optional).")
 flags.DEFINE_integer("batch_size", 50, "Sessions per batch.")
 flags.DEFINE_integer("max_sessions", None, "Evaluate at most this many sessions.")
@@ -80,9 +81,15 @@ def parse_models(entries: list[str]) -> tuple[dict, list[str]]:
         if name in generators:
             raise ValueError(f"--models: duplicate name {name!r}")
         if sep:
+            run_dir, _, weights = run_dir.partition("@")  # run_dir@snapshots/epoch_003.weights.h5
             if not os.path.isdir(run_dir):
                 raise ValueError(f"--models: run dir {run_dir!r} of {name!r} does not exist")
-            generators[name] = load_generator(run_dir, mask_threshold=FLAGS.mask_threshold)
+            weights = os.path.join(run_dir, weights) if weights else None
+            if weights and not os.path.isfile(weights):
+                raise ValueError(f"--models: weights {weights!r} of {name!r} do not exist")
+            generators[name] = load_generator(
+                run_dir, mask_threshold=FLAGS.mask_threshold, weights=weights
+            )
             trained.append(name)
         elif name in BUILTIN_GENERATORS:
             generators[name] = BUILTIN_GENERATORS[name]

@@ -167,11 +167,12 @@ def load_editor(run_dir: str) -> SeqAttnGAN:
     return model
 
 
-def load_generator(run_dir: str, mask_threshold: float | None = None
-                   ) -> Callable[[dict], tf.Tensor]:
+def load_generator(run_dir: str, mask_threshold: float | None = None,
+                   weights: str | None = None) -> Callable[[dict], tf.Tensor]:
     """For evaluation: batch -> generated images [B, T, S, S, 3] in [-1, 1], each turn from the
-    model's own state (no teacher forcing), zero noise. mask_threshold: as for load_model."""
-    model, _ = load_model(run_dir, mask_threshold=mask_threshold)
+    model's own state (no teacher forcing), zero noise. mask_threshold, weights: as for
+    load_model (e.g. a snapshot `<run_dir>/snapshots/epoch_003.weights.h5`)."""
+    model, _ = load_model(run_dir, weights=weights, mask_threshold=mask_threshold)
 
     @tf.function(reduce_retracing=True)
     def generate(images, descriptions):
