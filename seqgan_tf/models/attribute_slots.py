@@ -45,6 +45,15 @@ def expand_per_slot(per_slot: tf.Tensor, sizes: Sequence[int]) -> tf.Tensor:
     return tf.repeat(per_slot, list(sizes), axis=-1)
 
 
+def apply_changes(
+    change_logits: tf.Tensor, value_logits: tf.Tensor, previous: tf.Tensor, sizes: Sequence[int]
+) -> tf.Tensor:
+    """The next design: each slot takes the value of value_logits where its change logit is
+    positive, and keeps its previous value elsewhere (hard decisions)."""
+    changed = expand_per_slot(tf.cast(change_logits > 0.0, tf.float32), sizes)
+    return changed * segment_one_hot(value_logits, sizes) + (1.0 - changed) * previous
+
+
 def segment_cross_entropy(logits: tf.Tensor, ids: tf.Tensor, sizes: Sequence[int]) -> tf.Tensor:
     """Per-attribute cross-entropy [..., K] of segment logits against ids (-1 gives 0)."""
     losses = []

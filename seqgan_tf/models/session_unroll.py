@@ -1,0 +1,171 @@
+"""The teacher-forced unroll of a batch of sessions: what SeqAttnGANLoss reads.
+
+`teacher_forced_turns(model, batch, step)` is SeqAttnGAN.training_outputs: the GRU (and the
+attribute editor) run turn by turn on the true history; then every REAL turn is drawn at once
+from its true x_{t-1} (and true a_t, a_{t-1}), and judged by D and DAMSM. The per-turn noise,
+D's logits and the DAMSM matching loss are the helpers below.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import tensorflow as tf
+
+from seqgan_tf.models import attribute_slots as slots
+
+if TYPE_CHECKING:
+    from seqgan_tf.models.damsm import Damsm
+    from seqgan_tf.models.discriminator import Discriminator
+    from seqgan_tf.models.seq_attn_gan import SeqAttnGAN
+
+
+def teacher_forced_turns(
+    model: SeqAttnGAN, batch: dict, step: tf.Tensor | int | None = None, training: bool = True
+) -> dict:
+    """Teacher-forced pass over a prepared batch (see SeqAttnGAN.training_outputs)."""
+    images, turn_mask = batch["images"], batch["turn_mask"]
+    ids = batch["description_ids"]
+    b, n_turns, s = tf.shape(images)[0], ids.shape[1], model.image_size
+    words, sentence, mask = model.encode_text(tf.reshape(ids, [-1, model.max_words]))
+    words = tf.reshape(words, [b, n_turns, model.max_words, model.text_dim])
+    sentence = tf.reshape(sentence, [b, n_turns, model.text_dim])
+    mask = tf.reshape(mask, [b, n_turns, model.max_words])
+    designs = None
+    if model.attribute_state:
+        designs = slots.ids_to_one_hot(batch["attribute_ids"], model.attribute_sizes)
+    _, v0 = model.image_encoder(images[:, 0])
+    state = model.state_tracker.initial_state(v0)
+    if designs is not None:
+        state = tf.concat([state, designs[:, 0]], axis=-1)
+    per_turn = []
+    for t in range(n_turns):
+        tracked = model.track(
+            state,
+            words[:, t],
+            sentence[:, t],
+            mask[:, t],
+            None if designs is None else designs[:, t + 1],
+        )
+        if designs is not None:  # the next turn starts from the true design
+            tracked["state"] = tf.concat([tracked["h"], designs[:, t + 1]], axis=-1)
+        state = tracked.pop("state")
+        per_turn.append(tracked)
+    # Gather the turns to draw: [B, T, ...] -> [R, ...]. Only the real ones, unless XLA
+    # compiles the step: it needs static shapes, so every turn is drawn and padded ones
+    # weigh 0 in every term.
+    if getattr(model, "_jit_compile", None) is True:  # set by compile(jit_compile=True)
+        real = tf.cast(
+            tf.stack([tf.repeat(tf.range(b), n_turns), tf.tile(tf.range(n_turns), [b])], axis=1),
+            tf.int64,
+        )
+        weight = tf.reshape(turn_mask, [-1])
+    else:
+        real = tf.where(turn_mask > 0)
+        weight = tf.ones([tf.shape(real)[0]])
+    tracked = {
+        k: tf.gather_nd(tf.stack([p[k] for p in per_turn], 1), real)
+        for k in per_turn[0]
+        if per_turn[0][k] is not None
+    }
+    real_words, real_sentence = tf.gather_nd(words, real), tf.gather_nd(sentence, real)
+    real_mask = tf.gather_nd(mask, real)
+    previous = tf.gather_nd(images[:, :-1], real)
+    target = tf.gather_nd(images[:, 1:], real)
+    noise = session_noise(batch["session_hash"], real, step, model.noise_dim)
+    drawn = model.draw(
+        tracked, real_sentence, real_words, real_mask, noise, previous, training=training
+    )
+    out = {
+        "fake": drawn["image"],
+        "real": target,
+        "previous": previous,
+        "drawn": drawn.get("drawn"),
+        "mask": drawn.get("mask"),
+        "weight": weight,
+    }
+    out["logits"] = judge(
+        model.discriminator, target, drawn["image"], real_sentence, sentence, turn_mask, real
+    )
+    loss = model.seq_loss
+    if model.get_damsm() is not None and loss.damsm_weight > 0:
+        texts = tf.gather_nd(batch["damsm_ids"], real)
+        out["damsm"] = damsm_matching(
+            model.get_damsm(), drawn["image"], texts, weight, loss.damsm_pairs
+        )
+    else:
+        out["damsm"] = None
+    if model.attribute_state:
+        attribute_ids = batch["attribute_ids"]
+        out.update(
+            attribute_sizes=model.attribute_sizes,
+            change_logits=tracked["change_logits"],
+            value_logits=tracked["value_logits"],
+            target_ids=tf.gather_nd(attribute_ids[:, 1:], real),
+            changed=tf.gather_nd(batch["changed_mask"], real),
+            read_logits=model.attribute_reader(tf.reshape(images, [-1, s, s, 3])),
+            read_ids=tf.reshape(attribute_ids, [-1, len(model.attribute_sizes)]),
+        )
+    return out
+
+
+def session_noise(
+    session_hash: tf.Tensor, real: tf.Tensor, step: tf.Tensor | int | None, noise_dim: int
+) -> tf.Tensor:
+    """eps per real turn from (session, step, turn): the same on any replica layout.
+    Zero without a step (validation)."""
+    n = tf.shape(real)[0]
+    if step is None:
+        return tf.zeros([n, noise_dim], tf.float32)
+    hashes = tf.gather(session_hash, real[:, 0])
+    seeds = tf.stack([hashes, tf.cast(step, tf.int64) * 64 + real[:, 1]], axis=1)
+    return tf.map_fn(
+        lambda seed: tf.random.stateless_normal([noise_dim], seed=seed),
+        seeds,
+        fn_output_signature=tf.float32,
+    )
+
+
+def judge(
+    discriminator: Discriminator,
+    real: tf.Tensor,
+    fake: tf.Tensor,
+    sentences: tf.Tensor,
+    all_sentences: tf.Tensor,
+    turn_mask: tf.Tensor,
+    index: tf.Tensor,
+) -> dict:
+    """D's logits: real and fake images with their sentences, real with a mismatched one
+    (the previous real turn's sentence of the same session; none for one-turn sessions)."""
+    sentences = tf.stop_gradient(sentences)
+    n_real = tf.cast(tf.reduce_sum(turn_mask, axis=1), tf.int64)  # [B]
+    n = tf.gather(n_real, index[:, 0])
+    wrong_turn = tf.math.floormod(index[:, 1] - 1, tf.maximum(n, 1))
+    wrong = tf.stop_gradient(tf.gather_nd(all_sentences, tf.stack([index[:, 0], wrong_turn], 1)))
+    d = discriminator
+    real_features = d.features(real)
+    real_u, real_c = d.heads(real_features, sentences)
+    fake_u, fake_c = d(fake, sentences)
+    return {
+        "real_u": real_u,
+        "real_c": real_c,
+        "fake_u": fake_u,
+        "fake_c": fake_c,
+        "wrong_c": d.conditional_logits(real_features, wrong),
+        "wrong_weight": tf.cast(n > 1, tf.float32),
+    }
+
+
+def damsm_matching(
+    damsm: Damsm, fake: tf.Tensor, texts: tf.Tensor, weight: tf.Tensor, pool: int = 0
+) -> tf.Tensor:
+    """The frozen DAMSM's word + sentence matching loss per drawn turn [R] (eq. 6-8).
+    pool > 0 scores the first `pool` drawn turns only (the cost grows with the pool's square);
+    the others get 0."""
+    if pool:
+        n = tf.shape(fake)[0]
+        scored = tf.minimum(n, pool)
+        word, sentence = damsm.matching_loss(fake[:pool], texts[:pool], weight[:pool])
+        return tf.pad(word + sentence, [[0, n - scored]])
+    word, sentence = damsm.matching_loss(fake, texts, weight)
+    return word + sentence
