@@ -8,8 +8,10 @@ It starts scripts/editor_app.py (its own process, on a free loopback port) in fr
 starts from a test-split example (or --image), makes the first three edits of --commands, branches
 from turn 1 with the fourth, shows the attention of the last turn's second word, and writes the
 screenshot. With --latency_turns, it then times edit turns through the page (press Edit -> the new
-image decoded in the strip) and through `serving.client.EditSession` directly, in alternating
-blocks, and prints both medians and the page's overhead.
+image in the strip) and through `serving.client.EditSession` directly, interleaved turn by turn,
+and prints the medians, the page's overhead and where it goes (see `measure_latency`).
+--latency_only skips the screenshot. Run everything (server, this script, so the app and the
+browser it starts) at the same `nice` on a shared machine.
 """
 
 from __future__ import annotations
@@ -37,7 +39,13 @@ flags.DEFINE_integer("example_seed", 3, "Seed of the test example choice.")
 flags.DEFINE_string("commands", "examples/shoe_edits.txt", "Edits, one per line (4 are used).")
 flags.DEFINE_string("out", "docs/editor_session.png", "Screenshot path (PNG).")
 flags.DEFINE_integer("latency_turns", 0, "Edit turns timed per path (0: no latency run).")
+flags.DEFINE_float("latency_pause_s", 0.3, "Idle time before each timed turn (a person typing).")
 flags.DEFINE_float("timeout_s", 10.0, "Deadline of each gRPC call.")
+flags.DEFINE_bool("latency_only", False, "Only the latency run (no screenshot).")
+flags.DEFINE_bool(
+    "latency_http", False, "Also time the page's fallback path (a POST per edit) in a second tab."
+)
+flags.DEFINE_string("latency_json", None, "Also write the latency result (and every turn) here.")
 
 
 def read_commands(path: str) -> list[str]:
@@ -72,63 +80,126 @@ def take_screenshot(page, url: str, commands: list[str], out: str) -> None:
     print(f"screenshot (strip ends at turn {last}): {out}", flush=True)
 
 
+def _p50(values) -> float:
+    return round(statistics.median(values), 2)
+
+
 def measure_latency(
-    page, url: str, image, turns: int, text: str = "make it red", pause_s: float = 0.15
+    page,
+    url: str,
+    image,
+    turns: int,
+    text: str = "make it red",
+    pause_s: float = 0.3,
+    http_page=None,
 ) -> dict:
-    """Medians (ms) of edit turns through the page and through EditSession, alternating blocks
-    of 10 so that drifts of a shared machine hit both alike, each turn after `pause_s` idle."""
+    """Edit turns through the page and through `EditSession.edit` directly, interleaved turn by
+    turn (the order alternates) so both see the same load of a shared machine; each after
+    `pause_s` idle, as a person types between edits.
+
+    A page turn is timed in the page (app.js `edit`): from the Edit press (the form's submit) to
+    the new image drawn in the strip. It also carries the gRPC call the app made for it, so
+    `page_ms - call_in_app_ms` is what the page added to that very turn, whatever the model
+    call cost at that moment. Medians in ms:
+
+        client_p50           EditSession.edit called directly (the baseline)
+        page_p50             a page turn, Edit press -> the new image in the strip
+        ratio_p50            median of page / client over the interleaved pairs
+        overhead_pct         page_p50 / client_p50 - 1
+        added_p50            median of (page turn - the app's own client call in it)
+        added_pct            added_p50 / client_p50
+        frame_p50            Edit press -> the next animation frame (the image on screen)
+        parts                the added time by part (medians: they need not sum exactly)
+        http                 with `http_page` (a second tab whose edits are POSTs, the
+                             page's fallback): the same medians for that path, interleaved too
+    """
     from serving import client
     from serving.editor_app import browser
 
-    page.goto(url)
-    if image is None:
-        browser.start_from_example(page)
-    else:
-        page.set_input_files("#upload", image)
-        page.wait_for_selector('#strip .tile[data-turn="0"]')
+    tabs = [page] if http_page is None else [page, http_page]
+    for tab in tabs:
+        tab.goto(url)
+        if image is None:
+            browser.start_from_example(tab)
+        else:
+            tab.set_input_files("#upload", image)
+            tab.wait_for_selector('#strip .tile[data-turn="0"]')
+    if http_page is not None:
+        # Its edits take the page's fallback path: a fetch() POST per edit, no WebSocket.
+        http_page.evaluate("openSocket = () => {}; if (socket.ws) socket.ws.close();")
+        http_page.wait_for_function("socket.ws === null")
     session = client.EditSession(FLAGS.server, FLAGS.model_name, timeout_s=FLAGS.timeout_s)
     start_image = browser.strip_images(page)[0]
     session.start(start_image)
-    for _ in range(5):  # warm-up of both paths
-        browser.edit(page, text)
+    for _ in range(5):  # warm-up of every path (and the page's WebSocket)
+        for tab in tabs:
+            browser.edit(tab, text)
         session.edit(text)
-    page_timings, client_ms = [], []
-    block = 10
-    while len(client_ms) < turns:
-        # A pause before each timed turn, as a person types between edits: the page's own
-        # rendering of the last turn must not compete with the next call for the CPU.
-        for _ in range(block):
-            page.fill("#edit-text", text)
-            time.sleep(pause_s)
-            page_timings.append(browser.edit(page, text))
-        for _ in range(block):
-            time.sleep(pause_s)
-            tic = time.perf_counter()
-            session.edit(text)
-            client_ms.append((time.perf_counter() - tic) * 1000.0)
-        # Keep the page's strip short: go back to the start image.
-        page.click('#strip .tile[data-turn="0"]')
-        session.start(start_image)
+
+    def client_turn() -> float:
+        time.sleep(pause_s)
+        tic = time.perf_counter()
+        session.edit(text)
+        return (time.perf_counter() - tic) * 1000.0
+
+    def page_turn(tab) -> dict:
+        tab.fill("#edit-text", text)
+        time.sleep(pause_s)
+        return browser.edit(tab, text)
+
+    pages, clients, https = [], [], []
+    steps = [lambda: clients.append(client_turn()), lambda: pages.append(page_turn(page))]
+    if http_page is not None:
+        steps.append(lambda: https.append(page_turn(http_page)))
+    for i in range(turns):
+        for j in range(len(steps)):  # the order rotates turn by turn
+            steps[(i + j) % len(steps)]()
+        if i % 20 == 19:  # keep the strips short: go back to the start image
+            for tab in tabs:
+                tab.click('#strip .tile[data-turn="0"]')
+            session.start(start_image)
     session.close()
 
-    def p50(values):
-        return round(statistics.median(values), 2)
+    def column(key):
+        return [t[key] for t in pages]
 
+    client_p50 = _p50(clients)
+    added = [t["page_ms"] - t["client_ms"] for t in pages]
     result = {
-        "turns_per_path": len(client_ms),
-        "client_p50_ms": p50(client_ms),
-        "page_p50_ms": p50([t["page_ms"] for t in page_timings]),
-        "page_fetch_p50_ms": p50([t["fetch_ms"] for t in page_timings]),
-        "app_handler_p50_ms": p50([t["app_ms"] for t in page_timings]),
-        "client_in_app_p50_ms": p50([t["client_ms"] for t in page_timings]),
+        "turns": turns,
+        "via": sorted({t.get("via") for t in pages}),
+        "client_p50": client_p50,
+        "page_p50": _p50(column("page_ms")),
+        "ratio_p50": round(statistics.median(t["page_ms"] / c for t, c in zip(pages, clients)), 3),
+        "call_in_app_p50": _p50(column("client_ms")),
+        "added_p50": _p50(added),
+        "frame_p50": _p50([t["frame_ms"] for t in pages if "frame_ms" in t] or [float("nan")]),
     }
-    result["page_overhead_pct"] = round(
-        100.0 * (result["page_p50_ms"] / result["client_p50_ms"] - 1.0), 1
-    )
-    result["app_overhead_pct"] = round(
-        100.0 * (result["app_handler_p50_ms"] / result["client_in_app_p50_ms"] - 1.0), 1
-    )
-    result["load_average"] = os.getloadavg()[0]
+    result["overhead_pct"] = round(100.0 * (result["page_p50"] / client_p50 - 1.0), 1)
+    result["added_pct"] = round(100.0 * result["added_p50"] / client_p50, 1)
+    parts = {
+        "page_to_app": [t["sent_ms"] + t["to_app_ms"] for t in pages if "to_app_ms" in t],
+        "app_besides_call": [t["app_ms"] - t["client_ms"] for t in pages],
+        "app_to_page": [t["from_app_ms"] + t["parse_ms"] for t in pages if "from_app_ms" in t],
+        "draw_in_strip": [t["page_ms"] - t["fetch_ms"] for t in pages],
+    }
+    result["parts"] = {k: _p50(v) for k, v in parts.items() if v}
+    if https:
+        result["http"] = {
+            "via": sorted({t.get("via") for t in https}),
+            "page_p50": _p50([t["page_ms"] for t in https]),
+            "ratio_p50": round(
+                statistics.median(t["page_ms"] / c for t, c in zip(https, clients)), 3
+            ),
+            "added_p50": _p50([t["page_ms"] - t["client_ms"] for t in https]),
+        }
+        result["http"]["overhead_pct"] = round(
+            100.0 * (result["http"]["page_p50"] / client_p50 - 1.0), 1
+        )
+    result["pause_s"] = pause_s
+    result["load_average"] = round(os.getloadavg()[0], 2)
+    result["nice"] = os.nice(0)
+    result["samples"] = {"client_ms": clients, "page": pages, "http": https}
     return result
 
 
@@ -155,10 +226,23 @@ def main(argv: list[str]) -> None:
         with sync_playwright() as playwright:
             chromium = browser.launch(playwright)
             page = chromium.new_page(viewport={"width": 1100, "height": 900})
-            take_screenshot(page, url, read_commands(FLAGS.commands), FLAGS.out)
+            if not FLAGS.latency_only:
+                take_screenshot(page, url, read_commands(FLAGS.commands), FLAGS.out)
             if FLAGS.latency_turns > 0:
                 fresh = chromium.new_page()
-                print(json.dumps(measure_latency(fresh, url, FLAGS.image, FLAGS.latency_turns)))
+                http_tab = chromium.new_page() if FLAGS.latency_http else None
+                result = measure_latency(
+                    fresh,
+                    url,
+                    FLAGS.image,
+                    FLAGS.latency_turns,
+                    pause_s=FLAGS.latency_pause_s,
+                    http_page=http_tab,
+                )
+                print(json.dumps({k: v for k, v in result.items() if k != "samples"}), flush=True)
+                if FLAGS.latency_json:
+                    with open(FLAGS.latency_json, "w") as f:
+                        json.dump(result, f, indent=1)
             chromium.close()
 
 

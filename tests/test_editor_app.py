@@ -3,10 +3,14 @@ metadata but never a Predict (a timeout), input checks, and the word count the m
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
 import http.client
 import io
 import json
+import os
+import socket
+import struct
 import threading
 
 import grpc
@@ -113,6 +117,94 @@ def test_a_timed_out_edit_is_explained_and_the_session_kept(hanging_app):
         port, "POST", f"/api/session/{session_id}/edit", json.dumps({"text": "a " * 9})
     )
     assert status == 400 and "reads 8 words" in payload["error"]["message"]
+
+
+def _ws_connect(port: int, origin: str | None = None) -> tuple[socket.socket, bytes]:
+    """A WebSocket to /api/ws as a browser opens it; returns (socket, the HTTP answer head)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    key = base64.b64encode(os.urandom(16)).decode()
+    lines = [
+        "GET /api/ws HTTP/1.1",
+        f"Host: 127.0.0.1:{port}",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        f"Sec-WebSocket-Key: {key}",
+        "Sec-WebSocket-Version: 13",
+    ]
+    if origin:
+        lines.append(f"Origin: {origin}")
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = sock.recv(1)
+        if not chunk:
+            break
+        head += chunk
+    return sock, head
+
+
+def _ws_send(sock: socket.socket, payload: bytes, opcode: int = 0x1) -> None:
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    assert len(payload) < 126
+    sock.sendall(struct.pack(">BB", 0x80 | opcode, 0x80 | len(payload)) + mask + masked)
+
+
+def _ws_receive(sock: socket.socket) -> tuple[int, bytes]:
+    def exactly(n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = sock.recv(n - len(data))
+            assert chunk, "the socket closed"
+            data += chunk
+        return data
+
+    first, second = exactly(2)
+    length = second & 0x7F
+    if length == 126:
+        length = struct.unpack(">H", exactly(2))[0]
+    elif length == 127:
+        length = struct.unpack(">Q", exactly(8))[0]
+    return first & 0x0F, exactly(length)
+
+
+def test_edits_over_the_websocket_answer_as_the_http_api(hanging_app):
+    editor, port = hanging_app
+    _, created = _call(port, "POST", "/api/session", "{}")
+    session_id = created["session"]
+    session = editor.sessions.get(session_id)
+    session.restart(np.zeros([16, 16, 3], np.uint8), np.zeros([8], np.float32), "test")
+    # Another site's page may not open it.
+    sock, head = _ws_connect(port, origin="http://evil.example")
+    assert head.startswith(b"HTTP/1.1 403")
+    sock.close()
+    sock, head = _ws_connect(port, origin=f"http://127.0.0.1:{port}")
+    try:
+        assert head.startswith(b"HTTP/1.1 101")
+        _ws_send(sock, b"hi", opcode=0x9)  # ping
+        assert _ws_receive(sock) == (0xA, b"hi")
+
+        def edit(text: str, request_id: int) -> dict:
+            message = {"id": request_id, "session": session_id, "text": text, "parent": 0}
+            _ws_send(sock, json.dumps(message).encode())
+            opcode, payload = _ws_receive(sock)
+            assert opcode == 0x1
+            return json.loads(payload)
+
+        answer = edit("make it red", 1)  # the fake server never answers: a timeout
+        assert answer["id"] == 1 and answer["error"]["kind"] == "timeout"
+        answer = edit("a " * 9, 2)
+        assert answer["id"] == 2 and "reads 8 words" in answer["error"]["message"]
+        _ws_send(sock, b"not json")
+        assert json.loads(_ws_receive(sock)[1])["error"]["kind"] == "bad_request"
+        _ws_send(sock, json.dumps({"id": 3, "session": "nope", "text": "x"}).encode())
+        assert json.loads(_ws_receive(sock)[1])["error"]["kind"] == "unknown_session"
+        _ws_send(sock, struct.pack(">H", 1000), opcode=0x8)  # close
+        assert _ws_receive(sock)[0] == 0x8
+        assert len(session.turns) == 1  # nothing was added by the failed edits
+    finally:
+        sock.close()
+    assert _call(port, "GET", "/api/info")[0] == 200  # the app goes on
 
 
 def test_uploads_are_checked_before_the_model_is_asked(hanging_app):

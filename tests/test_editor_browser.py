@@ -210,3 +210,32 @@ def test_two_tabs_have_independent_sessions(stack, chromium):
         assert browser.strip_turns(first) == [0, 1, 2]
     finally:
         context.close()
+
+
+def test_edits_go_over_the_websocket_and_fall_back_to_http(page):
+    browser.start_from_example(page)
+    page.wait_for_function("socket.open === true")
+    assert browser.edit(page, "make it red")["via"] == "ws"
+    # The socket gone (e.g. a proxy dropped it): the next edit is a POST, and the socket reopens.
+    page.evaluate("socket.ws.close()")
+    page.wait_for_function("socket.ws === null")
+    assert browser.edit(page, "add laces")["via"] == "http"
+    page.wait_for_function("socket.open === true")
+    assert browser.edit(page, "has a higher heel")["via"] == "ws"
+    assert browser.strip_turns(page) == [0, 1, 2, 3]
+
+
+def test_latency_of_a_page_turn(page):
+    """A smoke bound, loose enough for a loaded shared machine: what the page adds to a turn
+    (the turn timed in the page minus the gRPC call the app made for it) and what the app adds
+    besides the call. The figure against the client library is scripts/editor_screenshot.py
+    --latency_turns (README)."""
+    browser.start_from_example(page)
+    page.wait_for_function("socket.open === true")
+    timings = [browser.edit(page, "make it red") for _ in range(15)]
+    assert {t["via"] for t in timings} == {"ws"}
+    added = sorted(t["page_ms"] - t["client_ms"] for t in timings)[len(timings) // 2]
+    app_added = sorted(t["app_ms"] - t["client_ms"] for t in timings)[len(timings) // 2]
+    print(f"page adds {added:.2f} ms (app {app_added:.2f} ms) per turn, median of 15")
+    assert app_added < 5.0
+    assert added < 30.0

@@ -10,6 +10,9 @@ Routes (all JSON unless said otherwise; errors are {"error": {"kind", "message"}
     POST /api/session/<id>/start            body: an image file -> turn 0
     POST /api/session/<id>/example          a random test-split example -> turn 0
     POST /api/session/<id>/edit             {"text", "parent"} -> the new turn
+    GET  /api/ws                            WebSocket: the page's edits, one JSON message each way
+                                            ({"id", "session", "text", "parent"} -> {"id", "turn",
+                                            "app_ms"} or {"id", "error"}); same answers as /edit
     GET  /api/session/<id>/strip.png?turn=N the strip from the start to turn N (download)
     GET  /api/session/<id>/session.json?turn=N  texts, versions, tokens of that path and the tree
 
@@ -18,11 +21,14 @@ Nothing here loads a model: every model call is a gRPC call through `serving.cli
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import http.server
 import json
 import logging
 import os
 import socketserver
+import struct
 import time
 import urllib.parse
 
@@ -38,6 +44,8 @@ STATIC_TYPES = {
     ".css": "text/css; charset=utf-8",
 }
 MAX_DRAIN_BYTES = 256 * 1024 * 1024
+WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455
+MAX_WS_MESSAGE = 1 << 20
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +63,7 @@ def turn_json(turn: Turn) -> dict:
         "id": turn.id,
         "parent": turn.parent,
         "text": turn.text,
-        "image": images.png_data_url(turn.image),
+        "image": images.rgb_json(turn.image),
         "tokens": turn.tokens,
         "attention": attention,
         "version": turn.version,
@@ -214,7 +222,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
     """Routes requests to the `EditorApp` held by the server."""
 
     protocol_version = "HTTP/1.1"  # keep-alive: the page reuses one connection
-    disable_nagle_algorithm = True  # headers and body go out at once, no delayed-ACK stall
+    disable_nagle_algorithm = True  # no delayed-ACK stall between writes
+    # Headers and body are buffered and leave in one send() when the request is done
+    # (BaseHTTPRequestHandler flushes wfile after each request): one segment, one wake-up of
+    # the browser's network process instead of two.
+    wbufsize = 256 * 1024
     server_version = "seqgan-editor"
 
     @property
@@ -299,6 +311,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._json(200, app.info())
         if method == "GET" and route == ["status"]:
             return self._json(200, app.backend.status())
+        if method == "GET" and route == ["ws"]:
+            return self._websocket()
         if method == "POST" and route == ["session"]:
             self._body(1 << 16)
             return self._json(200, {"session": app.sessions.create().id})
@@ -340,6 +354,136 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     {"Content-Disposition": 'attachment; filename="session.json"'},
                 )
         raise EditorError("not_found", f"No {method} {self.path}", 404)
+
+    # -- WebSocket (the page's edits) ----------------------------------------------------------
+    #
+    # A fetch() costs this headless Chromium 4-5 ms of its own per request (URL loader, response
+    # head, body data pipe, each a hop between its processes); a message on an open WebSocket
+    # about 1.5 ms. An edit turn is ~10-20 ms of model call, so the page sends its edits here.
+    # Minimal RFC 6455 server side: text frames, fragmentation, ping/pong, close; no extensions.
+
+    def _websocket(self) -> None:
+        headers = self.headers
+        key = headers.get("Sec-WebSocket-Key", "")
+        if (
+            headers.get("Upgrade", "").lower() != "websocket"
+            or "upgrade" not in headers.get("Connection", "").lower()
+            or headers.get("Sec-WebSocket-Version") != "13"
+            or not key
+        ):
+            raise EditorError("bad_request", "expected a WebSocket upgrade (version 13)", 400)
+        origin = headers.get("Origin")
+        if origin is not None and urllib.parse.urlsplit(origin).netloc != headers.get("Host"):
+            # Another site's page must not drive this app through the visitor's browser.
+            raise EditorError("forbidden", f"WebSocket from another origin ({origin})", 403)
+        accept = base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
+        self.send_response(101, "Switching Protocols")
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", accept)
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True  # after the WebSocket ends, so does the connection
+        try:
+            while True:
+                message = self._ws_receive()
+                if message is None:
+                    return
+                tic = time.perf_counter()
+                received = time.time()
+                answer = self._ws_answer(message, tic)
+                # Wall-clock times (ms since the epoch) for the page's own latency breakdown.
+                answer["app_received"] = round(received * 1000.0, 3)
+                answer["app_sent"] = round(time.time() * 1000.0, 3)
+                self._ws_send(json.dumps(answer, separators=(",", ":")))
+        except (ConnectionError, OSError):
+            return  # the tab went away
+
+    def _ws_answer(self, message: bytes, tic: float) -> dict:
+        request_id = None
+        try:
+            try:
+                request = json.loads(message)
+            except ValueError:
+                raise EditorError("bad_request", "the edit message is not JSON") from None
+            if not isinstance(request, dict):
+                raise EditorError("bad_request", "the edit message is not a JSON object")
+            request_id = request.get("id")
+            session = self.app.sessions.get(str(request.get("session")))
+            result = self.app.edit(session, request)
+            result["app_ms"] = round((time.perf_counter() - tic) * 1000.0, 3)
+            result["id"] = request_id
+            return result
+        except EditorError as error:
+            return {"id": request_id, "error": {"kind": error.kind, "message": error.message}}
+        except Exception as error:  # a bug: say so on the page, keep the socket
+            logger.exception("WebSocket edit failed")
+            message = f"App error: {error!r}"
+            return {"id": request_id, "error": {"kind": "app_error", "message": message}}
+
+    def _ws_read(self, n: int) -> bytes:
+        data = self.rfile.read(n)
+        if len(data) < n:
+            raise ConnectionError("the WebSocket closed mid-frame")
+        return data
+
+    def _ws_receive(self) -> bytes | None:
+        """The next text/binary message (None: the page closed the socket)."""
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            head = self.rfile.read(2)
+            if len(head) < 2:
+                return None
+            fin, opcode = head[0] & 0x80, head[0] & 0x0F
+            length = head[1] & 0x7F
+            if length == 126:
+                length = struct.unpack(">H", self._ws_read(2))[0]
+            elif length == 127:
+                length = struct.unpack(">Q", self._ws_read(8))[0]
+            if not head[1] & 0x80:  # a browser always masks its frames
+                self._ws_close(1002)
+                return None
+            size += length
+            if size > MAX_WS_MESSAGE:
+                self._ws_close(1009)
+                return None
+            mask = self._ws_read(4)
+            payload = self._ws_read(length)
+            if length:
+                key = int.from_bytes((mask * (length // 4 + 1))[:length], "big")
+                payload = (int.from_bytes(payload, "big") ^ key).to_bytes(length, "big")
+            if opcode == 0x8:  # close
+                self._ws_close(1000)
+                return None
+            if opcode == 0x9:  # ping
+                self._ws_send(payload, opcode=0xA)
+                size -= length
+                continue
+            if opcode == 0xA:  # pong
+                size -= length
+                continue
+            parts.append(payload)
+            if fin:
+                return b"".join(parts)
+
+    def _ws_send(self, data: str | bytes, opcode: int = 0x1) -> None:
+        payload = data.encode("utf-8") if isinstance(data, str) else data
+        n = len(payload)
+        if n < 126:
+            head = struct.pack(">BB", 0x80 | opcode, n)
+        elif n < 1 << 16:
+            head = struct.pack(">BBH", 0x80 | opcode, 126, n)
+        else:
+            head = struct.pack(">BBQ", 0x80 | opcode, 127, n)
+        self.wfile.write(head + payload)
+        self.wfile.flush()
+
+    def _ws_close(self, code: int) -> None:
+        try:
+            self._ws_send(struct.pack(">H", code), opcode=0x8)
+        except OSError:
+            pass
 
 
 class EditorServer(socketserver.ThreadingMixIn, http.server.HTTPServer):

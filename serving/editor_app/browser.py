@@ -40,7 +40,7 @@ def launch(playwright):
 
 
 def decode_data_url(url: str) -> np.ndarray:
-    """A data:image/png;base64 URL (as the page's <img> src) as uint8 [H, W, 3]."""
+    """A data:image/png;base64 URL (e.g. a canvas's toDataURL) as uint8 [H, W, 3]."""
     from PIL import Image
 
     data = base64.b64decode(url.split(",", 1)[1])
@@ -49,8 +49,10 @@ def decode_data_url(url: str) -> np.ndarray:
 
 
 def strip_images(page) -> list[np.ndarray]:
-    """The images of the session strip, left to right."""
-    urls = page.eval_on_selector_all("#strip .tile img", "els => els.map(e => e.src)")
+    """The images of the session strip, left to right (its canvases' pixels, read as PNG)."""
+    urls = page.eval_on_selector_all(
+        "#strip .tile canvas", "els => els.map(e => e.toDataURL('image/png'))"
+    )
     return [decode_data_url(u) for u in urls]
 
 
@@ -66,18 +68,32 @@ def start_from_example(page) -> None:
 
 def edit(page, text: str, timeout_ms: float = 30_000) -> dict:
     """Types `text`, presses Edit and waits for the new tile; returns the turn's timing
-    ({page_ms, fetch_ms, app_ms, client_ms})."""
-    before = page.evaluate("window.editorTimings.length")
+    ({page_ms, fetch_ms, app_ms, client_ms, ...}, see app.js `edit`).
+
+    The wait is the page's own "editor-turn" / "editor-error" event, not polling: nothing runs
+    in the browser while the turn is being timed."""
     page.fill("#edit-text", text)
-    page.click("#edit-button")
-    page.wait_for_function(
-        f"window.editorTimings.length > {before} || !document.getElementById('error').hidden",
-        timeout=timeout_ms,
-        polling=25,  # not every animation frame: that would load the CPU while timing the edit
+    page.evaluate(
+        """() => { window.__editorNext = new Promise((resolve) => {
+             const done = (event) => {
+               removeEventListener("editor-turn", done);
+               removeEventListener("editor-error", done);
+               resolve(event.type === "editor-turn" ? event.detail : { error: event.detail });
+             };
+             addEventListener("editor-turn", done);
+             addEventListener("editor-error", done);
+           }); }"""
     )
-    if page.is_visible("#error"):
-        raise RuntimeError(f"the edit {text!r} failed on the page: {page.inner_text('#error')}")
-    return page.evaluate("window.editorTimings[window.editorTimings.length - 1]")
+    page.click("#edit-button")
+    timing = page.evaluate(
+        """(ms) => Promise.race([window.__editorNext,
+             new Promise((resolve) => setTimeout(() => resolve({ error: "no answer" }), ms))])""",
+        timeout_ms,
+    )
+    if "error" in timing:
+        detail = page.inner_text("#error") if page.is_visible("#error") else timing["error"]
+        raise RuntimeError(f"the edit {text!r} failed on the page: {detail}")
+    return timing
 
 
 def edit_expecting_error(page, text: str, timeout_ms: float = 30_000) -> dict:

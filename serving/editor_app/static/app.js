@@ -13,6 +13,7 @@ const state = {
   selected: 0, // the turn the next edit continues
   word: null, // the word whose attention is drawn on the detail image
   retry: null, // what the Retry button re-sends
+  editing: false, // an edit is on its way
 };
 // Elements made once per turn (a turn never changes), so a render only moves them around.
 const tiles = new Map();
@@ -27,7 +28,7 @@ class AppError extends Error {
   }
 }
 
-async function api(method, path, body, contentType) {
+async function api(method, path, body, contentType, marks) {
   const timeoutMs = ((state.info && state.info.timeout_s) || 10) * 1000 + 5000;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
@@ -39,6 +40,7 @@ async function api(method, path, body, contentType) {
       options.headers["Content-Type"] = contentType || "application/json";
     }
     response = await fetch(path, options);
+    if (marks) marks.headers = performance.now();
   } catch (error) {
     if (error.name === "AbortError") {
       throw new AppError("timeout", `No answer from the editor app within ${timeoutMs / 1000} s ` +
@@ -52,6 +54,7 @@ async function api(method, path, body, contentType) {
   let payload;
   try {
     payload = await response.json();
+    if (marks) marks.json = performance.now();
   } catch (error) {
     throw new AppError("app_error", `Unreadable answer from the app (HTTP ${response.status}).`);
   }
@@ -60,6 +63,82 @@ async function api(method, path, body, contentType) {
     throw new AppError(e.kind || "error", e.message || `HTTP ${response.status}`);
   }
   return payload;
+}
+
+// -- edits over a WebSocket ---------------------------------------------------------------------
+// A fetch() costs the browser several ms of its own per request; a message on an open
+// WebSocket well under one, next to a ~10 ms model call. Edits go over the socket when it is
+// open; otherwise (not yet open, closed, no WebSocket) over POST .../edit, which answers alike.
+
+const socket = { ws: null, open: false, pending: new Map(), next: 1 };
+
+function openSocket() {
+  if (socket.ws || typeof WebSocket === "undefined") return;
+  let ws;
+  try {
+    ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/ws`);
+  } catch (error) {
+    return;
+  }
+  socket.ws = ws;
+  ws.onopen = () => { socket.open = true; };
+  ws.onmessage = (event) => {
+    const received = performance.now();
+    let message;
+    try {
+      message = JSON.parse(event.data);
+    } catch (error) {
+      return;
+    }
+    message.received = received;
+    const done = socket.pending.get(message.id);
+    if (done) done(message);
+  };
+  ws.onclose = () => {
+    if (socket.ws === ws) {
+      socket.ws = null;
+      socket.open = false;
+    }
+    for (const done of socket.pending.values()) done({ lost: true });
+  };
+}
+
+async function editRequest(sessionId, text, parent, marks) {
+  const ws = socket.ws;
+  if (!ws || !socket.open || ws.readyState !== WebSocket.OPEN) {
+    openSocket(); // for the next edit
+    marks.via = "http";
+    return api("POST", `/api/session/${sessionId}/edit`, JSON.stringify({ text, parent }),
+      undefined, marks);
+  }
+  const timeoutMs = ((state.info && state.info.timeout_s) || 10) * 1000 + 5000;
+  const id = socket.next++;
+  marks.via = "ws";
+  const message = await new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ timeout: true }), timeoutMs);
+    socket.pending.set(id, (answer) => { clearTimeout(timer); resolve(answer); });
+    ws.send(JSON.stringify({ id, session: sessionId, text, parent }));
+    marks.sent = performance.now();
+  });
+  socket.pending.delete(id);
+  marks.headers = marks.json = performance.now();
+  if (message.app_received) {
+    // Wall clocks of the app and the page are the same machine's: split the round trip.
+    const origin = performance.timeOrigin;
+    marks.to_app_ms = message.app_received - (origin + marks.sent);
+    marks.from_app_ms = origin + message.received - message.app_sent;
+    marks.parse_ms = marks.json - message.received;
+  }
+  if (message.timeout) {
+    throw new AppError("timeout", `No answer from the editor app within ${timeoutMs / 1000} s ` +
+      "(request timed out). Your turns are kept; retry.");
+  }
+  if (message.lost) {
+    throw new AppError("app_down", "The editor app itself is not reachable (is " +
+      "scripts/editor_app.py still running?). Your turns are kept in this tab; retry.");
+  }
+  if (message.error) throw new AppError(message.error.kind || "error", message.error.message);
+  return message;
 }
 
 // -- messages -------------------------------------------------------------------------------
@@ -118,6 +197,7 @@ function loadSession(payload, head) {
   state.turns = payload.turns;
   tiles.clear();
   images.clear();
+  pixelCache.clear();
   if (!state.turns.length) return;
   state.head = head === null || head === undefined ? state.turns.length - 1 : head;
   state.selected = state.head;
@@ -168,15 +248,21 @@ async function startFrom(kind, file) {
 }
 
 async function edit(text, parent) {
+  if (state.editing) return; // one edit at a time (Enter pressed twice)
+  state.editing = true;
   const retry = () => edit(text, parent);
   clearError(); // a new attempt: its own outcome is shown
-  $("busy").hidden = false;
-  $("edit-button").disabled = true;
+  // "editing…" only when an edit is slow: a fast turn then causes no repaint while the model
+  // call runs (on a loaded machine that paint competes with the call for the CPU).
+  const busyTimer = setTimeout(() => {
+    $("busy").hidden = false;
+    $("edit-button").disabled = true;
+  }, 150);
   const t0 = performance.now();
   try {
     const id = await ensureSession();
-    const payload = await api("POST", `/api/session/${id}/edit`,
-      JSON.stringify({ text, parent }));
+    const marks = {};
+    const payload = await editRequest(id, text, parent, marks);
     const fetchMs = performance.now() - t0;
     const turn = payload.turn;
     state.turns[turn.id] = turn;
@@ -185,19 +271,38 @@ async function edit(text, parent) {
     state.word = null;
     clearError();
     $("edit-text").value = "";
-    renderStrip(); // the new image first; the rest of the page right after it
-    await tiles.get(turn.id).querySelector("img").decode().catch(() => {});
-    window.editorTimings.push({
+    renderStrip(); // the new image first (drawn at once); the rest of the page right after
+    const tStrip = performance.now();
+    const timing = {
       page_ms: performance.now() - t0, fetch_ms: fetchMs, app_ms: payload.app_ms,
-      client_ms: turn.client_ms,
-    });
+      client_ms: turn.client_ms, headers_ms: marks.headers - t0, json_ms: marks.json - t0,
+      strip_ms: tStrip - t0, t0, via: marks.via, sent_ms: marks.sent - t0,
+      to_app_ms: marks.to_app_ms, from_app_ms: marks.from_app_ms, parse_ms: marks.parse_ms,
+    };
+    window.editorTimings.push(timing);
     render();
+    // The frame that shows it (the browser paints at its own frame rate), for the latency
+    // test; a hidden tab gets no frames, so the turn is announced after 200 ms regardless.
+    let announced = false;
+    const announce = () => {
+      if (announced) return;
+      announced = true;
+      window.dispatchEvent(new CustomEvent("editor-turn", { detail: timing }));
+    };
+    requestAnimationFrame(() => {
+      timing.frame_ms = performance.now() - t0;
+      announce();
+    });
+    setTimeout(announce, 200);
     if ($("status").dataset.ok !== "true") refreshStatus(); // back after an outage
   } catch (error) {
     showError(error, error.kind === "bad_text" ? null : retry);
+    window.dispatchEvent(new CustomEvent("editor-error", { detail: error.message }));
   } finally {
-    $("busy").hidden = true;
-    $("edit-button").disabled = false;
+    clearTimeout(busyTimer);
+    state.editing = false;
+    if (!$("busy").hidden) $("busy").hidden = true;
+    if ($("edit-button").disabled) $("edit-button").disabled = false;
   }
 }
 
@@ -215,15 +320,48 @@ function caption(turn) {
   return turn.id === 0 ? "(start)" : `${turn.id}. ${turn.text}`;
 }
 
-function imageFor(turn) {
-  let img = images.get(turn.id);
-  if (!img) {
-    img = new Image();
-    img.src = turn.image;
-    img.alt = caption(turn);
-    images.set(turn.id, img);
+// A turn's image arrives as raw RGB ({width, height, rgb: base64}) and is put on a canvas at
+// once: no PNG to decode, so the new image is in the strip as soon as the answer is read.
+const pixelCache = new Map();
+
+function pixelsOf(turn) {
+  let pixels = pixelCache.get(turn.id);
+  if (!pixels) {
+    const { width, height, rgb } = turn.image;
+    const bytes = atob(rgb);
+    pixels = new ImageData(width, height);
+    const data = pixels.data;
+    for (let i = 0, j = 0; i < bytes.length; i += 3, j += 4) {
+      data[j] = bytes.charCodeAt(i);
+      data[j + 1] = bytes.charCodeAt(i + 1);
+      data[j + 2] = bytes.charCodeAt(i + 2);
+      data[j + 3] = 255;
+    }
+    pixelCache.set(turn.id, pixels);
   }
-  return img;
+  return pixels;
+}
+
+// A new canvas showing the turn's image (for the strip and the branch rows).
+function canvasOf(turn) {
+  const pixels = pixelsOf(turn);
+  const canvas = document.createElement("canvas");
+  canvas.width = pixels.width;
+  canvas.height = pixels.height;
+  canvas.getContext("2d").putImageData(pixels, 0, 0);
+  canvas.setAttribute("role", "img");
+  canvas.setAttribute("aria-label", caption(turn));
+  return canvas;
+}
+
+// The turn's image as a source to draw scaled (the detail view), made once.
+function imageFor(turn) {
+  let canvas = images.get(turn.id);
+  if (!canvas) {
+    canvas = canvasOf(turn);
+    images.set(turn.id, canvas);
+  }
+  return canvas;
 }
 
 function tileFor(turn) {
@@ -233,7 +371,7 @@ function tileFor(turn) {
     tile.className = "tile";
     tile.dataset.turn = turn.id;
     tile.title = "Click to look at this turn and edit from it (a new branch)";
-    const img = imageFor(turn).cloneNode();
+    const img = canvasOf(turn);
     const text = document.createElement("div");
     text.className = "caption";
     text.textContent = caption(turn);
@@ -252,7 +390,16 @@ function tileFor(turn) {
 function renderStrip() {
   const path = pathTo(state.head);
   const selectedIndex = path.findIndex((t) => t.id === state.selected);
-  $("strip").replaceChildren(...path.map(tileFor));
+  const strip = $("strip");
+  const shown = strip.children;
+  // Usually the strip only grows by the new turn: append it rather than rebuild the strip.
+  const keep = shown.length <= path.length &&
+    path.slice(0, shown.length).every((turn, i) => shown[i] === tiles.get(turn.id));
+  if (keep) {
+    for (const turn of path.slice(shown.length)) strip.append(tileFor(turn));
+  } else {
+    strip.replaceChildren(...path.map(tileFor));
+  }
   path.forEach((turn, i) => {
     const tile = tiles.get(turn.id);
     tile.classList.toggle("selected", turn.id === state.selected);
@@ -292,7 +439,7 @@ function renderBranches(path) {
     row.className = "branch";
     row.dataset.turn = leaf.id;
     const branchPath = pathTo(leaf.id);
-    for (const turn of branchPath) row.append(imageFor(turn).cloneNode());
+    for (const turn of branchPath) row.append(canvasOf(turn));
     const text = document.createElement("span");
     text.textContent = branchPath.slice(1).map((t) => `${t.id}. ${t.text}`).join(" → ");
     row.append(text);
@@ -341,20 +488,14 @@ function heatCanvas(attention, j) {
 }
 
 function drawTurn(canvas, turn, wordIndex) {
-  const img = imageFor(turn);
-  const draw = () => {
-    const ctx = canvas.getContext("2d");
-    ctx.imageSmoothingEnabled = true;
-    ctx.clearRect(0, 0, canvas.width, canvas.height);
-    ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
-    if (wordIndex !== null && turn.attention && turn.attention.maps[wordIndex]) {
-      ctx.drawImage(heatCanvas(turn.attention, wordIndex), 0, 0, canvas.width, canvas.height);
-    }
-    canvas.dataset.drawn = wordIndex === null ? "image" : `word-${wordIndex}`;
-  };
-  canvas.dataset.drawn = "";
-  if (img.complete && img.naturalWidth) draw();
-  else img.addEventListener("load", draw, { once: true });
+  const ctx = canvas.getContext("2d");
+  ctx.imageSmoothingEnabled = true;
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  ctx.drawImage(imageFor(turn), 0, 0, canvas.width, canvas.height);
+  if (wordIndex !== null && turn.attention && turn.attention.maps[wordIndex]) {
+    ctx.drawImage(heatCanvas(turn.attention, wordIndex), 0, 0, canvas.width, canvas.height);
+  }
+  canvas.dataset.drawn = wordIndex === null ? "image" : `word-${wordIndex}`;
 }
 
 function renderDetail() {
@@ -440,6 +581,7 @@ async function init() {
   } catch (error) {
     showError(error);
   }
+  openSocket();
   refreshStatus();
 }
 
