@@ -25,12 +25,35 @@ EPOCH_FLAG=()
 start=$(date +%s)
 step() { echo; echo "=== [$(( $(date +%s) - start ))s] $*"; }
 
+# Lines TensorFlow's C++ runtime writes to stderr on this kind of machine that are no fault, so
+# that every warning or error the job shows is one to read. TF_CPP_MIN_LOG_LEVEL cannot select
+# them (it would hide every error), so they are dropped by pattern, each for a known reason:
+# - "cuda_platform.cc:51] failed call to cuInit: ... UNKNOWN ERROR (303)": the tensorflow wheel
+#   is built with CUDA and probes for a GPU driver on every start; there is none on a CPU-only
+#   machine (CUDA_VISIBLE_DEVICES="" or -1 does not stop the probe: tested).
+# - "oneDNN supports DT_BOOL only on platforms with AVX-512": oneDNN (turned on in setup_env.sh
+#   for its speed) runs boolean ops with the default kernels on this CPU.
+# - "meta_optimizer.cc:...] remapper failed: INVALID_ARGUMENT: Mutation::Apply error": grappler's
+#   fusion pass cannot fuse a BiasAdd whose output the gradient also reads, and grappler keeps
+#   that graph as it was before the pass. Turning the pass off ({"remapping": False}) would only
+#   lose the fusions it does make in the other graphs.
+# - "All log messages before absl::InitializeLog() is called are written to STDERR": absl's
+#   note that comes with the first such line.
+TF_NOISE="cuda_platform\.cc:[0-9]+\] failed call to cuInit"
+TF_NOISE+="|oneDNN supports DT_BOOL only on platforms with AVX-512"
+TF_NOISE+="|meta_optimizer\.cc:[0-9]+\] remapper failed: INVALID_ARGUMENT: Mutation::Apply error"
+TF_NOISE+="|^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$"
+# Runs "$@" with those lines dropped from its stderr (stdout untouched); returns its status.
+tf_quiet() {
+  { "$@" 2>&1 1>&3 3>&- | { grep -v -E --line-buffered "$TF_NOISE" >&2 3>&- || true; }; } 3>&1
+}
+
 step "1/5 build $DATASET ($NUM_SESSIONS sessions) under $DATA_DIR"
 python scripts/build_dataset.py --dataset="$DATASET" --data_dir="$DATA_DIR" \
   --num_sessions="$NUM_SESSIONS" --seed=0
 
 step "2/5 train the $CONFIG config into $RUN_DIR (resumes if interrupted)"
-python scripts/train.py --dataset="$DATASET" --config="$CONFIG" --data_dir="$DATA_DIR" \
+tf_quiet python scripts/train.py --dataset="$DATASET" --config="$CONFIG" --data_dir="$DATA_DIR" \
   --run_dir="$RUN_DIR" --verbose=2 "${EPOCH_FLAG[@]}"
 
 step "3/5 export to $EXPORT_DIR/$MODEL/<version>"
@@ -39,14 +62,14 @@ if [ -n "$latest" ] && [ "$EXPORT_DIR/$MODEL/$latest" -nt "$RUN_DIR/final.weight
     && [ "$EXPORT_DIR/$MODEL/$latest" -nt "$RUN_DIR/config.json" ]; then
   echo "version $latest is newer than the run's weights and config: keeping it"
 else
-  python scripts/export.py --run_dir="$RUN_DIR" --export_dir="$EXPORT_DIR" --model_name="$MODEL"
+  tf_quiet python scripts/export.py --run_dir="$RUN_DIR" --export_dir="$EXPORT_DIR" --model_name="$MODEL"
 fi
 
 step "4/5 serve $EXPORT_DIR/$MODEL on 127.0.0.1 (a free port)"
 PORT_FILE="$(mktemp)"
 rm -f "$PORT_FILE"
 python scripts/serve.py --model_base_path="$EXPORT_DIR/$MODEL" --model_name="$MODEL" \
-  --port=0 --port_file="$PORT_FILE" &
+  --port=0 --port_file="$PORT_FILE" 2> >(grep -v -E --line-buffered "$TF_NOISE" >&2) &
 SERVER_PID=$!
 trap 'kill -TERM $SERVER_PID 2>/dev/null || true; wait $SERVER_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do [ -s "$PORT_FILE" ] && break; sleep 1; done
@@ -55,7 +78,7 @@ PORT=$(cat "$PORT_FILE")
 echo "serving on 127.0.0.1:$PORT"
 
 step "5/5 scripted edit session over gRPC (examples/shoe_edits.txt)"
-python scripts/edit.py --server="127.0.0.1:$PORT" --model_name="$MODEL" --from_dataset \
+tf_quiet python scripts/edit.py --server="127.0.0.1:$PORT" --model_name="$MODEL" --from_dataset \
   --data_dir="$DATA_DIR" --dataset="$DATASET" --commands=examples/shoe_edits.txt \
   --out_dir="$OUT_DIR"
 

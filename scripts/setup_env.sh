@@ -12,10 +12,18 @@ fi
 # shellcheck disable=SC1091
 . "$ROOT/.venv/bin/activate"
 STAMP="$ROOT/.venv/.seqgan-installed"
+# pip install, quiet, without one notice that is about the machine and not this project: where
+# pip is configured with extra file:// package indexes that hold only some projects, it says
+# "WARNING: Location 'file:///.../<project>/' is ignored: it is neither a file nor a directory"
+# for every other package it looks up. Every other warning and error still shows.
+pip_install() {
+  python -m pip install --quiet "$@" 2>&1 \
+    | { grep -v -E "^WARNING: Location '[^']*' is ignored: it is neither a file nor a directory" || true; }
+}
 if [ ! -f "$STAMP" ] || [ "$ROOT/setup.cfg" -nt "$STAMP" ]; then
   echo "[setup] installing seqgan-tf and its pinned dependencies (first run takes a few minutes)"
-  python -m pip install --quiet --upgrade pip
-  python -m pip install --quiet -e "$ROOT[dev]"
+  pip_install --upgrade pip
+  pip_install -e "$ROOT[dev]"
   touch "$STAMP"
 fi
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"

@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 
 from seqgan_tf.data.input_pipeline import (
+    count_turns,
     load_dataset_info,
     make_dataset,
     make_distributed_dataset,
@@ -244,3 +245,11 @@ def test_dataset_without_schema_or_phrase_types(tmp_path):
     np.testing.assert_array_equal(batch["phrase_type_id"].numpy(), -np.ones((2, 4)))
     np.testing.assert_array_equal(batch["turn_mask"].numpy(), [[1, 1, 0, 0]] * 2)
     assert (batch["prev_attribute_text"].numpy() == b"").all()
+
+
+@pytest.mark.parametrize("max_turns", [1, 2, 4])
+def test_count_turns_is_the_real_turns_make_dataset_yields(data_dir, max_turns):
+    for split in ("train", "val", "test"):
+        batches = _eval_batches(data_dir, split, max_turns=max_turns)
+        real = int(sum(b["turn_mask"].sum() for b in batches))
+        assert count_turns(data_dir, DATASET, split, max_turns) == real

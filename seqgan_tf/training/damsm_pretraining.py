@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import os
 
 import keras
 import tensorflow as tf
+from absl import logging
 
 from seqgan_tf.configs.experiment import ExperimentConfig
-from seqgan_tf.data.input_pipeline import make_dataset
+from seqgan_tf.data.input_pipeline import count_turns, make_dataset
 from seqgan_tf.models.session_preprocessor import damsm_texts
 from seqgan_tf.training import runs
+from tfrecords.atomic_files import write_json_atomically
 
 
 def session_pairs(sessions: tf.data.Dataset, pair_batch_size: int, drop_remainder: bool):
@@ -43,28 +44,41 @@ def pretrain_damsm(
     """
     c, d = config.damsm, config.data
     common = dict(max_turns=d.max_turns, image_size=d.image_size, version=None, seed=d.seed)
+    # The pair datasets (flat_map + filter) have no length Keras can see: the steps come from
+    # the splits' turn counts. The train pairs repeat; 0 steps means one pass over the split.
+    train_batches = count_turns(d.data_dir, d.dataset, "train", d.max_turns) // c.batch_size
+    steps = c.pretrain_steps_per_epoch or max(train_batches, 1)
     train = session_pairs(
         make_dataset(d.data_dir, d.dataset, "train", 8, True, **common), c.batch_size, True
     )
-    val = session_pairs(
-        make_dataset(d.data_dir, d.dataset, "val", 8, False, repeat=False, **common),
-        c.batch_size, True,
-    )
-    steps = c.pretrain_steps_per_epoch or None
+    val_batches = count_turns(d.data_dir, d.dataset, "val", d.max_turns) // c.batch_size
+    val = None
+    if val_batches:
+        # A declared length: each validation pass ends where the split does, with no "input ran
+        # out of data" warning.
+        val = session_pairs(
+            make_dataset(d.data_dir, d.dataset, "val", 8, False, repeat=False, **common),
+            c.batch_size, True,
+        ).apply(tf.data.experimental.assert_cardinality(val_batches))
+    else:
+        logging.info("DAMSM: the val split holds fewer than %d pairs (one retrieval pool): "
+                     "no DAMSM validation", c.batch_size)
+    logging.info("DAMSM pretraining: %d epochs of %d steps (%d pairs each)",
+                 c.pretrain_epochs, steps, c.batch_size)
     with strategy.scope():
         damsm = runs.build_damsm(config, vocabulary)
         damsm.compile(optimizer=keras.optimizers.Adam(c.learning_rate))
         damsm.optimizer.build(damsm.trainable_variables)
     history = damsm.fit(
         train, epochs=c.pretrain_epochs, steps_per_epoch=steps, validation_data=val,
-        verbose=verbose,
+        verbose=verbose, shuffle=False,  # the pair dataset shuffles itself
     )
     damsm.save_weights(os.path.join(run_dir, runs.DAMSM_WEIGHTS))
     metrics = {k: float(v[-1][0] if hasattr(v[-1], "__len__") else v[-1])
                for k, v in history.history.items()}
     metrics["pool_size"] = c.batch_size
-    with open(os.path.join(run_dir, "damsm_metrics.json"), "w") as f:
-        json.dump(metrics, f, indent=2, sort_keys=True)
+    metrics["steps_per_epoch"] = steps
+    write_json_atomically(os.path.join(run_dir, "damsm_metrics.json"), metrics, sort_keys=True)
     return damsm, metrics
 
 

@@ -7,12 +7,12 @@ weights and both optimizers' state); a finished run is left alone.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import time
 
 import keras
 import tensorflow as tf
+from absl import logging
 
 from seqgan_tf.configs.experiment import ExperimentConfig
 from seqgan_tf.data.input_pipeline import load_dataset_info, make_dataset
@@ -26,9 +26,7 @@ from seqgan_tf.training.callbacks import (
 )
 from seqgan_tf.training.damsm_pretraining import load_pretrained_damsm, pretrain_damsm
 from seqgan_tf.training.strategy import is_chief, make_strategy, task_index
-from tfrecords.builders import SYNTHETIC_DATASETS
-
-log = logging.getLogger(__name__)
+from tfrecords.datasets import SYNTHETIC_DATASETS
 
 
 def ensure_dataset(config: ExperimentConfig) -> dict:
@@ -41,7 +39,8 @@ def ensure_dataset(config: ExperimentConfig) -> dict:
             raise
     from tfrecords.synthetic_builder import build_synthetic
 
-    print(f"[train] building {d.dataset} ({d.num_synthetic_sessions} sessions) under {d.data_dir}")
+    logging.info("building %s (%d sessions) under %s", d.dataset, d.num_synthetic_sessions,
+                 d.data_dir)
     build_synthetic(d.dataset, d.data_dir, d.num_synthetic_sessions, seed=d.seed)
     return load_dataset_info(d.data_dir, d.dataset)
 
@@ -118,27 +117,28 @@ def train(
         with open(state_path) as f:
             state = json.load(f)
         if state.get("complete"):
-            print(f"[train] {run_dir} is already trained ({state['epochs_completed']} epochs); "
-                  "pass --overwrite to train again")
+            logging.info("%s is already trained (%d epochs); pass --overwrite to train again",
+                         run_dir, state["epochs_completed"])
             return state
 
     keras.utils.set_random_seed(config.train.seed)
     vocab = vocabulary_for(config, run_dir)
     strategy = strategy or make_strategy("auto")
-    print(f"[train] {config.name} on {config.data.dataset}: {len(vocab)} words, "
-          f"{strategy.num_replicas_in_sync} replica(s) ({type(strategy).__name__})")
+    logging.info("%s on %s: %d words, %d replica(s) (%s)", config.name, config.data.dataset,
+                 len(vocab), strategy.num_replicas_in_sync, type(strategy).__name__)
 
     damsm = None
     if config.damsm.enabled:
         if os.path.exists(os.path.join(run_dir, runs.DAMSM_WEIGHTS)):
             with strategy.scope():
                 damsm = load_pretrained_damsm(config, vocab, run_dir)
-            print("[train] loaded the pretrained DAMSM")
+            logging.info("loaded the pretrained DAMSM")
         else:
-            print("[train] pretraining DAMSM")
+            logging.info("pretraining DAMSM")
             damsm, metrics = pretrain_damsm(config, vocab, run_dir, strategy, verbose=verbose)
-            print(f"[train] DAMSM validation text->image R@1 (pool {config.damsm.batch_size}): "
-                  f"{metrics.get('val_text_to_image_r1', float('nan')):.3f}")
+            if "val_text_to_image_r1" in metrics:
+                logging.info("DAMSM validation text->image R@1 (pool %d): %.3f",
+                             config.damsm.batch_size, metrics["val_text_to_image_r1"])
 
     t = config.train
     jit_compile = t.jit_compile
@@ -146,10 +146,16 @@ def train(
             "GPU"):
         # XLA places every replica's cluster on CPU:0 and then cannot reach CPU:1's variables
         # ("Trying to access resource ... located in device CPU:1", xla known issues).
-        print("[train] jit_compile off: XLA cannot compile replicas on logical CPU devices")
+        logging.info("jit_compile off: XLA cannot compile replicas on logical CPU devices")
         jit_compile = False
     with strategy.scope():
-        model = runs.build_model(config, vocab)
+        # Mixed precision (for GPUs): the model's parts compute in float16/bfloat16 with float32
+        # weights; the DAMSM, built before, stays float32. The policy is set for this build only.
+        keras.mixed_precision.set_global_policy(t.mixed_precision)
+        try:
+            model = runs.build_model(config, vocab)
+        finally:
+            keras.mixed_precision.set_global_policy("float32")
         if damsm is not None:
             model.attach_damsm(damsm)
             if config.damsm.init_text_encoder:
@@ -175,7 +181,7 @@ def train(
     # validation losses and strips then, and say so.
     has_val = info["splits"]["val"]["num_sessions"] > 0
     if not has_val:
-        print(f"[train] {d.dataset} has no validation sessions: no validation losses or strips")
+        logging.info("%s has no validation sessions: no validation losses or strips", d.dataset)
     val_ds = make_dataset(d.data_dir, d.dataset, "val", d.global_batch_size, False, repeat=True,
                           **common) if has_val else None
     train_ds, val_ds = (
@@ -209,11 +215,11 @@ def train(
             ValidationStrips(strip_batch, os.path.join(run_dir, "strips"), tb_dir))
     model.fit(train_ds, epochs=t.epochs, steps_per_epoch=steps, validation_data=val_ds,
               validation_steps=t.validation_steps if has_val else None, callbacks=callbacks,
-              verbose=verbose)
+              verbose=verbose, shuffle=False)  # the dataset shuffles itself
     model.save_weights(os.path.join(work_dir, runs.FINAL_WEIGHTS))
     train_state.write(t.epochs, complete=True)
     with open(os.path.join(work_dir, runs.TRAIN_STATE)) as f:
         state = json.load(f)
-    print(f"[train] done: {t.epochs} epochs, {state['g_iterations']} generator steps, "
-          f"{time.time() - start:.0f} s in this process; run folder {run_dir}")
+    logging.info("done: %d epochs, %d generator steps, %.0f s in this process; run folder %s",
+                 t.epochs, state["g_iterations"], time.time() - start, run_dir)
     return state
