@@ -154,7 +154,7 @@ def render_markdown(metrics: Mapping, title: str = "Evaluation") -> str:
 
 
 def _to_uint8(image: np.ndarray) -> np.ndarray:
-    return np.clip((np.asarray(image, np.float32) + 1.0) * 127.5, 0, 255).round().astype(np.uint8)
+    return strips.to_uint8(np.asarray(image, np.float32))  # the project's one [-1, 1] -> uint8
 
 
 def _font():
