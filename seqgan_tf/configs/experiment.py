@@ -157,6 +157,10 @@ class DamsmConfig:
     max_pairs: int = 0
 
 
+# Keras dtype policies a model can be trained under (TrainConfig.mixed_precision).
+MIXED_PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
+
+
 @dataclasses.dataclass
 class TrainConfig:
     """Optimisation settings.
@@ -175,6 +179,9 @@ class TrainConfig:
         step can be compiled; turned off for replicas on logical CPU devices, where XLA fails).
       strip_sessions: validation sessions drawn in the per-epoch image strips.
       seed: global seed for weights and noise.
+      mixed_precision: the Keras dtype policy the model is built under: "float32", or for GPUs
+        "mixed_float16" (with loss scaling) or "mixed_bfloat16"; weights, states, images and
+        losses stay float32. A runtime setting (not part of the run's identity).
     """
 
     epochs: int = 120
@@ -188,6 +195,7 @@ class TrainConfig:
     jit_compile: bool = False
     strip_sessions: int = 4
     seed: int = 0
+    mixed_precision: str = "float32"
 
 
 @dataclasses.dataclass
@@ -231,6 +239,9 @@ class ExperimentConfig:
                              "attribute reader and editor are trained by that term only)")
         if e.attribute_weight and not e.attribute_state:
             raise ValueError("edit.attribute_weight only acts with edit.attribute_state")
+        if self.train.mixed_precision not in MIXED_PRECISION_POLICIES:
+            raise ValueError(f"train.mixed_precision must be one of {MIXED_PRECISION_POLICIES}, "
+                             f"got {self.train.mixed_precision!r}")
         if not 0.0 <= self.inference.mask_threshold < 1.0:
             raise ValueError(f"inference.mask_threshold must be in [0, 1), got "
                              f"{self.inference.mask_threshold}")
@@ -243,6 +254,7 @@ class ExperimentConfig:
         d.pop("inference")
         d["data"].pop("data_dir")
         d["train"].pop("jit_compile")
+        d["train"].pop("mixed_precision")
         return d
 
     def to_dict(self) -> dict[str, Any]:

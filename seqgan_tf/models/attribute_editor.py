@@ -72,7 +72,7 @@ class AttributeEditor(keras.layers.Layer):
             attention = ops.softmax(scores, axis=-1)
         else:
             uniform = ops.cast(
-                ops.broadcast_to(real, (ops.shape(words)[0], k, ops.shape(words)[1])), "float32"
+                ops.broadcast_to(real, (ops.shape(words)[0], k, ops.shape(words)[1])), words.dtype
             )
             attention = uniform / ops.maximum(ops.sum(uniform, axis=-1, keepdims=True), 1.0)
         attention = ops.where(real, attention, ops.zeros_like(attention))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import keras
+import tensorflow as tf
 
 
 def norm(channels: int, name: str | None = None) -> keras.layers.Layer:
@@ -64,6 +65,19 @@ def num_doublings(start: int, end: int) -> int:
     if start * 2**n != end or n < 0:
         raise ValueError(f"cannot reach size {end} from {start} by doubling")
     return n
+
+
+def to_float32(x):
+    """Casts a floating tensor, or each floating tensor of a dict, tuple or list, to float32
+    (other values pass): what passes between the model's parts under a mixed-precision policy.
+    A no-op under float32 (tf.cast returns its input)."""
+    if isinstance(x, dict):
+        return {k: to_float32(v) for k, v in x.items()}
+    if isinstance(x, (tuple, list)):
+        return type(x)(to_float32(v) for v in x)
+    if isinstance(x, tf.Tensor) and x.dtype.is_floating:
+        return tf.cast(x, tf.float32)
+    return x
 
 
 class Untracked:

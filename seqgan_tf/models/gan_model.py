@@ -29,6 +29,13 @@ class GANModel(PrebuiltUnderStrategy, keras.Model):
     ) -> None:
         # model.optimizer is the generator's (Keras counts steps with it); both optimizers are
         # attributes, so save_weights / BackupAndRestore keep both states.
+        if self.dtype_policy.name == "mixed_float16":  # float16 gradients underflow unscaled
+            d_optimizer, g_optimizer = (
+                o
+                if isinstance(o, keras.optimizers.LossScaleOptimizer)
+                else keras.optimizers.LossScaleOptimizer(o)
+                for o in (d_optimizer, g_optimizer)
+            )
         super().compile(optimizer=g_optimizer, **kwargs)
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
         self.seq_loss = loss or SeqAttnGANLoss()

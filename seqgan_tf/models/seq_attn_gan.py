@@ -11,7 +11,7 @@ from seqgan_tf.losses.seq_attn_gan_loss import SeqAttnGANLoss
 from seqgan_tf.models import attribute_slots as slots
 from seqgan_tf.models.attribute_editor import AttributeEditor
 from seqgan_tf.models.attribute_reader import AttributeReader
-from seqgan_tf.models.blocks import Untracked
+from seqgan_tf.models.blocks import Untracked, to_float32
 from seqgan_tf.models.damsm import Damsm
 from seqgan_tf.models.discriminator import Discriminator
 from seqgan_tf.models.edit_generator import EditGenerator
@@ -107,7 +107,10 @@ class SeqAttnGAN(GANModel):
         resnet101_weights: str = "",
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        # Under a mixed-precision policy the parts compute in float16/bfloat16 (each casts its
+        # inputs); what passes between them (states, words, images, logits) stays float32, so
+        # the model itself does not autocast.
+        super().__init__(autocast=False, **kwargs)
         if attribute_state and not (edit_mode and attribute_sizes):
             raise ValueError("attribute_state needs edit_mode and a non-empty attribute_sizes")
         if mask_threshold and not edit_mode:
@@ -177,12 +180,12 @@ class SeqAttnGAN(GANModel):
 
     def encode_text(self, ids: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         """word ids int32 [N,L] -> (words [N,L,D], sentence [N,D], mask [N,L])."""
-        return self.text_encoder(ids)
+        return to_float32(self.text_encoder(ids))
 
     def start(self, images: tf.Tensor) -> tf.Tensor:
         """First image(s) [N,S,S,3] in [-1,1] -> initial serving state [N, serving_state_dim]."""
         _, v0 = self.image_encoder(images)
-        h0 = self.state_tracker.initial_state(v0)
+        h0 = to_float32(self.state_tracker.initial_state(v0))
         if not self.attribute_state:
             return h0
         design = slots.segment_one_hot(self.attribute_reader(images), self.attribute_sizes)
@@ -209,16 +212,16 @@ class SeqAttnGAN(GANModel):
             previous = None if previous is None else tf.zeros_like(previous)
         out = {"h_prev": h}
         if not self.attribute_state:
-            out["h"] = self.state_tracker.step(h, sentence)
+            out["h"] = to_float32(self.state_tracker.step(h, sentence))
             out["state"] = out["h"]
             return out
-        change, values, _ = self.attribute_editor(words, word_mask, h, previous)
+        change, values, _ = to_float32(self.attribute_editor(words, word_mask, h, previous))
         if design is None:
             design = slots.apply_changes(change, values, previous, self.attribute_sizes)
         out.update(
             change_logits=change, value_logits=values, design=design, previous_design=previous
         )
-        out["h"] = self.state_tracker.step(h, tf.concat([sentence, design], axis=-1))
+        out["h"] = to_float32(self.state_tracker.step(h, tf.concat([sentence, design], axis=-1)))
         out["state"] = tf.concat([out["h"], design], axis=-1)
         return out
 
@@ -239,7 +242,8 @@ class SeqAttnGAN(GANModel):
             context, weights = self.attention(regions, words, word_mask)
             if not self.use_attention:
                 context = tf.zeros_like(context)
-            return {"image": self.generator(regions, context, tracked["h"]), "attention": weights}
+            image = self.generator(regions, context, tracked["h"])
+            return to_float32({"image": image, "attention": weights})
         if self.attribute_state:
             design, previous_design = tracked["design"], tracked["previous_design"]
         else:  # latent slots read from the state (no attribute supervision)
@@ -252,7 +256,7 @@ class SeqAttnGAN(GANModel):
         if not self.use_history:
             previous_image = tf.zeros_like(previous_image)
         condition = tf.concat([tracked["h"], sentence, noise], axis=-1)
-        return self.generator(
+        drawn = self.generator(
             previous_image,
             design,
             previous_design,
@@ -262,6 +266,7 @@ class SeqAttnGAN(GANModel):
             compose=self.use_history,
             training=training,
         )
+        return to_float32(drawn)
 
     def edit(self, images: tf.Tensor, texts: tf.Tensor, state: tf.Tensor) -> Tensors:
         """Serving step. images: the current image [N,S,S,3] in [-1,1]; texts string [N] (or
@@ -326,12 +331,15 @@ class SeqAttnGAN(GANModel):
             # d_loss = d_real + d_fake + d_cond; g_loss = g_adv + damsm_weight * g_damsm
             # (the paper's) + recon_weight * recon + attribute_weight * attributes (beyond it).
             terms = self.seq_loss(outputs, self._global_batch(batch))
+            # The losses as differentiated: scaled under mixed_float16, unchanged otherwise.
+            d_loss = self.d_optimizer.scale_loss(terms["d_loss"])
+            g_loss = self.g_optimizer.scale_loss(terms["g_loss"])
         # Train the discriminator.
         d_vars = self.discriminator.trainable_variables
-        self.d_optimizer.apply_gradients(zip(d_tape.gradient(terms["d_loss"], d_vars), d_vars))
+        self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars))
         # Train the generator (with the encoders, state tracker and attribute slots).
         g_vars = self.generator_variables
-        self.g_optimizer.apply_gradients(zip(g_tape.gradient(terms["g_loss"], g_vars), g_vars))
+        self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars))
         # One tracker per term (self.metrics): every optimised sum and its parts.
         return self._log(terms)
 

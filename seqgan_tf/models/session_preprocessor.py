@@ -41,7 +41,8 @@ class SessionPreprocessor(keras.layers.Layer):
     """
 
     def __init__(self, vocabulary, max_words: int = 16, **kwargs):
-        super().__init__(**kwargs)
+        # The numeric fields pass through as they are (float32 images under any policy).
+        super().__init__(autocast=False, **kwargs)
         self.vocabulary = list(vocabulary)
         self.max_words = max_words
         self.tokenizer = TextTokenizer(self.vocabulary, max_words=max_words, name="tokenizer")

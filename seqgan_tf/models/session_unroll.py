@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import tensorflow as tf
 
 from seqgan_tf.models import attribute_slots as slots
+from seqgan_tf.models.blocks import to_float32
 
 if TYPE_CHECKING:
     from seqgan_tf.models.damsm import Damsm
@@ -35,7 +36,7 @@ def teacher_forced_turns(
     if model.attribute_state:
         designs = slots.ids_to_one_hot(batch["attribute_ids"], model.attribute_sizes)
     _, v0 = model.image_encoder(images[:, 0])
-    state = model.state_tracker.initial_state(v0)
+    state = to_float32(model.state_tracker.initial_state(v0))
     if designs is not None:
         state = tf.concat([state, designs[:, 0]], axis=-1)
     per_turn = []
@@ -103,7 +104,7 @@ def teacher_forced_turns(
             value_logits=tracked["value_logits"],
             target_ids=tf.gather_nd(attribute_ids[:, 1:], real),
             changed=tf.gather_nd(batch["changed_mask"], real),
-            read_logits=model.attribute_reader(tf.reshape(images, [-1, s, s, 3])),
+            read_logits=to_float32(model.attribute_reader(tf.reshape(images, [-1, s, s, 3]))),
             read_ids=tf.reshape(attribute_ids, [-1, len(model.attribute_sizes)]),
         )
     return out
@@ -146,7 +147,7 @@ def judge(
     real_features = d.features(real)
     real_u, real_c = d.heads(real_features, sentences)
     fake_u, fake_c = d(fake, sentences)
-    return {
+    logits = {
         "real_u": real_u,
         "real_c": real_c,
         "fake_u": fake_u,
@@ -154,6 +155,7 @@ def judge(
         "wrong_c": d.conditional_logits(real_features, wrong),
         "wrong_weight": tf.cast(n > 1, tf.float32),
     }
+    return to_float32(logits)
 
 
 def damsm_matching(
@@ -166,6 +168,6 @@ def damsm_matching(
         n = tf.shape(fake)[0]
         scored = tf.minimum(n, pool)
         word, sentence = damsm.matching_loss(fake[:pool], texts[:pool], weight[:pool])
-        return tf.pad(word + sentence, [[0, n - scored]])
+        return to_float32(tf.pad(word + sentence, [[0, n - scored]]))
     word, sentence = damsm.matching_loss(fake, texts, weight)
-    return word + sentence
+    return to_float32(word + sentence)

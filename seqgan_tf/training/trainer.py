@@ -149,7 +149,13 @@ def train(
         logging.info("jit_compile off: XLA cannot compile replicas on logical CPU devices")
         jit_compile = False
     with strategy.scope():
-        model = runs.build_model(config, vocab)
+        # Mixed precision (for GPUs): the model's parts compute in float16/bfloat16 with float32
+        # weights; the DAMSM, built before, stays float32. The policy is set for this build only.
+        keras.mixed_precision.set_global_policy(t.mixed_precision)
+        try:
+            model = runs.build_model(config, vocab)
+        finally:
+            keras.mixed_precision.set_global_policy("float32")
         if damsm is not None:
             model.attach_damsm(damsm)
             if config.damsm.init_text_encoder:
