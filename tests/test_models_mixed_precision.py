@@ -38,3 +38,16 @@ def test_builds_and_trains_a_step_under_mixed_bfloat16(mixed_bfloat16, edit):
     session = model.generate_session(fake_batch(1, turns=[2]))
     assert session["images"].dtype == tf.float32
     assert model.training_outputs(batch, step=1)["fake"].dtype == tf.float32
+
+
+def test_mixed_float16_scales_the_losses_of_both_optimizers():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = compiled(tiny_model(), EDIT_LOSS)
+        for optimizer in (model.d_optimizer, model.g_optimizer):
+            assert isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+        assert model.optimizer is model.g_optimizer
+        logs = model.train_step(model.preprocessor(fake_batch(2, turns=[2, 1])))
+        assert all(np.isfinite(v.numpy()).all() for v in logs.values())
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from seqgan_tf.models.blocks import MASKED_SCORE
+
 
 @keras.saving.register_keras_serializable(package="seqgan_tf")
 class AttributeEditor(keras.layers.Layer):
@@ -68,7 +70,7 @@ class AttributeEditor(keras.layers.Layer):
         if self.use_attention:
             scores = ops.einsum("kd,nld->nkl", self.queries, self.key(words))
             scores = scores / float(self.hidden_dim) ** 0.5
-            scores = ops.where(real, scores, ops.full_like(scores, -1e9))
+            scores = ops.where(real, scores, ops.full_like(scores, MASKED_SCORE))
             attention = ops.softmax(scores, axis=-1)
         else:
             uniform = ops.cast(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from seqgan_tf.models.blocks import MASKED_SCORE
+
 
 @keras.saving.register_keras_serializable(package="seqgan_tf")
 class WordAttention(keras.layers.Layer):
@@ -32,7 +34,7 @@ class WordAttention(keras.layers.Layer):
         e = self.word_proj(words)  # [N, L, C]
         scores = ops.einsum("nhwc,nlc->nhwl", regions, e)
         mask = ops.cast(word_mask, "bool")[:, None, None, :]
-        scores = ops.where(mask, scores, ops.full_like(scores, -1e9))
+        scores = ops.where(mask, scores, ops.full_like(scores, MASKED_SCORE))
         weights = ops.softmax(scores, axis=-1)
         weights = ops.where(mask, weights, ops.zeros_like(weights))
         context = ops.einsum("nhwl,nlc->nhwc", weights, e)
