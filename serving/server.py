@@ -24,6 +24,7 @@ transport but not yet a handler, and clients see those as CANCELLED.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 import threading
 import time
@@ -85,6 +86,11 @@ class ServerConfig:
         max_workers: request handler threads.
         max_load_retries: retries of a failed version with unchanged contents.
         limits: request size limits.
+        freeze_gc: at start, move the objects that exist then (TensorFlow's ~420,000 import
+            objects, all alive for good) out of the garbage collector's reach
+            (`gc.freeze`), so the full collection that releases a retired version scans
+            only what was created since (0.1 s instead of 0.35-0.45 s holding the GIL, on
+            an idle 2-core machine). Undone at stop.
     """
 
     model_name: str
@@ -97,6 +103,7 @@ class ServerConfig:
     max_workers: int = 16
     max_load_retries: int = 5
     limits: RequestLimits = dataclasses.field(default_factory=RequestLimits)
+    freeze_gc: bool = True
 
 
 class _Models:
@@ -391,6 +398,7 @@ class ModelServer:
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         self.port: int | None = None
+        self._frozen = False
 
     def _set_health(self, serving: bool) -> None:
         status = (
@@ -417,6 +425,10 @@ class ModelServer:
         Raises:
             RuntimeError: if the address cannot be bound.
         """
+        if self.config.freeze_gc and not self._frozen:
+            gc.collect()  # garbage left now would be frozen for good
+            gc.freeze()
+            self._frozen = True
         self.manager.start()
         if wait_for_model_s > 0:
             deadline = time.monotonic() + wait_for_model_s
@@ -472,6 +484,9 @@ class ModelServer:
             self._drain.wait_quiet(0.1, max(0.0, min(1.0, start + grace_s - time.monotonic())))
         self.server.stop(0.2 if drained else 0).wait()
         self.manager.stop()
+        if self._frozen:
+            gc.unfreeze()
+            self._frozen = False
 
     def wait(self, timeout_s: float | None = None) -> bool:
         """Blocks until the server stops (or timeout); True if it stopped."""

@@ -64,9 +64,13 @@ def _finish_copy(src: str, dst: str) -> None:
 
 
 def _messages(caplog, version: int) -> list[str]:
+    """Decisions logged about `version`, without the memory releases that follow unloads."""
     prefix = f"{MODEL_NAME} version {version}: "
     return [
-        r.getMessage()[len(prefix) :] for r in caplog.records if r.getMessage().startswith(prefix)
+        r.getMessage()[len(prefix) :]
+        for r in caplog.records
+        if r.getMessage().startswith(prefix)
+        and not r.getMessage()[len(prefix) :].startswith("memory released")
     ]
 
 
