@@ -28,6 +28,7 @@ flags.DEFINE_float("timeout_s", 30.0, "Per-call client deadline.")
 flags.DEFINE_float("grace_s", 10.0, "Server drain grace period.")
 flags.DEFINE_string("work_dir", None, "Where copies and the server log go (default: temp).")
 flags.DEFINE_string("report_json", None, "Also write the report here.")
+flags.DEFINE_float("startup_timeout_s", 300.0, "Wait this long for a (re)started server.")
 
 
 def main(argv: list[str]) -> None:
@@ -47,6 +48,7 @@ def main(argv: list[str]) -> None:
             timeout_s=FLAGS.timeout_s,
             grace_s=FLAGS.grace_s,
             work_dir=FLAGS.work_dir,
+            startup_timeout_s=FLAGS.startup_timeout_s,
         )
     )
     print(format_report(report), flush=True)

@@ -14,7 +14,9 @@ calls wait for the server to be ready up to their timeout.
 Reported: requests, failures by gRPC status, latency p50 / p99 / max, versions that
 answered, swaps, restarts, and the server's RSS (per server process: before the load,
 after its first version is loaded and warmed up; its peak, sampled once a second; and
-at its end), with a sample every 10 s to see whether it levels off.
+at its end), with a sample every 10 s to see whether it levels off, and per server the
+RSS just before each version it was sent and its growth per swap (from after its first
+swap's version was released to its end, divided by the swaps after the first).
 
 Without `model_base_path` the untrained TinyEditor (64x64, state 128, 16 words) is
 exported and served, and the report says so.
@@ -65,6 +67,7 @@ class LoadTestConfig:
         poll_interval_s: the server's version poll interval.
         image_side: side of the clients' start images.
         work_dir: where copies and logs go; None uses a temporary folder.
+        startup_timeout_s: how long to wait for a (re)started server to serve.
     """
 
     model_base_path: str | None = None
@@ -80,6 +83,7 @@ class LoadTestConfig:
     poll_interval_s: float = 0.5
     image_side: int = 64
     work_dir: str | None = None
+    startup_timeout_s: float = 300.0
 
 
 def _free_port() -> int:
@@ -116,6 +120,9 @@ def publish_copy(base_path: str) -> int:
     return new
 
 
+_RUNNING: set[subprocess.Popen] = set()  # servers to stop if the run fails
+
+
 class _Server:
     """scripts.serve as a subprocess on a fixed loopback port."""
 
@@ -136,10 +143,13 @@ class _Server:
             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         log.close()
+        _RUNNING.add(self.process)
 
     def stop(self) -> int:
         self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=self.config.grace_s + 60)
+        code = self.process.wait(timeout=self.config.grace_s + 60)
+        _RUNNING.discard(self.process)
+        return code
 
 
 def _tiny_export(work_dir: str, model_name: str) -> str:
@@ -152,7 +162,23 @@ def _tiny_export(work_dir: str, model_name: str) -> str:
 
 
 def run(config: LoadTestConfig) -> dict:
-    """Runs the load test and returns its report (see module docstring)."""
+    """Runs the load test and returns its report (see module docstring).
+
+    A server it started is stopped (SIGTERM) even if the run fails.
+    """
+    try:
+        return _run(config)
+    finally:
+        for process in list(_RUNNING):
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=config.grace_s + 60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            _RUNNING.discard(process)
+
+
+def _run(config: LoadTestConfig) -> dict:
     from serving import client
 
     work_dir = config.work_dir or tempfile.mkdtemp(prefix="load_test-")
@@ -173,7 +199,7 @@ def run(config: LoadTestConfig) -> dict:
     server = _Server(config, base_path, port, os.path.join(work_dir, "server.log"))
     server.start()
     channel = client.make_channel(target)
-    client.wait_until_available(channel, config.model_name, timeout_s=300)
+    client.wait_until_available(channel, config.model_name, config.startup_timeout_s)
     rss = {"server 1 before": rss_mb(server.process.pid)}
 
     rng = np.random.default_rng(0)
@@ -230,6 +256,7 @@ def run(config: LoadTestConfig) -> dict:
         thread.start()
 
     swaps, restarts, events = 0, 0, []
+    at_swaps: dict[int, list[float]] = {1: []}  # server -> RSS just before each publish
     peak = {1: rss["server 1 before"]}
     trajectory: dict[int, list[float]] = {1: []}
     next_sample, next_point = start_time, start_time
@@ -249,11 +276,12 @@ def run(config: LoadTestConfig) -> dict:
             events.append(f"{now - start_time:.1f}s: server stopped with SIGTERM (exit {code})")
             server.start()
             restarts += 1
-            client.wait_until_available(channel, config.model_name, timeout_s=300)
+            client.wait_until_available(channel, config.model_name, config.startup_timeout_s)
             rss["server 2 before"] = peak[2] = rss_mb(server.process.pid)
-            trajectory[2], next_point = [], time.monotonic()
+            trajectory[2], next_point, at_swaps[2] = [], time.monotonic(), []
             events.append(f"{time.monotonic() - start_time:.1f}s: new server available")
         elif now >= next_swap and now < deadline - config.swap_every_s / 2:
+            at_swaps[restarts + 1].append(round(rss_mb(server.process.pid), 1))
             version = publish_copy(base_path)
             swaps += 1
             events.append(f"{now - start_time:.1f}s: published version {version}")
@@ -275,6 +303,11 @@ def run(config: LoadTestConfig) -> dict:
     channel.close()
     exit_code = server.stop()
 
+    per_swap = {}
+    for index, points in at_swaps.items():
+        end = rss[f"server {index} after"]
+        if len(points) >= 2:  # points[1]: the first swap's version loaded, the old released
+            per_swap[index] = round((end - points[1]) / (len(points) - 1), 1)
     ms = np.asarray(latencies) * 1000.0
     return {
         "model": model,
@@ -293,6 +326,8 @@ def run(config: LoadTestConfig) -> dict:
         "server_exit_code": exit_code,
         "rss_mb": {k: round(v, 1) for k, v in rss.items()},
         "rss_every_10s_mb": trajectory,
+        "rss_at_swaps_mb": at_swaps,
+        "rss_growth_per_swap_mb": per_swap,
         "events": events,
         "failure_log": failure_log[:20],
         "work_dir": work_dir,
@@ -312,6 +347,13 @@ def format_report(report: dict) -> str:
         "server RSS MB: " + ", ".join(f"{k} {v}" for k, v in report["rss_mb"].items()),
         "server RSS MB every 10 s: "
         + "; ".join(f"server {k}: {v}" for k, v in report["rss_every_10s_mb"].items()),
+        "server RSS MB before each swap: "
+        + "; ".join(f"server {k}: {v}" for k, v in report["rss_at_swaps_mb"].items())
+        + "; growth per swap MB: "
+        + (
+            ", ".join(f"server {k} {v}" for k, v in report["rss_growth_per_swap_mb"].items())
+            or "n/a (fewer than 2 swaps per server)"
+        ),
         *[f"  {event}" for event in report["events"]],
         *[f"  failed: {line}" for line in report["failure_log"]],
     ]
