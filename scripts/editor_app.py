@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from absl import app, flags  # noqa: E402
 
 from serving import contract  # noqa: E402
+from tfrecords.datasets import DATASETS, DEFAULT_DATASET  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("server", f"127.0.0.1:{contract.DEFAULT_PORT}", "Model server host:port.")
@@ -29,7 +30,7 @@ flags.DEFINE_string("host", "127.0.0.1", "Address the page binds (loopback by de
 flags.DEFINE_integer("port", 7860, "Port of the page (0: a free port, see --port_file).")
 flags.DEFINE_string("port_file", None, "Write the page's port here once it listens.")
 flags.DEFINE_string("data_dir", "data", "Shards root for 'random test example' (optional).")
-flags.DEFINE_string("dataset", "synth_zap_seq", "Dataset of the test examples.")
+flags.DEFINE_enum("dataset", DEFAULT_DATASET, list(DATASETS), "Dataset of the test examples.")
 flags.DEFINE_float("timeout_s", 10.0, "Deadline of each gRPC call.")
 flags.DEFINE_integer("max_upload_mb", 20, "Largest accepted upload, in MB.")
 flags.DEFINE_integer("max_sessions", 500, "Sessions kept in memory (least recently used go).")

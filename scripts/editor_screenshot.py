@@ -29,11 +29,13 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from absl import app, flags  # noqa: E402
 
+from tfrecords.datasets import DATASETS, DEFAULT_DATASET  # noqa: E402
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string("server", "127.0.0.1:8500", "Model server host:port.")
 flags.DEFINE_string("model_name", "seqattngan", "Served model name.")
 flags.DEFINE_string("data_dir", "data", "Shards root (the session starts from a test example).")
-flags.DEFINE_string("dataset", "synth_zap_seq", "Dataset of the test example.")
+flags.DEFINE_enum("dataset", DEFAULT_DATASET, list(DATASETS), "Dataset of the test example.")
 flags.DEFINE_string("image", None, "Start from this image file instead of a test example.")
 flags.DEFINE_integer("example_seed", 3, "Seed of the test example choice.")
 flags.DEFINE_string("commands", "examples/shoe_edits.txt", "Edits, one per line (4 are used).")

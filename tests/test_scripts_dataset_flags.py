@@ -24,7 +24,7 @@ PROBE = (
     " 'default': flag.default}))\n"
 )
 # Converted by the editor work (their files): remove from here once they use the registry.
-PENDING = {"editor_app", "editor_screenshot"}
+PENDING: set[str] = set()
 
 
 def _scripts_with_dataset_flag() -> list[str]:
