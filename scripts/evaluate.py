@@ -33,7 +33,11 @@ flags.DEFINE_string("data_dir", "data", "Root of the built shards.")
 flags.DEFINE_string("split", "test", "Split to evaluate.")
 flags.DEFINE_string("classifier", None, "Attribute-classifier folder (train_attribute_classifier).")
 flags.DEFINE_string("out", None, "Report folder (default docs/eval/<dataset>).")
-flags.DEFINE_list("models", ["copy_previous", "ground_truth"], "Generators: built-in, name=run_dir or name=run_dir@weights.")
+flags.DEFINE_list(
+    "models",
+    ["copy_previous", "ground_truth"],
+    "Generators: built-in, name=run_dir or name=run_dir@weights.",
+)
 flags.DEFINE_string("inception_weights", "", "Local InceptionV3 .h5 weights (optional).")
 flags.DEFINE_integer("batch_size", 50, "Sessions per batch.")
 flags.DEFINE_integer("max_sessions", None, "Evaluate at most this many sessions.")

@@ -28,8 +28,11 @@ flags.DEFINE_string("out", None, "PNG to write.")
 flags.DEFINE_string("data_dir", None, "Root of the shard folders (default: the run's).")
 flags.DEFINE_string("split", "val", "Split to draw sessions from.")
 flags.DEFINE_integer("sessions", None, "Sessions to draw (default: the run's strip_sessions).")
-flags.DEFINE_float("mask_threshold", None, "Override the run's inference edit-mask threshold "
-                   "(0 = soft mask; default: the run's config).")
+flags.DEFINE_float(
+    "mask_threshold",
+    None,
+    "Override the run's inference edit-mask threshold (0 = soft mask; default: the run's config).",
+)
 flags.DEFINE_string("title", None, "Title above the strip.")
 flags.DEFINE_string("failures_from", None, "Attribute-classifier folder: draw failure cases.")
 flags.DEFINE_integer("search_sessions", 100, "Sessions searched for failure cases.")
@@ -45,10 +48,21 @@ def main(argv: list[str]) -> None:
     model, config = runs.load_model(FLAGS.run_dir, mask_threshold=FLAGS.mask_threshold)
     d = config.data
     n = FLAGS.sessions or config.train.strip_sessions
-    batch = next(iter(make_dataset(
-        FLAGS.data_dir or d.data_dir, d.dataset, FLAGS.split,
-        FLAGS.search_sessions if FLAGS.failures_from else n, False, repeat=False,
-        max_turns=d.max_turns, image_size=d.image_size, seed=d.seed)))
+    batch = next(
+        iter(
+            make_dataset(
+                FLAGS.data_dir or d.data_dir,
+                d.dataset,
+                FLAGS.split,
+                FLAGS.search_sessions if FLAGS.failures_from else n,
+                False,
+                repeat=False,
+                max_turns=d.max_turns,
+                image_size=d.image_size,
+                seed=d.seed,
+            )
+        )
+    )
     if FLAGS.failures_from:
         batch = _worst_sessions(model, batch, FLAGS.failures_from, n)
     threshold = model.mask_threshold if model.edit_mode else None
@@ -56,8 +70,12 @@ def main(argv: list[str]) -> None:
     title = FLAGS.title or (
         f"{os.path.basename(os.path.normpath(FLAGS.run_dir))}: {FLAGS.split} {kind} "
         f"(model row, truth row)"
-        + ("" if threshold is None else
-           f", mask {'soft' if threshold == 0 else f'> {threshold:g}'}"))
+        + (
+            ""
+            if threshold is None
+            else f", mask {'soft' if threshold == 0 else f'> {threshold:g}'}"
+        )
+    )
     strip = validation_strip(model, batch, title)
     os.makedirs(os.path.dirname(os.path.abspath(FLAGS.out)), exist_ok=True)
     strip.save(FLAGS.out)
@@ -73,15 +91,17 @@ def _worst_sessions(model, batch: dict, classifier_dir: str, n: int) -> dict:
 
     classifier = load_attribute_classifier(classifier_dir)
     images = model.generate_session(
-        {"images": batch["images"], "descriptions": batch["descriptions"]})["images"].numpy()
+        {"images": batch["images"], "descriptions": batch["descriptions"]}
+    )["images"].numpy()
     b, t = images.shape[:2]
     read = classifier.predict_ids(images.reshape((b * t,) + images.shape[2:])).reshape(b, t, -1)
     target = batch["attribute_ids"].numpy()[:, 1:]
     mask = batch["turn_mask"].numpy()[..., None]
     errors = ((read != target) & (target >= 0) & (mask > 0)).sum(axis=(1, 2))
     order = np.argsort(-errors, kind="stable")[:n]
-    print(f"[render_strips] wrong attributes per session (worst {n} of {b}): "
-          f"{errors[order].tolist()}")
+    print(
+        f"[render_strips] wrong attributes per session (worst {n} of {b}): {errors[order].tolist()}"
+    )
     return {k: tf.gather(v, order) for k, v in batch.items()}
 
 

@@ -6,4 +6,5 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$ROOT/scripts/setup_env.sh"
 cd "$ROOT"
 ruff check .
+ruff format --check .
 python -m pytest -q "$@"

@@ -24,14 +24,25 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 FLAGS = flags.FLAGS
 flags.DEFINE_enum("dataset", DEFAULT_DATASET, list(DATASETS), "Dataset to train on.")
 flags.DEFINE_enum("config", "paper", sorted(EXPERIMENTS), "Named experiment.")
-flags.DEFINE_string("run_dir", None, "Run folder (default runs/<config>_<dataset>, plus "
-                    "_noattention / _nodamsm / _nohistory / _noedit / _noattribute_state for "
-                    "ablations and _seed<N> for other seeds).")
+flags.DEFINE_string(
+    "run_dir",
+    None,
+    "Run folder (default runs/<config>_<dataset>, plus "
+    "_noattention / _nodamsm / _nohistory / _noedit / _noattribute_state for "
+    "ablations and _seed<N> for other seeds).",
+)
 flags.DEFINE_string("data_dir", "data", "Root of the shard folders.")
-flags.DEFINE_enum("strategy", "auto", ["auto", "mirrored", "multi_worker", "default"],
-                  "auto: multi-worker from TF_CONFIG, else all GPUs, else CPU.")
-flags.DEFINE_integer("cpu_replicas", 0, "Split the CPU into this many logical devices "
-                     "(for MirroredStrategy without GPUs).")
+flags.DEFINE_enum(
+    "strategy",
+    "auto",
+    ["auto", "mirrored", "multi_worker", "default"],
+    "auto: multi-worker from TF_CONFIG, else all GPUs, else CPU.",
+)
+flags.DEFINE_integer(
+    "cpu_replicas",
+    0,
+    "Split the CPU into this many logical devices (for MirroredStrategy without GPUs).",
+)
 flags.DEFINE_integer("epochs", None, "Override the config's epochs.")
 flags.DEFINE_integer("steps_per_epoch", None, "Override the config's steps per epoch.")
 flags.DEFINE_integer("batch_size", None, "Override the global batch size.")
@@ -39,20 +50,36 @@ flags.DEFINE_integer("num_sessions", None, "Sessions to generate if a synthetic 
 flags.DEFINE_bool("attention", True, "Word attention (False: the no-attention ablation).")
 flags.DEFINE_bool("damsm", True, "DAMSM loss (False: the no-DAMSM ablation).")
 flags.DEFINE_bool("history", True, "Carry the state over turns (False: single-turn baseline).")
-flags.DEFINE_bool("edit", None, "The edit generator over the image each turn edits (beyond "
-                  "the paper; default: the config's choice).")
-flags.DEFINE_bool("attribute_state", None, "Attribute slots in the state (beyond the paper; "
-                  "default: the config's choice).")
+flags.DEFINE_bool(
+    "edit",
+    None,
+    "The edit generator over the image each turn edits (beyond "
+    "the paper; default: the config's choice).",
+)
+flags.DEFINE_bool(
+    "attribute_state",
+    None,
+    "Attribute slots in the state (beyond the paper; default: the config's choice).",
+)
 flags.DEFINE_float("recon_weight", None, "Override the L1 weight (0 = paper objective).")
 flags.DEFINE_integer("seed", None, "Override the training seed (weights, noise, data order).")
 flags.DEFINE_bool("jit_compile", None, "XLA-compile the train step.")
-flags.DEFINE_enum("mixed_precision", "float32", MIXED_PRECISION_POLICIES, "Keras dtype policy "
-                  "of the model (for GPUs; bf16 is 7-13x slower on CPUs without AVX-512 BF16).")
+flags.DEFINE_enum(
+    "mixed_precision",
+    "float32",
+    MIXED_PRECISION_POLICIES,
+    "Keras dtype policy "
+    "of the model (for GPUs; bf16 is 7-13x slower on CPUs without AVX-512 BF16).",
+)
 flags.DEFINE_string("resnet101_weights", "", "Local ImageNet ResNet-101 no-top .h5 file.")
 flags.DEFINE_bool("overwrite", False, "Discard an existing run in run_dir.")
 flags.DEFINE_integer("verbose", 1, "Keras verbosity (1 = progress bar).")
-flags.DEFINE_integer("snapshot_every", 0, "Also keep the weights every N epochs in "
-                     "<run_dir>/snapshots/ (for figures against training time; 0 = off).")
+flags.DEFINE_integer(
+    "snapshot_every",
+    0,
+    "Also keep the weights every N epochs in "
+    "<run_dir>/snapshots/ (for figures against training time; 0 = off).",
+)
 
 
 def config_from_flags():
@@ -104,10 +131,15 @@ def main(argv):
     config = config_from_flags()
     from seqgan_tf.training.runs import default_run_dir
 
-    run_dir = FLAGS.run_dir or default_run_dir(FLAGS.config, FLAGS.dataset, config,
-                                               seed=FLAGS.seed)
-    train(config, run_dir, make_strategy(FLAGS.strategy), verbose=FLAGS.verbose,
-          overwrite=FLAGS.overwrite, snapshot_every=FLAGS.snapshot_every)
+    run_dir = FLAGS.run_dir or default_run_dir(FLAGS.config, FLAGS.dataset, config, seed=FLAGS.seed)
+    train(
+        config,
+        run_dir,
+        make_strategy(FLAGS.strategy),
+        verbose=FLAGS.verbose,
+        overwrite=FLAGS.overwrite,
+        snapshot_every=FLAGS.snapshot_every,
+    )
 
 
 def run():

@@ -49,8 +49,8 @@ def write_test_shards(data_dir: str, num_sessions: int = 6, image_size: int = 32
     """A test split of fake sessions in the shard layout; returns the shard path."""
     import tensorflow as tf
 
-    from tfrecords.session_format import serialize_session
     from tests.tfrecords_testlib import fake_generate_sessions
+    from tfrecords.session_format import serialize_session
 
     folder = os.path.join(data_dir, DATASET, "1.0.0")
     os.makedirs(folder, exist_ok=True)

@@ -39,9 +39,15 @@ def test_grpc_session_matches_the_saved_model_in_process(trained_export):
     np.testing.assert_allclose(state0, state[0], atol=1e-6)
     current = image
     for text, result in zip(EDITS, results, strict=True):
-        out = call_in_process(loaded, contract.EDIT_SIGNATURE, {
-            "image": current[None], "text": np.array([text.encode()], dtype=object),
-            "state": state})
+        out = call_in_process(
+            loaded,
+            contract.EDIT_SIGNATURE,
+            {
+                "image": current[None],
+                "text": np.array([text.encode()], dtype=object),
+                "state": state,
+            },
+        )
         state, current = out["state"], out["image"][0]
         np.testing.assert_array_equal(result.image, current)
         np.testing.assert_allclose(result.state, state[0], atol=1e-6)

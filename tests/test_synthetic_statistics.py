@@ -60,9 +60,17 @@ def test_dataset_stats_script(tmp_path):
     # in the test process.
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     result = subprocess.run(
-        [sys.executable, os.path.join(root, "scripts", "dataset_stats.py"), "--num_sessions=6",
-         "--sheet_sessions=2", f"--out_dir={tmp_path}"],
-        capture_output=True, text=True, timeout=300, env=dict(os.environ, PYTHONPATH=root),
+        [
+            sys.executable,
+            os.path.join(root, "scripts", "dataset_stats.py"),
+            "--num_sessions=6",
+            "--sheet_sessions=2",
+            f"--out_dir={tmp_path}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, PYTHONPATH=root),
     )
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout

@@ -40,9 +40,7 @@ def test_complete_build_is_reused_unless_overwritten(tmp_path):
     assert not built and again["build_params"] == info["build_params"]
     with pytest.raises(ValueError, match="other parameters"):
         builders.build("zap_seq", data, raw_dir=raw, image_size=8, seed=1)
-    _, built = builders.build(
-        "zap_seq", data, raw_dir=raw, image_size=8, seed=1, overwrite=True
-    )
+    _, built = builders.build("zap_seq", data, raw_dir=raw, image_size=8, seed=1, overwrite=True)
     assert built
 
 

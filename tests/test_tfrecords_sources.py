@@ -406,11 +406,27 @@ def test_train_py_trains_from_a_source_build(tmp_path, request, dataset):
         source, source_dir, seed = "ut_zap50k", request.getfixturevalue("zap_dir"), 3
     else:
         source, source_dir, seed = "deepfashion", request.getfixturevalue("deepfashion_dir"), 2
-    build(dataset, data_dir, source=source, source_dir=source_dir, num_sessions=40, seed=seed,
-          image_size=16)
-    cmd = [sys.executable, os.path.join(root, "scripts", "train.py"), "--config=tiny_edit",
-           f"--dataset={dataset}", f"--data_dir={data_dir}", f"--run_dir={run_dir}", "--epochs=1",
-           "--steps_per_epoch=2", "--nodamsm", "--verbose=0"]
+    build(
+        dataset,
+        data_dir,
+        source=source,
+        source_dir=source_dir,
+        num_sessions=40,
+        seed=seed,
+        image_size=16,
+    )
+    cmd = [
+        sys.executable,
+        os.path.join(root, "scripts", "train.py"),
+        "--config=tiny_edit",
+        f"--dataset={dataset}",
+        f"--data_dir={data_dir}",
+        f"--run_dir={run_dir}",
+        "--epochs=1",
+        "--steps_per_epoch=2",
+        "--nodamsm",
+        "--verbose=0",
+    ]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=root)
     env.pop("TF_CONFIG", None)
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
@@ -430,13 +446,30 @@ def test_table_1_reads_a_source_build(tmp_path, zap_dir):
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     data_dir = str(tmp_path / "data")
-    info, _ = build("zap_seq", data_dir, source="ut_zap50k", source_dir=zap_dir, num_sessions=40,
-                    seed=3, image_size=16)
+    info, _ = build(
+        "zap_seq",
+        data_dir,
+        source="ut_zap50k",
+        source_dir=zap_dir,
+        num_sessions=40,
+        seed=3,
+        image_size=16,
+    )
     done = subprocess.run(
-        [sys.executable, "-m", "scripts.dataset_stats", "--datasets=zap_seq",
-         f"--data_dir={data_dir}", f"--out_dir={tmp_path / 'sheets'}"],
-        cwd=root, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True,
-        text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "scripts.dataset_stats",
+            "--datasets=zap_seq",
+            f"--data_dir={data_dir}",
+            f"--out_dir={tmp_path / 'sheets'}",
+        ],
+        cwd=root,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     row = next(line for line in done.stdout.splitlines() if line.startswith("| zap_seq"))
     assert f"| {info['num_sessions']} |" in row

@@ -24,9 +24,17 @@ def data_dir(tmp_path_factory):
 
 def _train_cmd(data_dir, run_dir, epochs, steps, *extra, config="tiny"):
     return [
-        sys.executable, os.path.join(ROOT, "scripts", "train.py"), f"--config={config}",
-        "--dataset=synth_zap_seq", f"--data_dir={data_dir}", f"--run_dir={run_dir}",
-        f"--epochs={epochs}", f"--steps_per_epoch={steps}", "--nodamsm", "--verbose=2", *extra,
+        sys.executable,
+        os.path.join(ROOT, "scripts", "train.py"),
+        f"--config={config}",
+        "--dataset=synth_zap_seq",
+        f"--data_dir={data_dir}",
+        f"--run_dir={run_dir}",
+        f"--epochs={epochs}",
+        f"--steps_per_epoch={steps}",
+        "--nodamsm",
+        "--verbose=2",
+        *extra,
     ]
 
 
@@ -82,9 +90,18 @@ def test_killed_run_resumes_epoch_count_and_optimizer_state(data_dir, tmp_path):
     # The finished run's validation strips can be drawn again from its final weights.
     png = str(tmp_path / "strip.png")
     drawn = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "scripts", "render_strips.py"),
-         f"--run_dir={run_dir}", f"--data_dir={data_dir}", f"--out={png}"],
-        env=_env(), capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            os.path.join(ROOT, "scripts", "render_strips.py"),
+            f"--run_dir={run_dir}",
+            f"--data_dir={data_dir}",
+            f"--out={png}",
+        ],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert drawn.returncode == 0, drawn.stdout[-3000:] + drawn.stderr[-3000:]
     from PIL import Image
 
@@ -107,8 +124,15 @@ def test_two_worker_multi_worker_mirrored_fit(data_dir, tmp_path):
             {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
         )
         cmd = _train_cmd(data_dir, run_dir, 2, 2, "--strategy=multi_worker")
-        procs.append(subprocess.Popen(cmd, env=_env(TF_CONFIG=tf_config),
-                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        procs.append(
+            subprocess.Popen(
+                cmd,
+                env=_env(TF_CONFIG=tf_config),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
     outputs = []
     try:
         for p in procs:

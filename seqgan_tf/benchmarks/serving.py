@@ -222,8 +222,11 @@ def define_flags() -> None:
     """Flags for `python scripts/benchmark.py --target=serving` (see the dispatcher)."""
     from absl import flags
 
-    flags.DEFINE_string("run_dir", None, "Trained run to export and serve (default: the "
-                        "untrained TinyEditor, labelled as such).")
+    flags.DEFINE_string(
+        "run_dir",
+        None,
+        "Trained run to export and serve (default: the untrained TinyEditor, labelled as such).",
+    )
     flags.DEFINE_integer("num_requests", 200, "Timed requests per measurement.")
 
 

@@ -23,8 +23,12 @@ FLAGS = flags.FLAGS
 
 def define_flags() -> None:
     flags.DEFINE_list("configs", ["quick", "paper"], "Named experiments to time.")
-    flags.DEFINE_list("jit", ["off", "on"], "jit_compile settings to time, in this order "
-                      "(off, on; repeat to interleave, e.g. off,on,off,on).")
+    flags.DEFINE_list(
+        "jit",
+        ["off", "on"],
+        "jit_compile settings to time, in this order "
+        "(off, on; repeat to interleave, e.g. off,on,off,on).",
+    )
     flags.DEFINE_integer("steps", 10, "Timed steps per setting.")
     flags.DEFINE_integer("warmup_steps", 2, "Untimed steps first (tracing, XLA compilation).")
     flags.DEFINE_bool("damsm", True, "Include the (frozen) DAMSM loss, as training does.")
@@ -65,9 +69,11 @@ def _batch(config, rng):
         "descriptions": tf.constant([[sentence() for _ in range(t)] for _ in range(b)]),
         "prev_attribute_text": tf.constant([[sentence() for _ in range(t)] for _ in range(b)]),
         "turn_mask": tf.constant(np.ones((b, t), np.float32)),
-        "attribute_ids": tf.constant(np.stack(
-            [rng.integers(0, n, (b, t + 1)) for n in config.model.attribute_sizes], -1
-        ).reshape(b, t + 1, -1).astype(np.int32)),
+        "attribute_ids": tf.constant(
+            np.stack([rng.integers(0, n, (b, t + 1)) for n in config.model.attribute_sizes], -1)
+            .reshape(b, t + 1, -1)
+            .astype(np.int32)
+        ),
         "changed_mask": tf.constant(np.ones((b, t, len(config.model.attribute_sizes)), np.float32)),
         "session_id": tf.constant([f"bench-{i}" for i in range(b)]),
     }
@@ -88,9 +94,12 @@ def time_config(name: str, jit: bool, steps: int, warmup: int, damsm: bool) -> d
     model = runs.build_model(config, vocab)
     if damsm and config.damsm.enabled:
         model.attach_damsm(runs.build_damsm(config, vocab))
-    model.compile(d_optimizer=keras.optimizers.Adam(2e-4, 0.5),
-                  g_optimizer=keras.optimizers.Adam(2e-4, 0.5), loss=runs.build_loss(config),
-                  jit_compile=jit)
+    model.compile(
+        d_optimizer=keras.optimizers.Adam(2e-4, 0.5),
+        g_optimizer=keras.optimizers.Adam(2e-4, 0.5),
+        loss=runs.build_loss(config),
+        jit_compile=jit,
+    )
     model.build_optimizers()
     # Tokenized and hashed outside the step, as the trainer's input pipeline does.
     batch = model.preprocessor(_batch(config, np.random.default_rng(0)))
@@ -104,10 +113,16 @@ def time_config(name: str, jit: bool, steps: int, warmup: int, damsm: bool) -> d
     b = config.data.global_batch_size
     return {
         # What actually ran (Keras can turn jit_compile off).
-        "config": name, "jit_compile": jit, "jit_effective": bool(model.jit_compile),
-        "batch": b, "image_size": config.data.image_size,
-        "steps": steps, "s_per_step": elapsed / steps, "sessions_per_s": b * steps / elapsed,
-        "warmup_s": warm, "steal": steal_fraction(cpu0, cpu1),
+        "config": name,
+        "jit_compile": jit,
+        "jit_effective": bool(model.jit_compile),
+        "batch": b,
+        "image_size": config.data.image_size,
+        "steps": steps,
+        "s_per_step": elapsed / steps,
+        "sessions_per_s": b * steps / elapsed,
+        "warmup_s": warm,
+        "steal": steal_fraction(cpu0, cpu1),
     }
 
 
@@ -124,15 +139,22 @@ def main_with_flags(argv: list[str]) -> None:
                 raise ValueError(f"--jit takes on/off, got {jit!r}")
             row = time_config(name, jit == "on", FLAGS.steps, FLAGS.warmup_steps, FLAGS.damsm)
             rows.append(row)
-            print(f"  {name:6s} jit={jit:3s} (XLA in effect: {row['jit_effective']}): "
-                  f"{row['sessions_per_s']:.2f} sessions/s "
-                  f"({row['s_per_step']:.2f} s/step, warm-up {row['warmup_s']:.0f} s, "
-                  f"CPU steal {_percent(row['steal'])})", flush=True)
+            print(
+                f"  {name:6s} jit={jit:3s} (XLA in effect: {row['jit_effective']}): "
+                f"{row['sessions_per_s']:.2f} sessions/s "
+                f"({row['s_per_step']:.2f} s/step, warm-up {row['warmup_s']:.0f} s, "
+                f"CPU steal {_percent(row['steal'])})",
+                flush=True,
+            )
     print()
-    print("| config | batch | jit_compile asked | XLA in effect | s/step | sessions/s | CPU steal |")
+    print(
+        "| config | batch | jit_compile asked | XLA in effect | s/step | sessions/s | CPU steal |"
+    )
     print("|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['config']} | {r['batch']} | {r['jit_compile']} | {r['jit_effective']} | "
-              f"{r['s_per_step']:.2f} | {r['sessions_per_s']:.2f} | {_percent(r['steal'])} |")
+        print(
+            f"| {r['config']} | {r['batch']} | {r['jit_compile']} | {r['jit_effective']} | "
+            f"{r['s_per_step']:.2f} | {r['sessions_per_s']:.2f} | {_percent(r['steal'])} |"
+        )
     print()
     print("command: python " + " ".join(sys.argv))

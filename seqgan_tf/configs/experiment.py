@@ -228,23 +228,31 @@ class ExperimentConfig:
         """
         e = self.edit
         if not e.enabled:
-            unused = {"edit.attribute_state": e.attribute_state, "edit.edit_weight": e.edit_weight,
-                      "edit.attribute_weight": e.attribute_weight,
-                      "inference.mask_threshold": self.inference.mask_threshold}
+            unused = {
+                "edit.attribute_state": e.attribute_state,
+                "edit.edit_weight": e.edit_weight,
+                "edit.attribute_weight": e.attribute_weight,
+                "inference.mask_threshold": self.inference.mask_threshold,
+            }
             set_ = sorted(k for k, v in unused.items() if v)
             if set_:
                 raise ValueError(f"{', '.join(set_)} only act in edit mode (edit.enabled)")
         if e.attribute_state and e.attribute_weight <= 0:
-            raise ValueError("edit.attribute_state needs edit.attribute_weight > 0 (the "
-                             "attribute reader and editor are trained by that term only)")
+            raise ValueError(
+                "edit.attribute_state needs edit.attribute_weight > 0 (the "
+                "attribute reader and editor are trained by that term only)"
+            )
         if e.attribute_weight and not e.attribute_state:
             raise ValueError("edit.attribute_weight only acts with edit.attribute_state")
         if self.train.mixed_precision not in MIXED_PRECISION_POLICIES:
-            raise ValueError(f"train.mixed_precision must be one of {MIXED_PRECISION_POLICIES}, "
-                             f"got {self.train.mixed_precision!r}")
+            raise ValueError(
+                f"train.mixed_precision must be one of {MIXED_PRECISION_POLICIES}, "
+                f"got {self.train.mixed_precision!r}"
+            )
         if not 0.0 <= self.inference.mask_threshold < 1.0:
-            raise ValueError(f"inference.mask_threshold must be in [0, 1), got "
-                             f"{self.inference.mask_threshold}")
+            raise ValueError(
+                f"inference.mask_threshold must be in [0, 1), got {self.inference.mask_threshold}"
+            )
         return self
 
     def identity(self) -> dict[str, Any]:
@@ -262,16 +270,24 @@ class ExperimentConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ExperimentConfig:
-        sections = {"data": DataConfig, "model": ModelConfig, "edit": EditModeConfig,
-                    "damsm": DamsmConfig, "train": TrainConfig, "inference": InferenceConfig}
+        sections = {
+            "data": DataConfig,
+            "model": ModelConfig,
+            "edit": EditModeConfig,
+            "damsm": DamsmConfig,
+            "train": TrainConfig,
+            "inference": InferenceConfig,
+        }
         parts = {}
         for key, kind in sections.items():
             values = d.get(key, {})
             known = {f.name for f in dataclasses.fields(kind)}
             unknown = sorted(set(values) - known)
             if unknown:
-                raise ValueError(f"config section {key!r} has unknown settings {unknown} "
-                                 "(written by another version of seqgan_tf?)")
+                raise ValueError(
+                    f"config section {key!r} has unknown settings {unknown} "
+                    "(written by another version of seqgan_tf?)"
+                )
             parts[key] = kind(**values)
         return cls(name=d.get("name", "custom"), **parts)
 

@@ -1,8 +1,8 @@
 """Named experiments. Each is a function of the dataset that returns an ExperimentConfig.
 
-    python scripts/train.py --dataset=deepfashion_seq --config=paper   # the paper's setting (GPU)
-    python scripts/train.py --dataset=synth_zap_seq --config=quick     # minutes on a 2-core CPU
-    (tests use `tiny`.)
+python scripts/train.py --dataset=deepfashion_seq --config=paper   # the paper's setting (GPU)
+python scripts/train.py --dataset=synth_zap_seq --config=quick     # minutes on a 2-core CPU
+(tests use `tiny`.)
 """
 
 from __future__ import annotations
@@ -53,23 +53,40 @@ def quick(dataset: str) -> ExperimentConfig:
     return ExperimentConfig(
         name="quick",
         # Batch 16: more updates per CPU minute; no crop/flip: the renders are exact.
-        data=DataConfig(dataset=dataset, global_batch_size=16, num_synthetic_sessions=20000,
-                        augment=False),
-        model=ModelConfig(
-            max_words=16, embedding_dim=64, text_dim=64, state_dim=128, noise_dim=16,
-            gf_dim=16, df_dim=16, ef_dim=16,
+        data=DataConfig(
+            dataset=dataset, global_batch_size=16, num_synthetic_sessions=20000, augment=False
         ),
-        edit=EditModeConfig(enabled=True, attribute_state=True, edit_weight=10.0,
-                            attribute_weight=1.0),
+        model=ModelConfig(
+            max_words=16,
+            embedding_dim=64,
+            text_dim=64,
+            state_dim=128,
+            noise_dim=16,
+            gf_dim=16,
+            df_dim=16,
+            ef_dim=16,
+        ),
+        edit=EditModeConfig(
+            enabled=True, attribute_state=True, edit_weight=10.0, attribute_weight=1.0
+        ),
         damsm=DamsmConfig(
-            weight=damsm_weight_for(dataset), embedding_dim=64, feature_dim=64,
-            pretrain_epochs=2, pretrain_steps_per_epoch=100, learning_rate=1e-3,
-            init_text_encoder=True, max_pairs=16,
+            weight=damsm_weight_for(dataset),
+            embedding_dim=64,
+            feature_dim=64,
+            pretrain_epochs=2,
+            pretrain_steps_per_epoch=100,
+            learning_rate=1e-3,
+            init_text_encoder=True,
+            max_pairs=16,
         ),
         # recon_weight 100 (pix2pix's L1 weight) against the adversarial and DAMSM terms.
         train=TrainConfig(
-            epochs=12, steps_per_epoch=180, validation_steps=2, recon_weight=100.0,
-            g_learning_rate=1e-3, d_learning_rate=2e-4,
+            epochs=12,
+            steps_per_epoch=180,
+            validation_steps=2,
+            recon_weight=100.0,
+            g_learning_rate=1e-3,
+            d_learning_rate=2e-4,
         ),
         # Hard mask at inference: a pixel is redrawn or copied exactly.
         inference=InferenceConfig(mask_threshold=0.5),
@@ -80,18 +97,31 @@ def tiny(dataset: str) -> ExperimentConfig:
     """For tests: 16x16 images, a few channels, a couple of steps."""
     return ExperimentConfig(
         name="tiny",
-        data=DataConfig(dataset=dataset, image_size=16, global_batch_size=4,
-                        num_synthetic_sessions=40),
+        data=DataConfig(
+            dataset=dataset, image_size=16, global_batch_size=4, num_synthetic_sessions=40
+        ),
         model=ModelConfig(
-            max_words=8, embedding_dim=8, text_dim=8, state_dim=8, noise_dim=4,
-            gf_dim=4, df_dim=4, ef_dim=4,
+            max_words=8,
+            embedding_dim=8,
+            text_dim=8,
+            state_dim=8,
+            noise_dim=4,
+            gf_dim=4,
+            df_dim=4,
+            ef_dim=4,
         ),
         damsm=DamsmConfig(
-            weight=damsm_weight_for(dataset), embedding_dim=8, feature_dim=8,
-            pretrain_epochs=1, pretrain_steps_per_epoch=2, batch_size=4, init_text_encoder=True,
+            weight=damsm_weight_for(dataset),
+            embedding_dim=8,
+            feature_dim=8,
+            pretrain_epochs=1,
+            pretrain_steps_per_epoch=2,
+            batch_size=4,
+            init_text_encoder=True,
         ),
-        train=TrainConfig(epochs=1, steps_per_epoch=2, validation_steps=1, recon_weight=1.0,
-                          strip_sessions=2),
+        train=TrainConfig(
+            epochs=1, steps_per_epoch=2, validation_steps=1, recon_weight=1.0, strip_sessions=2
+        ),
     )
 
 
@@ -99,8 +129,9 @@ def tiny_edit(dataset: str) -> ExperimentConfig:
     """For tests: `tiny` with the edit mode and attribute slots of `quick`."""
     config = tiny(dataset)
     config.name = "tiny_edit"
-    config.edit = EditModeConfig(enabled=True, attribute_state=True, edit_weight=3.0,
-                                 attribute_weight=1.0)
+    config.edit = EditModeConfig(
+        enabled=True, attribute_state=True, edit_weight=3.0, attribute_weight=1.0
+    )
     config.inference = InferenceConfig(mask_threshold=0.5)
     return config
 

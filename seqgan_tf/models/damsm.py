@@ -85,8 +85,15 @@ class Damsm(PrebuiltUnderStrategy, keras.Model):
     def _pair_losses(self, encoded, mask):
         words, word_mask, sentence, regions, image_global = encoded
         return damsm_loss_per_sample(
-            words, word_mask, sentence, regions, image_global, mask,
-            self.gamma1, self.gamma2, self.gamma3,
+            words,
+            word_mask,
+            sentence,
+            regions,
+            image_global,
+            mask,
+            self.gamma1,
+            self.gamma2,
+            self.gamma3,
         )
 
     def retrieval_r1(self, images, texts, mask):
@@ -98,8 +105,12 @@ class Damsm(PrebuiltUnderStrategy, keras.Model):
         scores = sentence_level_scores(sentence, image_global)
         valid = tf.cast(mask, tf.bool)
         scores = tf.where(valid[None, :], scores, -1e9)
-        hit = tf.cast(tf.equal(tf.argmax(scores, axis=1, output_type=tf.int32),
-                               tf.range(tf.shape(scores)[0])), tf.float32)
+        hit = tf.cast(
+            tf.equal(
+                tf.argmax(scores, axis=1, output_type=tf.int32), tf.range(tf.shape(scores)[0])
+            ),
+            tf.float32,
+        )
         m = tf.cast(mask, tf.float32)
         return tf.reduce_sum(hit * m) / tf.maximum(tf.reduce_sum(m), 1.0)
 

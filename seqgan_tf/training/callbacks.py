@@ -22,13 +22,16 @@ def _scalar(value) -> float:
 def validation_strip(model, batch: dict, title: str):
     """PIL image of `batch`'s sessions (pipeline layout, strings included) as `model` edits
     them turn by turn from x0 (its own outputs, zero noise): model row over truth row."""
-    out = model.generate_session({"images": batch["images"],
-                                  "descriptions": batch["descriptions"]})
+    out = model.generate_session({"images": batch["images"], "descriptions": batch["descriptions"]})
     descriptions = [[t.decode("utf-8") for t in row] for row in batch["descriptions"].numpy()]
     return session_strips(
-        batch["images"][:, 0].numpy(), out["images"].numpy(), descriptions,
-        targets=batch["images"][:, 1:].numpy(), num_turns=batch["num_turns"].numpy().tolist(),
-        title=title)
+        batch["images"][:, 0].numpy(),
+        out["images"].numpy(),
+        descriptions,
+        targets=batch["images"][:, 1:].numpy(),
+        num_turns=batch["num_turns"].numpy().tolist(),
+        title=title,
+    )
 
 
 class ValidationStrips(keras.callbacks.Callback):
@@ -44,8 +47,8 @@ class ValidationStrips(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         strip = validation_strip(
-            self.model, self.batch,
-            f"epoch {epoch + 1}: validation sessions (model row, truth row)")
+            self.model, self.batch, f"epoch {epoch + 1}: validation sessions (model row, truth row)"
+        )
         path = os.path.join(self.out_dir, f"epoch_{epoch + 1:03d}.png")
         strip.save(path)
         if self.writer is not None:
@@ -86,8 +89,13 @@ class TrainState(keras.callbacks.Callback):
         # Wall time since the run began, summed over the processes that trained it (a resumed
         # process adds its own time to what the last recorded epoch had reached).
         elapsed = round(self._offset + time.time() - self.start, 1)
-        self.history.append({"epoch": epoch + 1, "elapsed_s": elapsed,
-                             **{k: _scalar(v) for k, v in (logs or {}).items()}})
+        self.history.append(
+            {
+                "epoch": epoch + 1,
+                "elapsed_s": elapsed,
+                **{k: _scalar(v) for k, v in (logs or {}).items()},
+            }
+        )
         self.write(epoch + 1)
 
     def write(self, epochs_completed: int, complete: bool = False) -> None:

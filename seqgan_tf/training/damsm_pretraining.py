@@ -58,24 +58,38 @@ def pretrain_damsm(
         # out of data" warning.
         val = session_pairs(
             make_dataset(d.data_dir, d.dataset, "val", 8, False, repeat=False, **common),
-            c.batch_size, True,
+            c.batch_size,
+            True,
         ).apply(tf.data.experimental.assert_cardinality(val_batches))
     else:
-        logging.info("DAMSM: the val split holds fewer than %d pairs (one retrieval pool): "
-                     "no DAMSM validation", c.batch_size)
-    logging.info("DAMSM pretraining: %d epochs of %d steps (%d pairs each)",
-                 c.pretrain_epochs, steps, c.batch_size)
+        logging.info(
+            "DAMSM: the val split holds fewer than %d pairs (one retrieval pool): "
+            "no DAMSM validation",
+            c.batch_size,
+        )
+    logging.info(
+        "DAMSM pretraining: %d epochs of %d steps (%d pairs each)",
+        c.pretrain_epochs,
+        steps,
+        c.batch_size,
+    )
     with strategy.scope():
         damsm = runs.build_damsm(config, vocabulary)
         damsm.compile(optimizer=keras.optimizers.Adam(c.learning_rate))
         damsm.optimizer.build(damsm.trainable_variables)
     history = damsm.fit(
-        train, epochs=c.pretrain_epochs, steps_per_epoch=steps, validation_data=val,
-        verbose=verbose, shuffle=False,  # the pair dataset shuffles itself
+        train,
+        epochs=c.pretrain_epochs,
+        steps_per_epoch=steps,
+        validation_data=val,
+        verbose=verbose,
+        shuffle=False,  # the pair dataset shuffles itself
     )
     damsm.save_weights(os.path.join(run_dir, runs.DAMSM_WEIGHTS))
-    metrics = {k: float(v[-1][0] if hasattr(v[-1], "__len__") else v[-1])
-               for k, v in history.history.items()}
+    metrics = {
+        k: float(v[-1][0] if hasattr(v[-1], "__len__") else v[-1])
+        for k, v in history.history.items()
+    }
     metrics["pool_size"] = c.batch_size
     metrics["steps_per_epoch"] = steps
     write_json_atomically(os.path.join(run_dir, "damsm_metrics.json"), metrics, sort_keys=True)

@@ -1,14 +1,14 @@
 """A run directory: what a training run leaves on disk, and how to load it back.
 
-    <run_dir>/config.json          the ExperimentConfig
-    <run_dir>/vocab.txt            the tokenizer vocabulary (training split)
-    <run_dir>/damsm.weights.h5     the pretrained DAMSM (when enabled) + damsm_metrics.json
-    <run_dir>/backup/              BackupAndRestore state (resumes a killed run)
-    <run_dir>/checkpoints/         latest weights after every epoch
-    <run_dir>/final.weights.h5     the trained SeqAttnGAN
-    <run_dir>/train_state.json     epochs completed, optimizer iterations, wall time
-    <run_dir>/strips/epoch_NNN.png validation sessions drawn after every epoch
-    <run_dir>/tensorboard/         scalars and strips
+<run_dir>/config.json          the ExperimentConfig
+<run_dir>/vocab.txt            the tokenizer vocabulary (training split)
+<run_dir>/damsm.weights.h5     the pretrained DAMSM (when enabled) + damsm_metrics.json
+<run_dir>/backup/              BackupAndRestore state (resumes a killed run)
+<run_dir>/checkpoints/         latest weights after every epoch
+<run_dir>/final.weights.h5     the trained SeqAttnGAN
+<run_dir>/train_state.json     epochs completed, optimizer iterations, wall time
+<run_dir>/strips/epoch_NNN.png validation sessions drawn after every epoch
+<run_dir>/tensorboard/         scalars and strips
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ FINAL_WEIGHTS = "final.weights.h5"
 TRAIN_STATE = "train_state.json"
 
 
-def default_run_dir(config_name: str, dataset: str, config: ExperimentConfig,
-                    seed: int | None = None) -> str:
+def default_run_dir(
+    config_name: str, dataset: str, config: ExperimentConfig, seed: int | None = None
+) -> str:
     """runs/<config>_<dataset>, with a suffix per switch turned off against the named config
     (_noattention, _nodamsm, _nohistory, _noedit, _noattribute_state) and _seed<N> for another
     seed, so that an ablation never lands in the full model's folder."""
@@ -56,9 +57,15 @@ def build_damsm(config: ExperimentConfig, vocabulary: list[str]) -> Damsm:
     """A DAMSM for this config, with its variables created."""
     c = config.damsm
     damsm = Damsm(
-        vocabulary, max_words=config.model.max_words, image_size=config.data.image_size,
-        embedding_dim=c.embedding_dim, feature_dim=c.feature_dim,
-        base_channels=config.model.ef_dim, gamma1=c.gamma1, gamma2=c.gamma2, gamma3=c.gamma3,
+        vocabulary,
+        max_words=config.model.max_words,
+        image_size=config.data.image_size,
+        embedding_dim=c.embedding_dim,
+        feature_dim=c.feature_dim,
+        base_channels=config.model.ef_dim,
+        gamma1=c.gamma1,
+        gamma2=c.gamma2,
+        gamma3=c.gamma3,
         name="damsm",
     )
     s = config.data.image_size
@@ -134,8 +141,9 @@ def init_text_encoder_from_damsm(model: SeqAttnGAN, damsm: Damsm) -> None:
         ours_var.assign(theirs_var)
 
 
-def load_model(run_dir: str, weights: str | None = None, mask_threshold: float | None = None
-               ) -> tuple[SeqAttnGAN, ExperimentConfig]:
+def load_model(
+    run_dir: str, weights: str | None = None, mask_threshold: float | None = None
+) -> tuple[SeqAttnGAN, ExperimentConfig]:
     """Rebuilds a run's SeqAttnGAN and loads its final (or latest checkpoint) weights.
 
     mask_threshold overrides the run's inference.mask_threshold (None keeps the run's).
@@ -152,8 +160,10 @@ def load_model(run_dir: str, weights: str | None = None, mask_threshold: float |
     vocabulary = load_vocabulary(os.path.join(run_dir, VOCAB_FILE))
     model = build_model(config, vocabulary)
     if weights is None:
-        candidates = [os.path.join(run_dir, FINAL_WEIGHTS),
-                      os.path.join(run_dir, "checkpoints", "latest.weights.h5")]
+        candidates = [
+            os.path.join(run_dir, FINAL_WEIGHTS),
+            os.path.join(run_dir, "checkpoints", "latest.weights.h5"),
+        ]
         weights = next((c for c in candidates if os.path.exists(c)), None)
         if weights is None:
             raise FileNotFoundError(f"no trained weights in {run_dir!r} (looked for {candidates})")
@@ -167,8 +177,9 @@ def load_editor(run_dir: str) -> SeqAttnGAN:
     return model
 
 
-def load_generator(run_dir: str, mask_threshold: float | None = None,
-                   weights: str | None = None) -> Callable[[dict], tf.Tensor]:
+def load_generator(
+    run_dir: str, mask_threshold: float | None = None, weights: str | None = None
+) -> Callable[[dict], tf.Tensor]:
     """For evaluation: batch -> generated images [B, T, S, S, 3] in [-1, 1], each turn from the
     model's own state (no teacher forcing), zero noise. mask_threshold, weights: as for
     load_model (e.g. a snapshot `<run_dir>/snapshots/epoch_003.weights.h5`)."""

@@ -39,8 +39,9 @@ def ensure_dataset(config: ExperimentConfig) -> dict:
             raise
     from tfrecords.synthetic_builder import build_synthetic
 
-    logging.info("building %s (%d sessions) under %s", d.dataset, d.num_synthetic_sessions,
-                 d.data_dir)
+    logging.info(
+        "building %s (%d sessions) under %s", d.dataset, d.num_synthetic_sessions, d.data_dir
+    )
     build_synthetic(d.dataset, d.data_dir, d.num_synthetic_sessions, seed=d.seed)
     return load_dataset_info(d.data_dir, d.dataset)
 
@@ -48,8 +49,16 @@ def ensure_dataset(config: ExperimentConfig) -> dict:
 def training_texts(config: ExperimentConfig):
     """Every description and attribute text of the training split (for the vocabulary)."""
     d = config.data
-    ds = make_dataset(d.data_dir, d.dataset, "train", 256, False, max_turns=d.max_turns,
-                      image_size=8, repeat=False)
+    ds = make_dataset(
+        d.data_dir,
+        d.dataset,
+        "train",
+        256,
+        False,
+        max_turns=d.max_turns,
+        image_size=8,
+        repeat=False,
+    )
     for batch in ds.map(lambda b: (b["descriptions"], b["prev_attribute_text"])):
         for arr in batch:
             for text in arr.numpy().reshape(-1):
@@ -73,9 +82,12 @@ def _check_config(config: ExperimentConfig, run_dir: str, overwrite: bool) -> No
         old = ExperimentConfig.load(path)
         if old.identity() != config.identity():
             changed = sorted(
-                f"{section}.{key}" for section, values in config.identity().items()
+                f"{section}.{key}"
+                for section, values in config.identity().items()
                 if isinstance(values, dict)
-                for key in values if old.identity()[section].get(key) != values[key])
+                for key in values
+                if old.identity()[section].get(key) != values[key]
+            )
             raise ValueError(
                 f"{run_dir} holds a run with a different configuration ({path}; differs in "
                 f"{', '.join(changed) or 'name'}); resume it with the same flags, pick a new "
@@ -109,23 +121,34 @@ def train(
     # Derived from the data, recorded with the run: the attribute slots' sizes.
     config.model.attribute_sizes = [len(v) for v in info.get("attribute_schema", {}).values()]
     if config.edit.attribute_state and not config.model.attribute_sizes:
-        raise ValueError(f"edit.attribute_state needs a dataset with an attribute schema; "
-                         f"{config.data.dataset} has none (train with --noattribute_state)")
+        raise ValueError(
+            f"edit.attribute_state needs a dataset with an attribute schema; "
+            f"{config.data.dataset} has none (train with --noattribute_state)"
+        )
     config.validate()
     _check_config(config, run_dir, overwrite)
     if os.path.exists(state_path):
         with open(state_path) as f:
             state = json.load(f)
         if state.get("complete"):
-            logging.info("%s is already trained (%d epochs); pass --overwrite to train again",
-                         run_dir, state["epochs_completed"])
+            logging.info(
+                "%s is already trained (%d epochs); pass --overwrite to train again",
+                run_dir,
+                state["epochs_completed"],
+            )
             return state
 
     keras.utils.set_random_seed(config.train.seed)
     vocab = vocabulary_for(config, run_dir)
     strategy = strategy or make_strategy("auto")
-    logging.info("%s on %s: %d words, %d replica(s) (%s)", config.name, config.data.dataset,
-                 len(vocab), strategy.num_replicas_in_sync, type(strategy).__name__)
+    logging.info(
+        "%s on %s: %d words, %d replica(s) (%s)",
+        config.name,
+        config.data.dataset,
+        len(vocab),
+        strategy.num_replicas_in_sync,
+        type(strategy).__name__,
+    )
 
     damsm = None
     if config.damsm.enabled:
@@ -137,13 +160,19 @@ def train(
             logging.info("pretraining DAMSM")
             damsm, metrics = pretrain_damsm(config, vocab, run_dir, strategy, verbose=verbose)
             if "val_text_to_image_r1" in metrics:
-                logging.info("DAMSM validation text->image R@1 (pool %d): %.3f",
-                             config.damsm.batch_size, metrics["val_text_to_image_r1"])
+                logging.info(
+                    "DAMSM validation text->image R@1 (pool %d): %.3f",
+                    config.damsm.batch_size,
+                    metrics["val_text_to_image_r1"],
+                )
 
     t = config.train
     jit_compile = t.jit_compile
-    if jit_compile and strategy.num_replicas_in_sync > 1 and not tf.config.list_logical_devices(
-            "GPU"):
+    if (
+        jit_compile
+        and strategy.num_replicas_in_sync > 1
+        and not tf.config.list_logical_devices("GPU")
+    ):
         # XLA places every replica's cluster on CPU:0 and then cannot reach CPU:1's variables
         # ("Trying to access resource ... located in device CPU:1", xla known issues).
         logging.info("jit_compile off: XLA cannot compile replicas on logical CPU devices")
@@ -175,22 +204,32 @@ def train(
     common = dict(max_turns=d.max_turns, image_size=d.image_size, seed=d.seed)
     # Tokenizing and hashing happen in the input pipeline (model.preprocessor), so the step
     # holds no string ops and can be XLA-compiled.
-    train_ds = make_dataset(d.data_dir, d.dataset, "train", d.global_batch_size, True,
-                            augment=d.augment, **common)
+    train_ds = make_dataset(
+        d.data_dir, d.dataset, "train", d.global_batch_size, True, augment=d.augment, **common
+    )
     # A small build from a source download can leave the val split empty: train without
     # validation losses and strips then, and say so.
     has_val = info["splits"]["val"]["num_sessions"] > 0
     if not has_val:
         logging.info("%s has no validation sessions: no validation losses or strips", d.dataset)
-    val_ds = make_dataset(d.data_dir, d.dataset, "val", d.global_batch_size, False, repeat=True,
-                          **common) if has_val else None
+    val_ds = (
+        make_dataset(
+            d.data_dir, d.dataset, "val", d.global_batch_size, False, repeat=True, **common
+        )
+        if has_val
+        else None
+    )
     train_ds, val_ds = (
-        None if ds is None else ds.map(model.preprocessor, num_parallel_calls=tf.data.AUTOTUNE)
-        .prefetch(tf.data.AUTOTUNE).with_options(options)
+        None
+        if ds is None
+        else ds.map(model.preprocessor, num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+        .with_options(options)
         for ds in (train_ds, val_ds)
     )
-    steps = t.steps_per_epoch or max(info["splits"]["train"]["num_sessions"]
-                                     // d.global_batch_size, 1)
+    steps = t.steps_per_epoch or max(
+        info["splits"]["train"]["num_sessions"] // d.global_batch_size, 1
+    )
 
     chief = is_chief()
     # Non-chief workers write their (identical) backups and logs to their own folder, keyed by
@@ -202,24 +241,41 @@ def train(
     callbacks = [
         keras.callbacks.BackupAndRestore(os.path.join(work_dir, "backup")),
         keras.callbacks.ModelCheckpoint(
-            os.path.join(work_dir, "checkpoints", "latest.weights.h5"), save_weights_only=True),
+            os.path.join(work_dir, "checkpoints", "latest.weights.h5"), save_weights_only=True
+        ),
         ScalarSummaries(tb_dir),
         train_state,
     ]
     if chief and snapshot_every:
         callbacks.append(EpochSnapshots(os.path.join(run_dir, "snapshots"), snapshot_every))
     if chief and has_val:
-        strip_batch = next(iter(make_dataset(
-            d.data_dir, d.dataset, "val", t.strip_sessions, False, repeat=False, **common)))
-        callbacks.append(
-            ValidationStrips(strip_batch, os.path.join(run_dir, "strips"), tb_dir))
-    model.fit(train_ds, epochs=t.epochs, steps_per_epoch=steps, validation_data=val_ds,
-              validation_steps=t.validation_steps if has_val else None, callbacks=callbacks,
-              verbose=verbose, shuffle=False)  # the dataset shuffles itself
+        strip_batch = next(
+            iter(
+                make_dataset(
+                    d.data_dir, d.dataset, "val", t.strip_sessions, False, repeat=False, **common
+                )
+            )
+        )
+        callbacks.append(ValidationStrips(strip_batch, os.path.join(run_dir, "strips"), tb_dir))
+    model.fit(
+        train_ds,
+        epochs=t.epochs,
+        steps_per_epoch=steps,
+        validation_data=val_ds,
+        validation_steps=t.validation_steps if has_val else None,
+        callbacks=callbacks,
+        verbose=verbose,
+        shuffle=False,
+    )  # the dataset shuffles itself
     model.save_weights(os.path.join(work_dir, runs.FINAL_WEIGHTS))
     train_state.write(t.epochs, complete=True)
     with open(os.path.join(work_dir, runs.TRAIN_STATE)) as f:
         state = json.load(f)
-    logging.info("done: %d epochs, %d generator steps, %.0f s in this process; run folder %s",
-                 t.epochs, state["g_iterations"], time.time() - start, run_dir)
+    logging.info(
+        "done: %d epochs, %d generator steps, %.0f s in this process; run folder %s",
+        t.epochs,
+        state["g_iterations"],
+        time.time() - start,
+        run_dir,
+    )
     return state
