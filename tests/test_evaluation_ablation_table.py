@@ -43,3 +43,11 @@ def test_ordering_is_judged_against_the_seed_spread():
     assert compare(rows, "full", "noattention", "FID (domain)") == "holds"  # lower is better
     assert compare(rows, "full", "noattention", "SSIM") == "within seed spread"
     assert compare(rows, "noattention", "full", "edit acc") == "reversed"
+
+
+def test_a_single_seed_is_not_judged_against_a_spread():
+    metrics = _metrics()
+    del metrics["models"]["noattention_seed1"]
+    rows = rows_from_metrics(metrics)
+    assert compare(rows, "full", "noattention", "edit acc") == "full ahead, 1 seed"
+    assert compare(rows, "noattention", "full", "edit acc") == "full ahead, 1 seed"

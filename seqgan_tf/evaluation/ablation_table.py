@@ -81,13 +81,17 @@ def markdown_table(rows: list[Row]) -> str:
 
 def compare(rows: list[Row], better: str, worse: str, column: str) -> str:
     """'holds' when every seed of `better` beats every seed of `worse` on `column`, 'reversed'
-    when the opposite holds, else 'within seed spread'."""
+    when the opposite holds, else 'within seed spread'. With a single seed on either side the
+    spread is unknown, so the verdict only says which side is ahead ('ahead, 1 seed')."""
     higher = next(h for title, _, h in COLUMNS if title == column)
     by_name = {r.name: r for r in rows}
     a = np.asarray(by_name[better].values[column])
     b = np.asarray(by_name[worse].values[column])
     if not higher:
         a, b = -a, -b
+    if min(len(a), len(b)) < 2:
+        ahead = "full ahead" if a.mean() > b.mean() else "ablation ahead"
+        return ahead.replace("full", better).replace("ablation", worse) + ", 1 seed"
     if a.min() > b.max():
         return "holds"
     if b.min() > a.max():
