@@ -85,8 +85,9 @@ class EditModeConfig:
     """Beyond the paper: how a turn edits the image it is given. All switches live here.
 
     Attributes:
-      enabled: the edit generator: a U-Net over x_{t-1} (teacher-forced in training, the model's
-        own previous output at inference) that redraws through a mask m and copies the rest:
+      enabled: the edit generator over x_{t-1} (teacher-forced in training, the model's own
+        previous output at inference): attribute-value templates placed by a shift read off
+        x_{t-1}, decoded per pixel, redrawn through a mask m with the rest copied:
         x-hat_t = m * x_new + (1 - m) * x_{t-1}. Off = the paper's generator, which draws every
         turn from the state alone.
       attribute_state: the state carries one slot per schema attribute (the design), read from

@@ -42,9 +42,9 @@ def quick(dataset: str) -> ExperimentConfig:
 
         python scripts/train.py --dataset=synth_zap_seq --config=quick
 
-    Beyond the paper (each a switch in `edit`, each with its own evaluation row): the U-Net edit
-    generator over x_{t-1} with a mask, the attribute slots in the state, the reconstruction
-    terms. GAN + DAMSM stay as in the paper. What did not work before, for the record:
+    Beyond the paper (each a switch in `edit`, each with its own evaluation row): the edit
+    generator over x_{t-1} (attribute-value templates, a mask), the attribute slots in the
+    state, the reconstruction terms. GAN + DAMSM stay as in the paper. What did not work before, for the record:
     decoding the whole item from a 128-d state collapsed to one mean image; a U-Net over the
     previous image without attribute slots learned colours and shafts but never patterns, left
     ghosts of shapes and smeared redrawn regions, and stayed below the copy baseline's SSIM

@@ -47,8 +47,9 @@ class SeqAttnGAN(GANModel):
     Two drawing paths:
     - the paper's (edit_mode=False): F upsamples [h_{t-1}; eps_t] into sub-regions, F_attn
       attends them over the words, G draws the image from regions, word context and h_t;
-    - edit mode (beyond the paper): an EditGenerator (a U-Net over the image being edited, with
-      word attention at S/4) redraws what the turn asks and copies the rest through a mask.
+    - edit mode (beyond the paper): an EditGenerator draws the design's attribute values from
+      learned full-resolution templates, placed by a shift read off the image being edited,
+      decodes them per pixel (word attention at S/4) and copies the rest through a mask.
 
     With attribute_state (beyond the paper; needs edit mode and an attribute schema), the state
     is [h_t; a_t]: besides the GRU state, one slot per attribute holds the design. An
@@ -73,7 +74,7 @@ class SeqAttnGAN(GANModel):
         attention).
       use_history: False = single-turn baseline: every turn starts from a zero state, sees
         only its own words and no image (nothing to edit: the drawing is the output).
-      edit_mode: the U-Net edit generator over x_{t-1} (teacher-forced in training).
+      edit_mode: the EditGenerator over x_{t-1} (teacher-forced in training).
       attribute_state: the attribute slots (see above).
       mask_threshold: edit mode, inference only: compose with the hard mask m > t (0 = soft).
       resnet101_weights: optional local ResNet-101 weights for the image encoder.
