@@ -6,23 +6,23 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from seqgan_tf.configs.experiments import tiny
 from seqgan_tf.losses.seq_attn_gan_loss import SeqAttnGANLoss
 from seqgan_tf.models.damsm import Damsm
 from seqgan_tf.models.seq_attn_gan import SeqAttnGAN
 
 VOCAB = ["make", "it", "red", "blue", "higher", "heel", "has", "laces", "boot", "sneaker"]
 ATTRIBUTE_SIZES = [3, 4]  # e.g. colour (red, blue, black), category (4 kinds)
-S, T, L = 16, 4, 8
+# The model widths of the `tiny` experiment (the tests' size), taken from it, not copied.
+_TINY_CONFIG = tiny("synth_zap_seq")
+S, T, L = _TINY_CONFIG.data.image_size, 4, _TINY_CONFIG.model.max_words
 TINY = dict(
     image_size=S,
-    max_words=L,
-    embedding_dim=8,
-    text_dim=8,
-    state_dim=8,
-    noise_dim=4,
-    gf_dim=4,
-    df_dim=4,
-    ef_dim=4,
+    **{
+        key: getattr(_TINY_CONFIG.model, key)
+        for key in ("max_words", "embedding_dim", "text_dim", "state_dim", "noise_dim")
+        + ("gf_dim", "df_dim", "ef_dim")
+    },
 )
 # The edit mode with attribute slots, as in the `quick` config.
 EDIT = dict(
