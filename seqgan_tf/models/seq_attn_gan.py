@@ -19,7 +19,7 @@ from seqgan_tf.models.gan_model import GANModel
 from seqgan_tf.models.generator import Generator
 from seqgan_tf.models.image_encoder import ImageEncoder
 from seqgan_tf.models.session_preprocessor import SessionPreprocessor
-from seqgan_tf.models.session_unroll import teacher_forced_turns
+from seqgan_tf.models.session_unroll import own_output_session, teacher_forced_turns
 from seqgan_tf.models.state_tracker import StateTracker
 from seqgan_tf.models.text_encoder import TextEncoder
 from seqgan_tf.models.upsampler import Upsampler
@@ -130,13 +130,9 @@ class SeqAttnGAN(GANModel):
         self.text_encoder = TextEncoder(
             self.preprocessor.vocab_size, embedding_dim, text_dim, name="text_encoder"
         )
+        weights = resnet101_weights
         self.image_encoder = ImageEncoder(
-            state_dim,
-            ef_dim,
-            image_size,
-            resnet101_weights,
-            return_regions=False,
-            name="image_encoder",
+            state_dim, ef_dim, image_size, weights, return_regions=False, name="image_encoder"
         )
         self.state_tracker = StateTracker(state_dim, name="state_tracker")
         if edit_mode:
@@ -219,9 +215,8 @@ class SeqAttnGAN(GANModel):
         change, values, _ = to_float32(self.attribute_editor(words, word_mask, h, previous))
         if design is None:
             design = slots.apply_changes(change, values, previous, self.attribute_sizes)
-        out.update(
-            change_logits=change, value_logits=values, design=design, previous_design=previous
-        )
+        out.update(change_logits=change, value_logits=values)
+        out.update(design=design, previous_design=previous)
         out["h"] = to_float32(self.state_tracker.step(h, tf.concat([sentence, design], axis=-1)))
         out["state"] = tf.concat([out["h"], design], axis=-1)
         return out
@@ -257,17 +252,8 @@ class SeqAttnGAN(GANModel):
         if not self.use_history:
             previous_image = tf.zeros_like(previous_image)
         condition = tf.concat([tracked["h"], sentence, noise], axis=-1)
-        drawn = self.generator(
-            previous_image,
-            design,
-            previous_design,
-            condition,
-            words,
-            word_mask,
-            compose=self.use_history,
-            training=training,
-        )
-        return to_float32(drawn)
+        parts = (previous_image, design, previous_design, condition, words, word_mask)
+        return to_float32(self.generator(*parts, compose=self.use_history, training=training))
 
     def edit(self, images: tf.Tensor, texts: tf.Tensor, state: tf.Tensor) -> Tensors:
         """Serving step. images: the current image [N,S,S,3] in [-1,1]; texts string [N] (or
@@ -278,34 +264,14 @@ class SeqAttnGAN(GANModel):
         tracked = self.track(state, words, sentence, mask)
         noise = tf.zeros([tf.shape(state)[0], self.noise_dim], tf.float32)
         drawn = self.draw(tracked, sentence, words, mask, noise, images)
-        return {
-            "image": drawn["image"],
-            "state": tracked["state"],
-            "attention": drawn["attention"],
-            "tokens": tokens,
-        }
+        image, attention = drawn["image"], drawn["attention"]
+        return {"image": image, "state": tracked["state"], "attention": attention, "tokens": tokens}
 
     # ------------------------------------------------------------------ sessions
     def generate_session(self, batch: Tensors) -> Tensors:
-        """Inference over whole sessions: every turn edits the model's own previous output, with
-        zero noise. batch: "images" [B,T+1,S,S,3] (only x0 is used) and "descriptions" string
-        [B,T] or "description_ids" [B,T,L]. Returns "images" [B,T,S,S,3], "attention"
-        [B,T,h,w,L] and, for string input, "tokens" [B,T,L]."""
-        images = batch["images"]
-        texts = batch["descriptions"] if "descriptions" in batch else batch["description_ids"]
-        n_turns = texts.shape[1]
-        state, current = self.start(images[:, 0]), images[:, 0]
-        outputs, attention, tokens = [], [], []
-        for t in range(n_turns):
-            out = self.edit(current, texts[:, t], state)
-            state, current = out["state"], out["image"]
-            outputs.append(current)
-            attention.append(out["attention"])
-            tokens.append(out["tokens"])
-        result = {"images": tf.stack(outputs, 1), "attention": tf.stack(attention, 1)}
-        if tokens[0] is not None:
-            result["tokens"] = tf.stack(tokens, 1)
-        return result
+        """Inference over whole sessions, each turn editing the model's own previous output with
+        zero noise (see session_unroll.own_output_session)."""
+        return own_output_session(self, batch)
 
     def training_outputs(
         self, batch: Tensors, step: tf.Tensor | int | None = None, training: bool = True

@@ -1,4 +1,5 @@
-"""The teacher-forced unroll of a batch of sessions: what SeqAttnGANLoss reads.
+"""Unrolling a batch of sessions: teacher-forced for training (what SeqAttnGANLoss reads), and
+on the model's own outputs for inference.
 
 `teacher_forced_turns(model, batch, step)` is SeqAttnGAN.training_outputs: the GRU (and the
 attribute editor) run turn by turn on the true history; then every REAL turn is drawn at once
@@ -108,6 +109,28 @@ def teacher_forced_turns(
             read_ids=tf.reshape(attribute_ids, [-1, len(model.attribute_sizes)]),
         )
     return out
+
+
+def own_output_session(model: SeqAttnGAN, batch: dict) -> dict:
+    """Inference over whole sessions: every turn edits the model's own previous output, with
+    zero noise (SeqAttnGAN.generate_session). batch: "images" [B,T+1,S,S,3] (only x0 is used)
+    and "descriptions" string [B,T] or "description_ids" [B,T,L]. Returns "images"
+    [B,T,S,S,3], "attention" [B,T,h,w,L] and, for string input, "tokens" [B,T,L]."""
+    images = batch["images"]
+    texts = batch["descriptions"] if "descriptions" in batch else batch["description_ids"]
+    n_turns = texts.shape[1]
+    state, current = model.start(images[:, 0]), images[:, 0]
+    outputs, attention, tokens = [], [], []
+    for t in range(n_turns):
+        out = model.edit(current, texts[:, t], state)
+        state, current = out["state"], out["image"]
+        outputs.append(current)
+        attention.append(out["attention"])
+        tokens.append(out["tokens"])
+    result = {"images": tf.stack(outputs, 1), "attention": tf.stack(attention, 1)}
+    if tokens[0] is not None:
+        result["tokens"] = tf.stack(tokens, 1)
+    return result
 
 
 def session_noise(
