@@ -8,7 +8,9 @@ It starts scripts/editor_app.py (its own process, on a free loopback port) in fr
 starts from a test-split example (or --image), makes the first three edits of --commands, branches
 from turn 1 with the fourth, shows the attention of the last turn's second word, and writes the
 screenshot. With --latency_turns, it then times edit turns through the page (press Edit -> the new
-image in the strip) and through `serving.client.EditSession` directly, interleaved turn by turn,
+image in the strip; by default the page's own script submits the form, so the browser driver is
+quiet while a turn runs, see --latency_press) and through `serving.client.EditSession` directly,
+interleaved turn by turn,
 and prints the medians, the page's overhead and where it goes (see `measure_latency`).
 --latency_only skips the screenshot. Run everything (server, this script, so the app and the
 browser it starts) at the same `nice` on a shared machine.
@@ -46,6 +48,13 @@ flags.DEFINE_float("timeout_s", 10.0, "Deadline of each gRPC call.")
 flags.DEFINE_bool("latency_only", False, "Only the latency run (no screenshot).")
 flags.DEFINE_bool(
     "latency_http", False, "Also time the page's fallback path (a POST per edit) in a second tab."
+)
+flags.DEFINE_enum(
+    "latency_press",
+    "submit",
+    ["submit", "click"],
+    "How a timed page turn is started: 'submit' = the page's own script submits the form (no "
+    "DevTools traffic while the turn runs); 'click' = a Playwright click on Edit.",
 )
 flags.DEFINE_string("latency_json", None, "Also write the latency result (and every turn) here.")
 
@@ -94,6 +103,7 @@ def measure_latency(
     text: str = "make it red",
     pause_s: float = 0.3,
     http_page=None,
+    press: str = "submit",
 ) -> dict:
     """Edit turns through the page and through `EditSession.edit` directly, interleaved turn by
     turn (the order alternates) so both see the same load of a shared machine; each after
@@ -147,7 +157,9 @@ def measure_latency(
     def page_turn(tab) -> dict:
         tab.fill("#edit-text", text)
         time.sleep(pause_s)
-        return browser.edit(tab, text)
+        if press == "click":
+            return browser.edit(tab, text)
+        return browser.submit_edit(tab, text)
 
     pages, clients, https = [], [], []
     steps = [lambda: clients.append(client_turn()), lambda: pages.append(page_turn(page))]
@@ -199,6 +211,7 @@ def measure_latency(
             100.0 * (result["http"]["page_p50"] / client_p50 - 1.0), 1
         )
     result["pause_s"] = pause_s
+    result["press"] = press
     result["load_average"] = round(os.getloadavg()[0], 2)
     result["nice"] = os.nice(0)
     result["samples"] = {"client_ms": clients, "page": pages, "http": https}
@@ -240,6 +253,7 @@ def main(argv: list[str]) -> None:
                     FLAGS.latency_turns,
                     pause_s=FLAGS.latency_pause_s,
                     http_page=http_tab,
+                    press=FLAGS.latency_press,
                 )
                 print(json.dumps({k: v for k, v in result.items() if k != "samples"}), flush=True)
                 if FLAGS.latency_json:

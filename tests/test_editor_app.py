@@ -25,6 +25,7 @@ from tensorflow_serving.apis import (
 
 from serving import contract
 from serving.editor_app import Backend, EditorApp, EditorError, EditorServer, split_words
+from serving.editor_app import app as app_module
 from serving.editor_app.images import decode_upload, pad_to_square
 from serving.editor_app.sessions import SessionStore
 
@@ -260,3 +261,22 @@ def test_sessions_expire_least_recently_used_first():
     store.get(first.id)
     with pytest.raises(EditorError, match="no longer"):
         store.get(second.id)
+
+
+def test_a_websocket_edit_answer_is_the_json_then_the_raw_pixels():
+    from serving.editor_app.app import binary_answer
+    from serving.editor_app.sessions import Turn
+
+    image = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
+    turn = Turn(id=1, parent=0, text="make it red", image=image, state=np.zeros([8], np.float32))
+    answer = {"turn": app_module.turn_json(turn, pixels_inline=False), "id": 7}
+    assert "rgb" not in answer["turn"]["image"]
+    message = binary_answer(answer, image.tobytes())
+    (size,) = struct.unpack(">I", message[:4])
+    head = json.loads(message[4 : 4 + size])
+    assert head["id"] == 7 and head["turn"]["image"] == {"width": 5, "height": 4}
+    pixels = np.frombuffer(message[4 + size :], np.uint8).reshape(4, 5, 3)
+    np.testing.assert_array_equal(pixels, image)
+    # Over HTTP (and in a session's listing) the pixels stay inline, in base64.
+    inline = app_module.turn_json(turn)["image"]["rgb"]
+    np.testing.assert_array_equal(np.frombuffer(base64.b64decode(inline), np.uint8), image.ravel())

@@ -89,14 +89,17 @@ def png_data_url(image: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")
 
 
-def rgb_json(image: np.ndarray) -> dict:
-    """An image as the page draws it: {"width", "height", "rgb": base64 of row-major RGB bytes}.
+def rgb_json(image: np.ndarray, pixels_inline: bool = True) -> dict:
+    """An image as the page draws it: {"width", "height", "rgb": base64 of row-major RGB bytes}
+    ("rgb" left out with pixels_inline=False, when the bytes travel beside the JSON).
 
     Raw pixels rather than a PNG: no PNG encode on the app (0.3 ms at 64x64) and no
     asynchronous image decode in the browser; the page puts them on a canvas at once.
     """
     pixels = np.ascontiguousarray(image, np.uint8)
     height, width = pixels.shape[:2]
+    if not pixels_inline:
+        return {"width": width, "height": height}
     return {"width": width, "height": height, "rgb": base64.b64encode(pixels.tobytes()).decode()}
 
 
@@ -107,16 +110,21 @@ def attention_maps(attention: np.ndarray, num_tokens: int) -> list[dict]:
     them: where a word attended *most* (a flat map as an even half tint). `min` and `max` keep the raw range, so the page can also
     say how peaked (or flat) the map is.
     """
-    maps = []
-    for j in range(min(num_tokens, attention.shape[-1])):
-        values = np.nan_to_num(np.asarray(attention[..., j], np.float32))
-        low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
-        span = high - low
-        # A flat map (the word attended everywhere alike) is drawn as an even half tint.
-        scaled = (values - low) / span if span > 1e-6 * max(high, 1e-12) else values * 0 + 0.5
-        data = np.round(np.clip(scaled, 0.0, 1.0) * 255).astype(np.uint8)
-        maps.append({"min": low, "max": high, "data": base64.b64encode(data.tobytes()).decode()})
-    return maps
+    n = min(num_tokens, attention.shape[-1])
+    values = np.nan_to_num(np.asarray(attention[..., :n], np.float32))  # [h, w, n]
+    if not values.size:
+        return [{"min": 0.0, "max": 0.0, "data": ""} for _ in range(n)]
+    low, high = values.min(axis=(0, 1)), values.max(axis=(0, 1))  # per word, in one pass
+    span = high - low
+    peaked = span > 1e-6 * np.maximum(high, 1e-12)
+    # A flat map (the word attended everywhere alike) is drawn as an even half tint.
+    scaled = np.where(peaked, (values - low) / np.where(peaked, span, 1.0), 0.5)
+    data = np.round(np.clip(scaled, 0.0, 1.0) * 255).astype(np.uint8)
+    data = np.ascontiguousarray(np.moveaxis(data, -1, 0))  # [n, h, w], each map row-major
+    return [
+        {"min": float(low[j]), "max": float(high[j]), "data": base64.b64encode(data[j]).decode()}
+        for j in range(n)
+    ]
 
 
 def _font(size: int) -> ImageFont.ImageFont:

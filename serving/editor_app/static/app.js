@@ -82,11 +82,19 @@ function openSocket() {
   }
   socket.ws = ws;
   ws.onopen = () => { socket.open = true; };
+  ws.binaryType = "arraybuffer";
   ws.onmessage = (event) => {
     const received = performance.now();
     let message;
     try {
-      message = JSON.parse(event.data);
+      if (typeof event.data === "string") {
+        message = JSON.parse(event.data); // an error answer
+      } else {
+        // An edit's answer: uint32 JSON length, the JSON, then the image's raw RGB bytes.
+        const size = new DataView(event.data).getUint32(0);
+        message = JSON.parse(new TextDecoder().decode(new Uint8Array(event.data, 4, size)));
+        if (message.turn) message.turn.image.pixels = new Uint8Array(event.data, 4 + size);
+      }
     } catch (error) {
       return;
     }
@@ -320,22 +328,33 @@ function caption(turn) {
   return turn.id === 0 ? "(start)" : `${turn.id}. ${turn.text}`;
 }
 
-// A turn's image arrives as raw RGB ({width, height, rgb: base64}) and is put on a canvas at
-// once: no PNG to decode, so the new image is in the strip as soon as the answer is read.
+// A turn's image arrives as raw RGB ({width, height, rgb: base64}, or {width, height, pixels:
+// Uint8Array} from the WebSocket) and is put on a canvas at once: no PNG to decode, so the new
+// image is in the strip as soon as the answer is read.
 const pixelCache = new Map();
 
 function pixelsOf(turn) {
   let pixels = pixelCache.get(turn.id);
   if (!pixels) {
     const { width, height, rgb } = turn.image;
-    const bytes = atob(rgb);
     pixels = new ImageData(width, height);
     const data = pixels.data;
-    for (let i = 0, j = 0; i < bytes.length; i += 3, j += 4) {
-      data[j] = bytes.charCodeAt(i);
-      data[j + 1] = bytes.charCodeAt(i + 1);
-      data[j + 2] = bytes.charCodeAt(i + 2);
-      data[j + 3] = 255;
+    const raw = turn.image.pixels;
+    if (raw) {
+      for (let i = 0, j = 0; i < raw.length; i += 3, j += 4) {
+        data[j] = raw[i];
+        data[j + 1] = raw[i + 1];
+        data[j + 2] = raw[i + 2];
+        data[j + 3] = 255;
+      }
+    } else {
+      const bytes = atob(rgb);
+      for (let i = 0, j = 0; i < bytes.length; i += 3, j += 4) {
+        data[j] = bytes.charCodeAt(i);
+        data[j + 1] = bytes.charCodeAt(i + 1);
+        data[j + 2] = bytes.charCodeAt(i + 2);
+        data[j + 3] = 255;
+      }
     }
     pixelCache.set(turn.id, pixels);
   }
