@@ -77,3 +77,18 @@ def edit_inputs(batch: int = 1, side: int = IMAGE_SIZE, text: str = "make it red
 def call_in_process(loaded, signature: str, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     outputs = loaded.signatures[signature](**{k: tf.constant(v) for k, v in inputs.items()})
     return {k: v.numpy() for k, v in outputs.items()}
+
+
+def in_process_session(loaded, image: np.ndarray, texts: list[str]):
+    """A session through the SavedModel's signatures in this process, each turn editing the
+    previous output: (images after each turn, states [state after start, after each turn])."""
+    state = call_in_process(loaded, contract.START_SIGNATURE, {"image": image[None]})["state"]
+    images, states = [], [state[0]]
+    current = image
+    for text in texts:
+        inputs = {"image": current[None], "text": np.array([text.encode()], object), "state": state}
+        out = call_in_process(loaded, contract.EDIT_SIGNATURE, inputs)
+        state, current = out["state"], out["image"][0]
+        images.append(current)
+        states.append(state[0])
+    return images, states

@@ -7,9 +7,9 @@ import pytest
 import tensorflow as tf
 
 from seqgan_tf.export import export_editor
-from serving import client, contract
+from serving import client
 from tests.model_testlib import S, compiled, fake_batch, tiny_edit_model
-from tests.serving_testlib import MODEL_NAME, call_in_process, random_image, running_server
+from tests.serving_testlib import MODEL_NAME, in_process_session, random_image, running_server
 
 EDITS = ["make it red", "has a higher heel", "add laces"]
 
@@ -35,21 +35,10 @@ def test_grpc_session_matches_the_saved_model_in_process(trained_export):
         with client.EditSession(target, MODEL_NAME) as session:
             state0 = session.start(image)
             results = [session.edit(text) for text in EDITS]
-    state = call_in_process(loaded, contract.START_SIGNATURE, {"image": image[None]})["state"]
-    np.testing.assert_allclose(state0, state[0], atol=1e-6)
-    current = image
-    for text, result in zip(EDITS, results, strict=True):
-        out = call_in_process(
-            loaded,
-            contract.EDIT_SIGNATURE,
-            {
-                "image": current[None],
-                "text": np.array([text.encode()], dtype=object),
-                "state": state,
-            },
-        )
-        state, current = out["state"], out["image"][0]
+    images, states = in_process_session(loaded, image, EDITS)
+    np.testing.assert_allclose(state0, states[0], atol=1e-6)
+    for result, current, state in zip(results, images, states[1:], strict=True):
         np.testing.assert_array_equal(result.image, current)
-        np.testing.assert_allclose(result.state, state[0], atol=1e-6)
+        np.testing.assert_allclose(result.state, state, atol=1e-6)
     assert results[0].tokens[:3] == ["make", "it", "red"]
     assert not np.allclose(results[1].state, results[0].state)

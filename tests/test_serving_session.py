@@ -11,8 +11,8 @@ from serving_testlib import (
     IMAGE_SIZE,
     MODEL_NAME,
     STATE_DIM,
-    call_in_process,
     export_tiny,
+    in_process_session,
     random_image,
     running_server,
 )
@@ -30,26 +30,6 @@ def served(tmp_path_factory):
         yield target, tf.saved_model.load(path)
 
 
-def _in_process_session(loaded, image):
-    state = call_in_process(loaded, contract.START_SIGNATURE, {"image": image[None]})["state"]
-    images, states = [], [state[0]]
-    current = image
-    for text in EDITS:
-        out = call_in_process(
-            loaded,
-            contract.EDIT_SIGNATURE,
-            {
-                "image": current[None],
-                "text": np.array([text.encode()], dtype=object),
-                "state": state,
-            },
-        )
-        state, current = out["state"], out["image"][0]
-        images.append(current)
-        states.append(state[0])
-    return images, states
-
-
 @pytest.mark.parametrize("resize_to_model", [True, False])
 def test_session_matches_in_process(served, tmp_path, resize_to_model):
     target, loaded = served
@@ -61,7 +41,7 @@ def test_session_matches_in_process(served, tmp_path, resize_to_model):
         assert sent.shape == ((IMAGE_SIZE, IMAGE_SIZE, 3) if resize_to_model else image.shape)
         strip = session.write_strip(os.path.join(tmp_path, "strip.png"), tile_size=32)
 
-    images, states = _in_process_session(loaded, sent)
+    images, states = in_process_session(loaded, sent, EDITS)
     np.testing.assert_allclose(state0, states[0], rtol=0, atol=1e-6)
     for result, expected_image, expected_state in zip(results, images, states[1:]):
         np.testing.assert_array_equal(result.image, expected_image)

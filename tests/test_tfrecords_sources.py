@@ -107,9 +107,9 @@ def _check_invariants(info, by_split, retrieved, spec):
                 assert session.descriptions[t].strip()
 
 
-def test_ut_zap50k_build_keeps_every_invariant_and_reports_every_problem(tmp_path, zap_dir):
-    data_dir = str(tmp_path / "data")
-    info, built = build(
+def _build_ut_zap50k(data_dir: str, zap_dir: str):
+    """zap_seq from the fake UT-Zap50K folder: 40 sessions at 16x16, seed 3."""
+    return build(
         "zap_seq",
         data_dir,
         source="ut_zap50k",
@@ -118,6 +118,11 @@ def test_ut_zap50k_build_keeps_every_invariant_and_reports_every_problem(tmp_pat
         seed=3,
         image_size=16,
     )
+
+
+def test_ut_zap50k_build_keeps_every_invariant_and_reports_every_problem(tmp_path, zap_dir):
+    data_dir = str(tmp_path / "data")
+    info, built = _build_ut_zap50k(data_dir, zap_dir)
     assert built
     info, by_split, retrieved = _sessions(data_dir, "zap_seq")
     _check_invariants(info, by_split, retrieved, sources.ZAP_SPEC)
@@ -446,15 +451,7 @@ def test_table_1_reads_a_source_build(tmp_path, zap_dir):
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     data_dir = str(tmp_path / "data")
-    info, _ = build(
-        "zap_seq",
-        data_dir,
-        source="ut_zap50k",
-        source_dir=zap_dir,
-        num_sessions=40,
-        seed=3,
-        image_size=16,
-    )
+    info, _ = _build_ut_zap50k(data_dir, zap_dir)
     done = subprocess.run(
         [
             sys.executable,
