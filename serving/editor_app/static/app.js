@@ -163,9 +163,10 @@ function showError(error, retry) {
 }
 
 function clearError() {
+  state.retry = null;
+  if ($("error").hidden) return; // nothing shown: no DOM write (a turn's answer calls this)
   $("error").hidden = true;
   $("error").dataset.kind = "";
-  state.retry = null;
 }
 
 async function refreshStatus() {
@@ -227,6 +228,7 @@ function loadSession(payload, head) {
   $("start-note").textContent = payload.source ? `started from ${payload.source}` : "";
   $("session-panel").hidden = false;
   render();
+  setTimeout(prepareTile, 0);
 }
 
 async function startFrom(kind, file) {
@@ -278,9 +280,9 @@ async function edit(text, parent) {
     state.selected = turn.id;
     state.word = null;
     clearError();
-    $("edit-text").value = "";
     renderStrip(); // the new image first (drawn at once); the rest of the page right after
     const tStrip = performance.now();
+    $("edit-text").value = "";
     const timing = {
       page_ms: performance.now() - t0, fetch_ms: fetchMs, app_ms: payload.app_ms,
       client_ms: turn.client_ms, headers_ms: marks.headers - t0, json_ms: marks.json - t0,
@@ -311,6 +313,7 @@ async function edit(text, parent) {
     state.editing = false;
     if (!$("busy").hidden) $("busy").hidden = true;
     if ($("edit-button").disabled) $("edit-button").disabled = false;
+    setTimeout(prepareTile, 0); // after this turn's frame, while the person types the next
   }
 }
 
@@ -383,23 +386,52 @@ function imageFor(turn) {
   return canvas;
 }
 
+// The elements of a strip tile: made ahead of the answer when the page is idle (see
+// `prepareTile`), since making a canvas and its context costs about 0.3 ms here.
+function emptyTile(width, height) {
+  const canvas = document.createElement("canvas");
+  canvas.width = width;
+  canvas.height = height;
+  canvas.setAttribute("role", "img");
+  const tile = document.createElement("div");
+  tile.className = "tile";
+  tile.title = "Click to look at this turn and edit from it (a new branch)";
+  const text = document.createElement("div");
+  text.className = "caption";
+  const meta = document.createElement("div");
+  meta.className = "meta";
+  tile.append(canvas, text, meta);
+  return { tile, canvas, context: canvas.getContext("2d"), text, meta, width, height };
+}
+
+let spareTile = null; // the next turn's tile, empty
+
+function prepareTile() {
+  const head = state.turns[state.head];
+  if (!head) return;
+  const { width, height } = head.image; // a turn answers at the size of the one it edits
+  if (!spareTile || spareTile.width !== width || spareTile.height !== height) {
+    spareTile = emptyTile(width, height);
+  }
+}
+
 function tileFor(turn) {
   let tile = tiles.get(turn.id);
   if (!tile) {
-    tile = document.createElement("div");
-    tile.className = "tile";
-    tile.dataset.turn = turn.id;
-    tile.title = "Click to look at this turn and edit from it (a new branch)";
-    const img = canvasOf(turn);
-    const text = document.createElement("div");
-    text.className = "caption";
-    text.textContent = caption(turn);
-    const meta = document.createElement("div");
-    meta.className = "meta";
-    meta.textContent = turn.version === null ? "input" :
+    const pixels = pixelsOf(turn);
+    let parts = spareTile;
+    spareTile = null;
+    if (!parts || parts.width !== pixels.width || parts.height !== pixels.height) {
+      parts = emptyTile(pixels.width, pixels.height);
+    }
+    parts.context.putImageData(pixels, 0, 0);
+    parts.canvas.setAttribute("aria-label", caption(turn));
+    parts.text.textContent = caption(turn);
+    parts.meta.textContent = turn.version === null ? "input" :
       `model v${turn.version} · ${turn.client_ms.toFixed(1)} ms`;
-    meta.title = turn.version === null ? "" : "model version that answered · gRPC call time";
-    tile.append(img, text, meta);
+    parts.meta.title = turn.version === null ? "" : "model version that answered · gRPC call time";
+    tile = parts.tile;
+    tile.dataset.turn = turn.id;
     tile.addEventListener("click", () => select(turn.id));
     tiles.set(turn.id, tile);
   }
