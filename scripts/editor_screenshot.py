@@ -122,6 +122,8 @@ def measure_latency(
         added_pct            added_p50 / client_p50
         frame_p50            Edit press -> the next animation frame (the image on screen)
         parts                the added time by part (medians: they need not sum exactly)
+        answer_bytes_p50     the WebSocket answers' size, and `encodings` how many carried
+                             only the changed pixels (delta) or the whole image (rgb)
         http                 with `http_page` (a second tab whose edits are POSTs, the
                              page's fallback): the same medians for that path, interleaved too
     """
@@ -198,6 +200,9 @@ def measure_latency(
         "draw_in_strip": [t["page_ms"] - t["fetch_ms"] for t in pages],
     }
     result["parts"] = {k: _p50(v) for k, v in parts.items() if v}
+    sizes = [t["bytes"] for t in pages if t.get("bytes")]
+    result["answer_bytes_p50"] = _p50(sizes) if sizes else None
+    result["encodings"] = {e: sum(t.get("encoding") == e for t in pages) for e in ("delta", "rgb")}
     if https:
         result["http"] = {
             "via": sorted({t.get("via") for t in https}),

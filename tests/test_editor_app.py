@@ -263,20 +263,36 @@ def test_sessions_expire_least_recently_used_first():
         store.get(second.id)
 
 
-def test_a_websocket_edit_answer_is_the_json_then_the_raw_pixels():
+def test_a_websocket_edit_answer_is_the_json_then_what_changed():
     from serving.editor_app.app import binary_answer
+    from serving.editor_app.images import pixels_after
     from serving.editor_app.sessions import Turn
 
-    image = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
+    parent = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
+    image = parent.copy()
+    image[1, 2] = [255, 0, 0]  # an edit that redraws two pixels and copies the rest
+    image[3, 4] = [0, 0, 255]
     turn = Turn(id=1, parent=0, text="make it red", image=image, state=np.zeros([8], np.float32))
     answer = {"turn": app_module.turn_json(turn, pixels_inline=False), "id": 7}
     assert "rgb" not in answer["turn"]["image"]
-    message = binary_answer(answer, image.tobytes())
+    how, payload = pixels_after(image, parent)
+    answer["turn"]["image"].update(how)
+    message = binary_answer(answer, payload)
     (size,) = struct.unpack(">I", message[:4])
     head = json.loads(message[4 : 4 + size])
-    assert head["id"] == 7 and head["turn"]["image"] == {"width": 5, "height": 4}
-    pixels = np.frombuffer(message[4 + size :], np.uint8).reshape(4, 5, 3)
-    np.testing.assert_array_equal(pixels, image)
+    assert head["id"] == 7
+    assert head["turn"]["image"] == {"width": 5, "height": 4, "encoding": "delta", "changed": 2}
+    body = message[4 + size :]
+    assert len(body) == 3 + 2 * 3  # 20 pixels' bits in 3 bytes, then two RGB triples
+    changed = np.unpackbits(np.frombuffer(body[:3], np.uint8))[:20].reshape(4, 5).astype(bool)
+    rebuilt = parent.copy()
+    rebuilt[changed] = np.frombuffer(body[3:], np.uint8).reshape(-1, 3)
+    np.testing.assert_array_equal(rebuilt, image)
+    # No parent of the same size, or most pixels changed: the raw RGB, row-major.
+    for other in (None, parent[:2], 255 - parent):
+        how, payload = pixels_after(image, other)
+        assert how == {"encoding": "rgb"}
+        np.testing.assert_array_equal(np.frombuffer(payload, np.uint8).reshape(4, 5, 3), image)
     # Over HTTP (and in a session's listing) the pixels stay inline, in base64.
     inline = app_module.turn_json(turn)["image"]["rgb"]
     np.testing.assert_array_equal(np.frombuffer(base64.b64decode(inline), np.uint8), image.ravel())

@@ -3,6 +3,7 @@ scripts/editor_app.py and the project's gRPC server serving a tiny trained SeqAt
 
 from __future__ import annotations
 
+import base64
 import io
 
 import numpy as np
@@ -65,6 +66,16 @@ def test_three_edits_give_three_new_images(page):
     for before, after in zip(images, images[1:]):
         assert after.shape == before.shape
         assert np.abs(after.astype(int) - before.astype(int)).mean() > 0.5
+    # The edits came over the WebSocket as the pixels that changed; the page rebuilt exactly
+    # the images the app holds.
+    timings = page.evaluate("window.editorTimings")
+    assert {t["via"] for t in timings} == {"ws"}
+    # The tiny model's hard mask redraws part of the image, so the answers are deltas.
+    assert "delta" in {t["encoding"] for t in timings}
+    kept = page.evaluate("fetch(`/api/session/${state.session}`).then((r) => r.json())")
+    for shown, turn in zip(images, kept["turns"]):
+        held = np.frombuffer(base64.b64decode(turn["image"]["rgb"]), np.uint8)
+        np.testing.assert_array_equal(shown.ravel(), held)
     captions = page.eval_on_selector_all("#strip .caption", "els => els.map(e => e.textContent)")
     assert captions == ["(start)"] + [f"{i}. {t}" for i, t in enumerate(EDITS, 1)]
     metas = page.eval_on_selector_all("#strip .meta", "els => els.map(e => e.textContent)")
