@@ -2,20 +2,27 @@
 
     python scripts/benchmark.py --target=training
     python scripts/benchmark.py --target=training --configs=quick --jit=off --steps=20
+    python scripts/benchmark.py --target=training --configs=quick --jit=off --flops \
+        --session_turns=4,3,2,3
 
 Synthetic in-memory batches in the pipeline's layout (so the figure is the model's, not the
 input pipeline's; see --target=pipeline for that), one device, after warm-up steps that absorb
-tracing and compilation.
+tracing and compilation. With --flops it also counts the step's FLOPs at the shapes it ran with
+(`step_flops`) and sets the achieved FLOP/s against the machine's peak: a float32 matmul's,
+measured in the same process, and the nominal one of the CPU (cores x clock x 32 FLOP/cycle, two
+256-bit FMA pipes).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
 import numpy as np
 from absl import flags
 
+from seqgan_tf.benchmarks import step_flops
 from tfrecords.datasets import DEFAULT_DATASET
 
 FLAGS = flags.FLAGS
@@ -32,6 +39,13 @@ def define_flags() -> None:
     flags.DEFINE_integer("steps", 10, "Timed steps per setting.")
     flags.DEFINE_integer("warmup_steps", 2, "Untimed steps first (tracing, XLA compilation).")
     flags.DEFINE_bool("damsm", True, "Include the (frozen) DAMSM loss, as training does.")
+    flags.DEFINE_list(
+        "session_turns",
+        [],
+        "Real turns of the batch's sessions, cycled over the batch (e.g. 4,3,2,3: 3 on average, "
+        "as the synthetic sets' 2.99); empty: every session has max_turns.",
+    )
+    flags.DEFINE_bool("flops", False, "Also count the step's FLOPs and report FLOP/s vs peak.")
 
 
 def cpu_times() -> tuple[float, float] | None:
@@ -54,7 +68,18 @@ def steal_fraction(before, after) -> float | None:
     return (after[0] - before[0]) / (after[1] - before[1])
 
 
-def _batch(config, rng):
+def turn_mask(batch: int, max_turns: int, session_turns: list[int]) -> np.ndarray:
+    """[batch, max_turns] 1/0: session i has session_turns[i % len] real turns (all if empty)."""
+    mask = np.ones((batch, max_turns), np.float32)
+    for i in range(batch if session_turns else 0):
+        n = session_turns[i % len(session_turns)]
+        if not 1 <= n <= max_turns:
+            raise ValueError(f"--session_turns: {n} is not in 1..{max_turns}")
+        mask[i, n:] = 0.0
+    return mask
+
+
+def _batch(config, rng, session_turns=()):
     import tensorflow as tf
 
     d = config.data
@@ -68,7 +93,7 @@ def _batch(config, rng):
         "images": tf.constant(rng.uniform(-1, 1, (b, t + 1, s, s, 3)).astype(np.float32)),
         "descriptions": tf.constant([[sentence() for _ in range(t)] for _ in range(b)]),
         "prev_attribute_text": tf.constant([[sentence() for _ in range(t)] for _ in range(b)]),
-        "turn_mask": tf.constant(np.ones((b, t), np.float32)),
+        "turn_mask": tf.constant(turn_mask(b, t, list(session_turns))),
         "attribute_ids": tf.constant(
             np.stack([rng.integers(0, n, (b, t + 1)) for n in config.model.attribute_sizes], -1)
             .reshape(b, t + 1, -1)
@@ -79,7 +104,15 @@ def _batch(config, rng):
     }
 
 
-def time_config(name: str, jit: bool, steps: int, warmup: int, damsm: bool) -> dict:
+def time_config(
+    name: str,
+    jit: bool,
+    steps: int,
+    warmup: int,
+    damsm: bool,
+    session_turns: list[int] = (),
+    count_flops: bool = False,
+) -> dict:
     import keras
     import tensorflow as tf
 
@@ -102,7 +135,10 @@ def time_config(name: str, jit: bool, steps: int, warmup: int, damsm: bool) -> d
     )
     model.build_optimizers()
     # Tokenized and hashed outside the step, as the trainer's input pipeline does.
-    batch = model.preprocessor(_batch(config, np.random.default_rng(0)))
+    batch = model.preprocessor(_batch(config, np.random.default_rng(0), session_turns))
+    flops = None
+    if count_flops:  # one step of its own (a tf.function of train_step), before the timing
+        flops = step_flops.count_step_flops(model.train_step, batch)
     ds = tf.data.Dataset.from_tensors(batch).repeat()
     t0 = time.time()
     model.fit(ds, epochs=1, steps_per_epoch=warmup, verbose=0)
@@ -123,7 +159,45 @@ def time_config(name: str, jit: bool, steps: int, warmup: int, damsm: bool) -> d
         "sessions_per_s": b * steps / elapsed,
         "warmup_s": warm,
         "steal": steal_fraction(cpu0, cpu1),
+        "turns": float(batch["turn_mask"].numpy().sum()),
+        "gflop_per_step": None if flops is None else flops.total / 1e9,
+        "gflop_by_type": None if flops is None else {k: v / 1e9 for k, v in flops.by_type.items()},
     }
+
+
+def matmul_peak_gflops(n: int = 2048, repeats: int = 8) -> float:
+    """The best of `repeats` float32 [n, n] @ [n, n] products, in GFLOP/s: what this machine's
+    TensorFlow reaches on the friendliest dense work, all cores."""
+    import tensorflow as tf
+
+    a = tf.random.normal([n, n])
+    b = tf.random.normal([n, n])
+    product = tf.function(lambda x, y: tf.reduce_sum(tf.matmul(x, y)))
+    product(a, b).numpy()
+    best = float("inf")
+    for _ in range(repeats):
+        tic = time.perf_counter()
+        product(a, b).numpy()
+        best = min(best, time.perf_counter() - tic)
+    return 2.0 * n**3 / best / 1e9
+
+
+def nominal_peak_gflops() -> tuple[float, str] | None:
+    """Cores x clock x 32 FLOP/cycle (two 256-bit FMA pipes, float32) from /proc/cpuinfo, and how
+    it was derived; None off Linux or without AVX2+FMA (then no nominal figure is given)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = f.read()
+    except OSError:
+        return None
+    flags_line = next((line for line in info.splitlines() if line.startswith("flags")), "")
+    mhz = [float(line.split(":")[1]) for line in info.splitlines() if line.startswith("cpu MHz")]
+    cpu_flags = set(flags_line.split(":")[-1].split())
+    if not mhz or not {"avx2", "fma"} <= cpu_flags:
+        return None
+    cores = len(os.sched_getaffinity(0))
+    peak = cores * mhz[0] / 1000.0 * 32
+    return peak, f"{cores} cores x {mhz[0] / 1000:.2f} GHz x 32 FLOP/cycle"
 
 
 def _percent(fraction: float | None) -> str:
@@ -132,12 +206,21 @@ def _percent(fraction: float | None) -> str:
 
 def main_with_flags(argv: list[str]) -> None:
     del argv
+    session_turns = [int(n) for n in FLAGS.session_turns]
     rows = []
     for name in FLAGS.configs:
         for jit in FLAGS.jit:
             if jit not in ("on", "off"):
                 raise ValueError(f"--jit takes on/off, got {jit!r}")
-            row = time_config(name, jit == "on", FLAGS.steps, FLAGS.warmup_steps, FLAGS.damsm)
+            row = time_config(
+                name,
+                jit == "on",
+                FLAGS.steps,
+                FLAGS.warmup_steps,
+                FLAGS.damsm,
+                session_turns,
+                FLAGS.flops,
+            )
             rows.append(row)
             print(
                 f"  {name:6s} jit={jit:3s} (XLA in effect: {row['jit_effective']}): "
@@ -156,5 +239,34 @@ def main_with_flags(argv: list[str]) -> None:
             f"| {r['config']} | {r['batch']} | {r['jit_compile']} | {r['jit_effective']} | "
             f"{r['s_per_step']:.2f} | {r['sessions_per_s']:.2f} | {_percent(r['steal'])} |"
         )
+    if FLAGS.flops:
+        print_flops_table(rows)
     print()
     print("command: python " + " ".join(sys.argv))
+
+
+def print_flops_table(rows: list[dict]) -> None:
+    matmul = matmul_peak_gflops()
+    nominal = nominal_peak_gflops()
+    print()
+    print(f"peak: float32 matmul (2048^3, best of 8, this process) {matmul:.1f} GFLOP/s", end="")
+    print(f"; nominal {nominal[0]:.1f} GFLOP/s ({nominal[1]})" if nominal else "")
+    print()
+    print(
+        "| config | jit | real turns | GFLOP/step | s/step | GFLOP/s | of matmul peak "
+        "| of nominal |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        achieved = r["gflop_per_step"] / r["s_per_step"]
+        print(
+            f"| {r['config']} | {'on' if r['jit_compile'] else 'off'} | {r['turns']:.0f} | "
+            f"{r['gflop_per_step']:.1f} | {r['s_per_step']:.2f} | {achieved:.1f} | "
+            f"{100 * achieved / matmul:.0f}% | "
+            + (f"{100 * achieved / nominal[0]:.0f}% |" if nominal else "n/a |")
+        )
+    for r in rows:
+        parts = ", ".join(
+            f"{k} {v:.1f}" for k, v in sorted(r["gflop_by_type"].items(), key=lambda kv: -kv[1])
+        )
+        print(f"  {r['config']}: GFLOP by op: {parts}")
