@@ -9,8 +9,9 @@ Synthetic in-memory batches in the pipeline's layout (so the figure is the model
 input pipeline's; see --target=pipeline for that), one device, after warm-up steps that absorb
 tracing and compilation. With --flops it also counts the step's FLOPs at the shapes it ran with
 (`step_flops`) and sets the achieved FLOP/s against the machine's peak: a float32 matmul's,
-measured in the same process, and the nominal one of the CPU (cores x clock x 32 FLOP/cycle, two
-256-bit FMA pipes).
+measured in the same process with the same threads. It also prints the CPU's nominal peak at
+the clock /proc/cpuinfo reports (cores x clock x 32 FLOP/cycle: two 256-bit FMA pipes); a CPU
+that boosts its clock beats that figure (this machine's matmul reached 219 against 166).
 """
 
 from __future__ import annotations
@@ -249,21 +250,18 @@ def print_flops_table(rows: list[dict]) -> None:
     matmul = matmul_peak_gflops()
     nominal = nominal_peak_gflops()
     print()
-    print(f"peak: float32 matmul (2048^3, best of 8, this process) {matmul:.1f} GFLOP/s", end="")
-    print(f"; nominal {nominal[0]:.1f} GFLOP/s ({nominal[1]})" if nominal else "")
+    print(f"peak: float32 matmul (2048^3, best of 8, this process) {matmul:.1f} GFLOP/s")
+    if nominal:  # at the clock /proc/cpuinfo reports; a boosting CPU's matmul can beat it
+        print(f"nominal at the reported clock: {nominal[0]:.1f} GFLOP/s ({nominal[1]})")
     print()
-    print(
-        "| config | jit | real turns | GFLOP/step | s/step | GFLOP/s | of matmul peak "
-        "| of nominal |"
-    )
-    print("|---|---|---|---|---|---|---|---|")
+    print("| config | jit | real turns | GFLOP/step | s/step | GFLOP/s | of matmul peak |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         achieved = r["gflop_per_step"] / r["s_per_step"]
         print(
             f"| {r['config']} | {'on' if r['jit_compile'] else 'off'} | {r['turns']:.0f} | "
             f"{r['gflop_per_step']:.1f} | {r['s_per_step']:.2f} | {achieved:.1f} | "
-            f"{100 * achieved / matmul:.0f}% | "
-            + (f"{100 * achieved / nominal[0]:.0f}% |" if nominal else "n/a |")
+            f"{100 * achieved / matmul:.0f}% |"
         )
     for r in rows:
         parts = ", ".join(
