@@ -392,13 +392,18 @@ function pixelsOf(turn) {
 }
 
 // A new canvas showing the turn's image (for the strip and the branch rows).
+function blankCanvas(width, height) {
+  const canvas = document.createElement("canvas");
+  canvas.width = width;
+  canvas.height = height;
+  canvas.setAttribute("role", "img");
+  return canvas;
+}
+
 function canvasOf(turn) {
   const pixels = pixelsOf(turn);
-  const canvas = document.createElement("canvas");
-  canvas.width = pixels.width;
-  canvas.height = pixels.height;
+  const canvas = blankCanvas(pixels.width, pixels.height);
   canvas.getContext("2d").putImageData(pixels, 0, 0);
-  canvas.setAttribute("role", "img");
   canvas.setAttribute("aria-label", caption(turn));
   return canvas;
 }
@@ -416,10 +421,7 @@ function imageFor(turn) {
 // The elements of a strip tile: made ahead of the answer when the page is idle (see
 // `prepareTile`), since making a canvas and its context costs about 0.3 ms here.
 function emptyTile(width, height) {
-  const canvas = document.createElement("canvas");
-  canvas.width = width;
-  canvas.height = height;
-  canvas.setAttribute("role", "img");
+  const canvas = blankCanvas(width, height);
   const tile = document.createElement("div");
   tile.className = "tile";
   tile.title = "Click to look at this turn and edit from it (a new branch)";
