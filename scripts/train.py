@@ -23,7 +23,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 FLAGS = flags.FLAGS
 flags.DEFINE_enum("dataset", DEFAULT_DATASET, list(DATASETS), "Dataset to train on.")
-flags.DEFINE_enum("config", "paper", sorted(EXPERIMENTS), "Named experiment.")
+flags.DEFINE_enum("config", "quick", sorted(EXPERIMENTS), "Named experiment.")
 flags.DEFINE_string(
     "run_dir",
     None,
@@ -60,6 +60,18 @@ flags.DEFINE_bool(
     "attribute_state",
     None,
     "Attribute slots in the state (beyond the paper; default: the config's choice).",
+)
+flags.DEFINE_enum(
+    "edit_generator",
+    None,
+    ["unet", "templates"],
+    "How an edit is drawn: unet (the default design) or templates (per-value templates "
+    "placed by a shift of at most 2 px; fits the flat synthetic renderer only).",
+)
+flags.DEFINE_bool(
+    "classify",
+    None,
+    "AttGAN's attribute classification on D (default: the config's choice).",
 )
 flags.DEFINE_float("recon_weight", None, "Override the L1 weight (0 = paper objective).")
 flags.DEFINE_integer("seed", None, "Override the training seed (weights, noise, data order).")
@@ -111,6 +123,11 @@ def config_from_flags():
         config.edit.attribute_state = FLAGS.attribute_state
         if not FLAGS.attribute_state:
             config.edit.attribute_weight = 0.0
+            config.edit.classify_weight = 0.0
+    if FLAGS.edit_generator is not None:
+        config.edit.generator = FLAGS.edit_generator
+    if FLAGS.classify is not None:
+        config.edit.classify_weight = 1.0 if FLAGS.classify else 0.0
     config.model.resnet101_weights = FLAGS.resnet101_weights
     config.damsm.enabled = FLAGS.damsm
     try:

@@ -61,3 +61,27 @@ def test_paper_config_is_the_papers_objective():
     assert paper.damsm.enabled and paper.damsm.weight == 2.5
     assert paper.train.recon_weight == 0.0 and paper.data.augment
     assert not paper.edit.enabled and paper.inference.mask_threshold == 0.0
+
+
+def test_the_other_edit_generator_and_no_classification_get_their_own_folders():
+    templates = get_experiment("quick", "photo_zap_seq")
+    templates.edit.generator = "templates"
+    templates.edit.classify_weight = 0.0
+    assert default_run_dir("quick", "photo_zap_seq", templates).endswith(
+        "quick_photo_zap_seq_noclassify_templates"
+    )
+
+
+def test_full_is_the_quick_design_at_the_papers_scale():
+    quick, full = (get_experiment(n, "deepfashion_seq") for n in ("quick", "full"))
+    assert full.edit == quick.edit and full.edit.generator == "unet"
+    assert full.inference == quick.inference and full.data.augment
+    assert full.data.global_batch_size == 50
+    assert (full.model.text_dim, full.model.state_dim) == (300, 128)
+
+
+def test_train_script_defaults_to_the_editor_design():
+    from scripts import train  # noqa: F401  (defines the flags)
+    from absl import flags
+
+    assert flags.FLAGS["config"].default == "quick"

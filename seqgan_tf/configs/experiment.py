@@ -98,12 +98,23 @@ class EditModeConfig:
         drawing x_new there, and the mask is fitted to those pixels (cross-entropy). Without it,
         copying x_{t-1} is a cheap minimum of the L1.
       attribute_weight: weight of the attribute reader's and editor's cross-entropies.
+      generator: how a turn is drawn. "unet" (the default): an encoder-decoder over x_{t-1},
+        FiLM-conditioned at every scale on a_t - a_{t-1}, a_t and [h_t; e-bar_t; eps_t], drawing
+        a per-pixel colour transform of x_{t-1} (EditUNet). "templates": one learned
+        full-resolution template per attribute value placed by a shift of at most 2 px
+        (EditGenerator); it mirrors how the flat synthetic renderer draws and is kept as a switch
+        with its own evaluation row.
+      classify_weight: AttGAN's attribute classification: D gets an attribute head trained on
+        true images and their labels (d_attr), and G is trained to make its output read as the
+        target design by that head (g_attr). Needs attribute_state.
     """
 
     enabled: bool = False
     attribute_state: bool = False
     edit_weight: float = 0.0
     attribute_weight: float = 0.0
+    generator: str = "unet"
+    classify_weight: float = 0.0
 
 
 @dataclasses.dataclass
@@ -157,6 +168,9 @@ class DamsmConfig:
     init_text_encoder: bool = False
     max_pairs: int = 0
 
+
+# How an edit-mode turn is drawn (EditModeConfig.generator).
+EDIT_GENERATORS = ("unet", "templates")
 
 # Keras dtype policies a model can be trained under (TrainConfig.mixed_precision).
 MIXED_PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
@@ -245,6 +259,12 @@ class ExperimentConfig:
             )
         if e.attribute_weight and not e.attribute_state:
             raise ValueError("edit.attribute_weight only acts with edit.attribute_state")
+        if e.classify_weight and not e.attribute_state:
+            raise ValueError("edit.classify_weight only acts with edit.attribute_state")
+        if e.generator not in EDIT_GENERATORS:
+            raise ValueError(
+                f"edit.generator must be one of {EDIT_GENERATORS}, got {e.generator!r}"
+            )
         if self.train.mixed_precision not in MIXED_PRECISION_POLICIES:
             raise ValueError(
                 f"train.mixed_precision must be one of {MIXED_PRECISION_POLICIES}, "

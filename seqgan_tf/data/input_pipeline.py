@@ -22,9 +22,11 @@ Sessions with more than `max_turns` turns are truncated to their first `max_turn
 first max_turns + 1 images); `num_turns` reports the truncated count.
 
 Training augmentation applies the same transform to every image of a session (the turns must
-stay aligned): all images are resized to int(S * 1.125), one random S x S crop is taken from the
-stacked [T+1, ...] tensor, and one coin decides a horizontal flip for the whole session.
-Evaluation resizes to S (no-op when the shards are stored at S).
+stay aligned): the images are padded by S/16 on each side (mirroring the border, so a product's
+background continues), one random S x S crop is taken from the stacked [T+1, ...] tensor, and
+one coin decides a horizontal flip for the whole session (the paper's "flips + crops"). Nothing
+is resampled: training sees pixels at the scale evaluation sees them. Evaluation resizes to S
+(no-op when the shards are stored at S).
 
 Example:
     ds = make_dataset("data", "synth_zap_seq", "train", global_batch_size=50, is_training=True)
@@ -46,7 +48,7 @@ from tfrecords.datasets import DATASETS, SYNTHETIC_DATASETS, synthetic_standin
 from tfrecords.session import PHRASE_TYPES
 from tfrecords.session_format import NUM_TURNS_KEY, parse_session
 
-CROP_PADDING_FACTOR = 1.125  # Resize to S * 1.125, then crop S x S (the paper's "flips + crops").
+CROP_PADDING_DIVISOR = 16  # Pad S/16 per side, then crop S x S (the paper's "flips + crops").
 DEFAULT_SHUFFLE_BUFFER = 1000
 SPLIT_ALIASES = {"validation": "val", "valid": "val", "eval": "val"}
 
@@ -123,8 +125,9 @@ def _phrase_type_ids(phrase_types: tf.Tensor) -> tf.Tensor:
 
 def _augment(images: tf.Tensor, image_size: int, seed: int | None) -> tf.Tensor:
     """One random crop and one random horizontal flip for all images [N, H, W, 3] of a session."""
-    big = int(image_size * CROP_PADDING_FACTOR)
-    images = tf.image.resize(images, [big, big])
+    images = tf.image.resize(images, [image_size, image_size])  # no-op at the stored size
+    pad = max(image_size // CROP_PADDING_DIVISOR, 1)
+    images = tf.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]], mode="SYMMETRIC")
     size = tf.stack([tf.shape(images)[0], image_size, image_size, 3])
     images = tf.image.random_crop(images, size, seed=seed)
     flip = tf.random.uniform([], seed=None if seed is None else seed + 1) < 0.5

@@ -19,10 +19,10 @@ class SeqAttnGANLoss:
     """The objective: the paper's terms (eq. 4-8) plus the switched-on terms beyond it.
 
     Discriminator: d_real + d_fake (unconditional) + d_cond (conditional on e-bar_t, with a
-    mismatched description as a third negative). Generator:
+    mismatched description as a third negative) + classify_weight * d_attr. Generator:
 
         g_loss = g_adv + damsm_weight * g_damsm + recon_weight * recon
-                 + attribute_weight * attributes
+                 + attribute_weight * attributes + classify_weight * g_attr
 
     - recon (beyond the paper, 0 in `paper`): L1 to x_t with the edited pixels weighted
       (1 + edit_weight); in edit mode also edit_weight * L1 of the drawing x_new on the
@@ -30,6 +30,9 @@ class SeqAttnGANLoss:
     - attributes (beyond the paper, with the attribute state): the reader's cross-entropy on
       true images ("attr_read"), the editor's change cross-entropy ("attr_change") and its
       value cross-entropy on the attributes the turn changes ("attr_value").
+    - d_attr, g_attr (beyond the paper, AttGAN's classification constraint, when D has an
+      attribute head): D's head reads the target design off the true x_t (d_attr); G is trained
+      so that the head reads the target design off its output (g_attr).
 
     Every per-sample term is summed over real turns and divided by the GLOBAL number of
     sessions: each replica holds its share and the optimizer sums gradients over replicas.
@@ -39,6 +42,7 @@ class SeqAttnGANLoss:
       recon_weight: weight of the reconstruction sum.
       edit_weight: extra weight of the edited pixels.
       attribute_weight: weight of the attribute terms.
+      classify_weight: weight of d_attr in D's loss and of g_attr in G's.
       damsm_pairs: DAMSM scores only the first this many drawn turns (0 = all).
     """
 
@@ -46,6 +50,7 @@ class SeqAttnGANLoss:
     recon_weight: float = 0.0
     edit_weight: float = 0.0
     attribute_weight: float = 0.0
+    classify_weight: float = 0.0
     damsm_pairs: int = 0
 
     TERMS = (
@@ -62,6 +67,8 @@ class SeqAttnGANLoss:
         "attr_read",
         "attr_change",
         "attr_value",
+        "d_attr",
+        "g_attr",
     )
 
     def __call__(self, step: dict, global_batch) -> dict:
@@ -83,7 +90,13 @@ class SeqAttnGANLoss:
                 + 0.5 * (fake_loss(d["fake_c"]) + d["wrong_weight"] * fake_loss(d["wrong_c"]))
             ),
         }
-        terms["d_loss"] = terms["d_real"] + terms["d_fake"] + terms["d_cond"]
+        terms.update(self._classification(step, reduce))
+        terms["d_loss"] = (
+            terms["d_real"]
+            + terms["d_fake"]
+            + terms["d_cond"]
+            + self.classify_weight * terms["d_attr"]
+        )
         terms["g_adv"] = reduce(real_loss(d["fake_u"]) + real_loss(d["fake_c"]))
         terms["g_damsm"] = reduce(step["damsm"]) if step.get("damsm") is not None else tf.zeros([])
         terms.update(self._reconstruction(step, reduce))
@@ -93,8 +106,23 @@ class SeqAttnGANLoss:
             + self.damsm_weight * terms["g_damsm"]
             + self.recon_weight * terms["recon"]
             + self.attribute_weight * terms["attributes"]
+            + self.classify_weight * terms["g_attr"]
         )
         return terms
+
+    def _classification(self, step, reduce):
+        d = step["logits"]
+        if "attr_real" not in d:
+            return {"d_attr": tf.zeros([]), "g_attr": tf.zeros([])}
+        sizes, ids = step["attribute_sizes"], step["target_ids"]
+
+        def cross_entropy(logits):
+            return tf.reduce_sum(attribute_slots.segment_cross_entropy(logits, ids, sizes), -1)
+
+        return {
+            "d_attr": reduce(cross_entropy(d["attr_real"])),
+            "g_attr": reduce(cross_entropy(d["attr_fake"])),
+        }
 
     def _reconstruction(self, step, reduce):
         fake, real, previous = step["fake"], step["real"], step["previous"]

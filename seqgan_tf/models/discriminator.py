@@ -12,19 +12,25 @@ from seqgan_tf.models.blocks import down_block, num_doublings
 class Discriminator(keras.layers.Layer):
     """Downsamples to 4x4, then one head judges realism and one judges image-text agreement.
 
+    With attribute_sizes (AttGAN's classification constraint, beyond the paper) a third head
+    reads the design off the image: logits over each attribute's values, trained on true
+    images and their labels only (`attribute_logits`).
+
     Args:
       df_dim: base width.
       image_size: S.
+      attribute_sizes: values per attribute for the attribute head (() = no head).
 
     Example:
       >>> d = Discriminator(df_dim=32, image_size=64)
       >>> uncond_logits, cond_logits = d(images, sentences)   # each [N]
     """
 
-    def __init__(self, df_dim: int = 32, image_size: int = 64, **kwargs):
+    def __init__(self, df_dim: int = 32, image_size: int = 64, attribute_sizes=(), **kwargs):
         super().__init__(**kwargs)
         self.df_dim = df_dim
         self.image_size = image_size
+        self.attribute_sizes = [int(s) for s in attribute_sizes]
         n_down = num_doublings(4, image_size)
         self.downs = [
             down_block(df_dim * min(2**i, 8), name=f"down{i}", normalize=i > 0)
@@ -35,6 +41,11 @@ class Discriminator(keras.layers.Layer):
         self.text_proj = keras.layers.Dense(df_dim * 2, name="text_proj")
         self.joint = keras.layers.Conv2D(top, 3, padding="same", name="joint")
         self.cond_head = keras.layers.Conv2D(1, 4, padding="valid", name="cond_head")
+        if self.attribute_sizes:
+            self.attribute_hidden = keras.layers.Dense(top, name="attribute_hidden")
+            self.attribute_head = keras.layers.Dense(
+                sum(self.attribute_sizes), name="attribute_head"
+            )
 
     def features(self, images):
         x = images
@@ -51,6 +62,11 @@ class Discriminator(keras.layers.Layer):
         uncond = ops.reshape(self.uncond_head(x), (-1,))
         return uncond, self.conditional_logits(x, sentences)
 
+    def attribute_logits(self, x):
+        """[N, sum V] logits of each attribute's values from `features(images)`."""
+        x = ops.reshape(x, (ops.shape(x)[0], -1))
+        return self.attribute_head(keras.activations.leaky_relu(self.attribute_hidden(x), 0.2))
+
     def conditional_logits(self, x, sentences):
         t = keras.activations.leaky_relu(self.text_proj(sentences), 0.2)[:, None, None, :]
         t = ops.broadcast_to(t, (ops.shape(x)[0], 4, 4, self.df_dim * 2))
@@ -58,4 +74,9 @@ class Discriminator(keras.layers.Layer):
         return ops.reshape(self.cond_head(j), (-1,))
 
     def get_config(self):
-        return {**super().get_config(), "df_dim": self.df_dim, "image_size": self.image_size}
+        return {
+            **super().get_config(),
+            "df_dim": self.df_dim,
+            "image_size": self.image_size,
+            "attribute_sizes": self.attribute_sizes,
+        }

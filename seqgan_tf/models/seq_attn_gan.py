@@ -15,6 +15,7 @@ from seqgan_tf.models.blocks import Untracked, to_float32
 from seqgan_tf.models.damsm import Damsm
 from seqgan_tf.models.discriminator import Discriminator
 from seqgan_tf.models.edit_generator import EditGenerator
+from seqgan_tf.models.edit_unet import EditUNet
 from seqgan_tf.models.gan_model import GANModel
 from seqgan_tf.models.generator import Generator
 from seqgan_tf.models.image_encoder import ImageEncoder
@@ -32,7 +33,8 @@ LATENT_SLOTS = (8,) * 8
 CONFIG_KEYS = (
     *("vocabulary", "attribute_sizes", "image_size", "max_words", "embedding_dim", "text_dim"),
     *("state_dim", "noise_dim", "gf_dim", "df_dim", "ef_dim", "use_attention", "use_history"),
-    *("edit_mode", "attribute_state", "mask_threshold", "resnet101_weights"),
+    *("edit_mode", "attribute_state", "edit_generator", "classify_attributes"),
+    *("mask_threshold", "resnet101_weights"),
 )
 
 
@@ -47,9 +49,10 @@ class SeqAttnGAN(GANModel):
     Two drawing paths:
     - the paper's (edit_mode=False): F upsamples [h_{t-1}; eps_t] into sub-regions, F_attn
       attends them over the words, G draws the image from regions, word context and h_t;
-    - edit mode (beyond the paper): an EditGenerator draws the design's attribute values from
-      learned full-resolution templates, placed by a shift read off the image being edited,
-      decodes them per pixel (word attention at S/4) and copies the rest through a mask.
+    - edit mode (beyond the paper): an EditUNet transforms the image being edited, an
+      encoder-decoder conditioned on the design change at every scale (word attention at S/4),
+      and copies the rest through a mask (edit_generator="templates": the EditGenerator, which
+      places learned per-value templates by a shift of at most 2 px).
 
     With attribute_state (beyond the paper; needs edit mode and an attribute schema), the state
     is [h_t; a_t]: besides the GRU state, one slot per attribute holds the design. An
@@ -74,8 +77,11 @@ class SeqAttnGAN(GANModel):
         attention).
       use_history: False = single-turn baseline: every turn starts from a zero state, sees
         only its own words and no image (nothing to edit: the drawing is the output).
-      edit_mode: the EditGenerator over x_{t-1} (teacher-forced in training).
+      edit_mode: edit x_{t-1} (teacher-forced in training) instead of drawing from the state.
       attribute_state: the attribute slots (see above).
+      edit_generator: "unet" (EditUNet) or "templates" (EditGenerator), edit mode only.
+      classify_attributes: D gets an attribute head (AttGAN's classification constraint;
+        needs attribute_state).
       mask_threshold: edit mode, inference only: compose with the hard mask m > t (0 = soft).
       resnet101_weights: optional local ResNet-101 weights for the image encoder.
 
@@ -104,6 +110,8 @@ class SeqAttnGAN(GANModel):
         use_history: bool = True,
         edit_mode: bool = False,
         attribute_state: bool = False,
+        edit_generator: str = "unet",
+        classify_attributes: bool = False,
         mask_threshold: float = 0.0,
         resnet101_weights: str = "",
         **kwargs,
@@ -116,6 +124,12 @@ class SeqAttnGAN(GANModel):
             raise ValueError("attribute_state needs edit_mode and a non-empty attribute_sizes")
         if mask_threshold and not edit_mode:
             raise ValueError("mask_threshold applies to edit_mode only")
+        if edit_generator not in ("unet", "templates"):
+            raise ValueError(
+                f"edit_generator must be 'unet' or 'templates', got {edit_generator!r}"
+            )
+        if classify_attributes and not attribute_state:
+            raise ValueError("classify_attributes needs attribute_state")
         self.vocabulary = list(vocabulary)
         self.attribute_sizes = [int(s) for s in attribute_sizes]
         self.image_size, self.max_words = image_size, max_words
@@ -124,6 +138,7 @@ class SeqAttnGAN(GANModel):
         self.gf_dim, self.df_dim, self.ef_dim = gf_dim, df_dim, ef_dim
         self.use_attention, self.use_history = use_attention, use_history
         self.edit_mode, self.attribute_state = edit_mode, attribute_state
+        self.edit_generator, self.classify_attributes = edit_generator, classify_attributes
         self.mask_threshold, self.resnet101_weights = mask_threshold, resnet101_weights
 
         self.preprocessor = SessionPreprocessor(self.vocabulary, max_words, name="preprocessor")
@@ -138,9 +153,18 @@ class SeqAttnGAN(GANModel):
         if edit_mode:
             # Template slots: the schema's attributes, or latent ones without attribute slots.
             self.slot_sizes = self.attribute_sizes if attribute_state else LATENT_SLOTS
-            self.generator = EditGenerator(
-                self.slot_sizes, gf_dim, image_size, mask_threshold=mask_threshold, name="generator"
-            )
+            if edit_generator == "unet":
+                self.generator = EditUNet(
+                    gf_dim, image_size, mask_threshold=mask_threshold, name="generator"
+                )
+            else:
+                self.generator = EditGenerator(
+                    self.slot_sizes,
+                    gf_dim,
+                    image_size,
+                    mask_threshold=mask_threshold,
+                    name="generator",
+                )
             if not attribute_state:
                 self.latent_design = keras.layers.Dense(sum(self.slot_sizes), name="latent_design")
         else:
@@ -154,7 +178,12 @@ class SeqAttnGAN(GANModel):
             self.attribute_editor = AttributeEditor(
                 self.attribute_sizes, text_dim, use_attention, name="attribute_editor"
             )
-        self.discriminator = Discriminator(df_dim, image_size, name="discriminator")
+        self.discriminator = Discriminator(
+            df_dim,
+            image_size,
+            attribute_sizes=self.attribute_sizes if classify_attributes else (),
+            name="discriminator",
+        )
         self._frozen_damsm = Untracked(None)
         self.seq_loss = SeqAttnGANLoss()
         self.trackers = {n: keras.metrics.Mean(name=n) for n in SeqAttnGANLoss.TERMS}

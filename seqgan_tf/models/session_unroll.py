@@ -169,7 +169,8 @@ def judge(
     d = discriminator
     real_features = d.features(real)
     real_u, real_c = d.heads(real_features, sentences)
-    fake_u, fake_c = d(fake, sentences)
+    fake_features = d.features(fake)
+    fake_u, fake_c = d.heads(fake_features, sentences)
     logits = {
         "real_u": real_u,
         "real_c": real_c,
@@ -178,6 +179,9 @@ def judge(
         "wrong_c": d.conditional_logits(real_features, wrong),
         "wrong_weight": tf.cast(n > 1, tf.float32),
     }
+    if d.attribute_sizes:  # AttGAN's classification constraint: the design read off both
+        logits["attr_real"] = d.attribute_logits(real_features)
+        logits["attr_fake"] = d.attribute_logits(fake_features)
     return to_float32(logits)
 
 

@@ -35,7 +35,8 @@ def default_run_dir(
     config_name: str, dataset: str, config: ExperimentConfig, seed: int | None = None
 ) -> str:
     """runs/<config>_<dataset>, with a suffix per switch turned off against the named config
-    (_noattention, _nodamsm, _nohistory, _noedit, _noattribute_state) and _seed<N> for another
+    (_noattention, _nodamsm, _nohistory, _noedit, _noattribute_state, _noclassify), the other
+    edit generator's name (_templates) and _seed<N> for another
     seed, so that an ablation never lands in the full model's folder."""
     from seqgan_tf.configs import get_experiment
 
@@ -47,7 +48,10 @@ def default_run_dir(
         ("edit", config.edit.enabled, named.edit.enabled),
         ("attribute_state", config.edit.attribute_state, named.edit.attribute_state),
     )
+    switches += (("classify", config.edit.classify_weight > 0, named.edit.classify_weight > 0),)
     suffix = "".join(f"_no{name}" for name, on, default in switches if default and not on)
+    if config.edit.enabled and config.edit.generator != named.edit.generator:
+        suffix += f"_{config.edit.generator}"
     if seed:
         suffix += f"_seed{seed}"
     return os.path.join("runs", f"{config_name}_{dataset}{suffix}")
@@ -80,6 +84,7 @@ def build_loss(config: ExperimentConfig) -> SeqAttnGANLoss:
         recon_weight=config.train.recon_weight,
         edit_weight=config.edit.edit_weight,
         attribute_weight=config.edit.attribute_weight,
+        classify_weight=config.edit.classify_weight,
         damsm_pairs=config.damsm.max_pairs,
     )
 
@@ -116,6 +121,8 @@ def build_model(config: ExperimentConfig, vocabulary: list[str]) -> SeqAttnGAN:
         use_history=m.use_history,
         edit_mode=config.edit.enabled,
         attribute_state=config.edit.attribute_state,
+        edit_generator=config.edit.generator,
+        classify_attributes=config.edit.classify_weight > 0,
         mask_threshold=config.inference.mask_threshold,
         resnet101_weights=m.resnet101_weights,
         name="seq_attn_gan",
