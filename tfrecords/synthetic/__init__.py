@@ -1,4 +1,5 @@
-"""Procedural synthetic session datasets: shoes (synth_zap_seq) and garments (synth_deepfashion_seq).
+"""Procedural synthetic session datasets: flat-colour shoes (synth_zap_seq) and garments
+(synth_deepfashion_seq), and shoes that look like product photographs (photo_zap_seq).
 
 from tfrecords.synthetic import SYNTHETIC_DATASETS, GENERATOR_VERSION, attribute_schema, generate_sessions
 for session in generate_sessions("synth_zap_seq", num_sessions=10, seed=0):
@@ -13,6 +14,7 @@ from tfrecords.synthetic.sessions import (
     SYNTHETIC_DATASETS,
     attribute_schema,
     generate_sessions,
+    generator_version,
     layout_offset,
     make_session,
     plan_session,
@@ -39,6 +41,7 @@ __all__ = [
     "SYNTHETIC_DATASETS",
     "attribute_schema",
     "generate_sessions",
+    "generator_version",
     "layout_offset",
     "lexicon",
     "make_session",
