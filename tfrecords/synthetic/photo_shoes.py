@@ -188,8 +188,9 @@ def render_photo_shoe(
         upper += [(0.02, top + 0.004), (xcf, top - 0.01)]
         upper += _curve((xcf, top - 0.01), (xcf + 0.01, (top + ankle[1]) / 2), ankle, 5)[1:]
         instep_top = ankle
-    elif category == "pump":  # the topline dips straight down to a low throat
-        instep_top = throat
+    elif category == "pump":  # the topline dips straight down to a low throat; a closure
+        # crosses the opening from the top of the quarter (a lace-up or a Mary Jane strap)
+        instep_top = (xcf, float(fb(xcf)) + collar * 0.8)
         upper += _curve((0.02, top), (0.25, float(fb(0.25)) + 0.02), throat, 7)[1:]
     else:
         front_y = float(fb(xcf)) + collar * 0.72
@@ -217,7 +218,7 @@ def render_photo_shoe(
     upper_alpha = frame.polygons(upper)
 
     if category == "sandal":  # keep a heel counter, an ankle strap and bands over the foot
-        band = 0.045
+        band = 0.055
         straps = [[(-0.05, -0.1), (0.13, -0.1), (0.10, top + 0.1), (-0.05, top + 0.1)]]
         straps.append([(-0.05, top - 0.06), (xcf + 0.06, top - 0.07), (xcf + 0.06, top + 0.1)])
         straps[-1].append((-0.05, top + 0.1))
@@ -307,15 +308,15 @@ def render_photo_shoe(
     if closure == "laces":
         count = int(s["lace_count"])
         ks = np.linspace(0.08, 0.95, count)
-        outer = instep[0] + ks[:, None] * direction + 0.004 * -inward
-        inner = outer + 0.05 * inward
+        outer = instep[0] + ks[:, None] * direction + 0.006 * -inward
+        inner = outer + 0.075 * inward
         tongue = [tuple(outer[0] - 0.02 * along), tuple(outer[-1] + 0.02 * along)]
         tongue += [tuple(inner[-1] + 0.012 * inward), tuple(inner[0] + 0.012 * inward)]
         details.append(Layer(frame.polygons(tongue) * upper_alpha, darker, surface, relief=0.3))
         bars = [[tuple(outer[k]), tuple(inner[k])] for k in range(count)]
         bars += [[tuple(outer[k]), tuple(inner[k + 1])] for k in range(count - 1)]
-        details.append(Layer(frame.lines(bars, 0.011), trim_rgb, relief=0.5, lift=0.04))
-        eyelets = [(x, y, 0.011, 0.011) for x, y in inner.tolist()]
+        details.append(Layer(frame.lines(bars, 0.021), trim_rgb, relief=0.5, lift=0.04))
+        eyelets = [(x, y, 0.012, 0.012) for x, y in inner.tolist()]
         details.append(Layer(frame.ellipses(*eyelets), metal_rgb, relief=0.2))
     elif closure == "buckle":  # a strap across the instep with a metal buckle
         mid = instep[0] + 0.5 * direction
@@ -340,9 +341,9 @@ def render_photo_shoe(
         x0 = 0.085
         y_top = top - 0.015
         y_bottom = float(fb(x0)) + 0.025
-        tape = frame.lines([[(x0, y_top), (x0 + 0.01, y_bottom)]], 0.02) * upper_alpha
+        tape = frame.lines([[(x0, y_top), (x0 + 0.01, y_bottom)]], 0.026) * upper_alpha
         details.append(Layer(tape, (0.16, 0.16, 0.17), relief=0.2))
-        teeth = frame.lines([[(x0, y_top), (x0 + 0.01, y_bottom)]], 0.008) * upper_alpha
+        teeth = frame.lines([[(x0, y_top), (x0 + 0.01, y_bottom)]], 0.012) * upper_alpha
         details.append(Layer(teeth, metal_rgb, _shiny_metal(frame), relief=0.1))
         pull = [(x0 - 0.012, y_top - 0.01), (x0 + 0.012, y_top - 0.01)]
         pull += [(x0 + 0.016, y_top - 0.07), (x0 - 0.008, y_top - 0.07)]
