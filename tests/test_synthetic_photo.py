@@ -57,7 +57,7 @@ def test_sessions_are_deterministic_by_seed_and_index(name):
 
 @pytest.mark.parametrize("name", PHOTO_DATASETS)
 def test_untouched_pixels_stay_within_a_session(name):
-    checked = 0
+    checked = far_pixels = 0
     for index in range(16):
         session = make_session(name, seed=0, index=index)
         for t, changed in enumerate(session.changed_attributes):
@@ -68,14 +68,15 @@ def test_untouched_pixels_stay_within_a_session(name):
             # more than 16 px (two JPEG colour blocks) from any pixel that moved by > 20.
             edited = np.abs(before.astype(int) - after.astype(int)).max(-1) > 20
             far = ndimage.distance_transform_edt(~edited) > 16
-            assert far.mean() > 0.15, (index, changed)
             moved = np.abs(before.astype(np.float32) - after.astype(np.float32)).max(-1)
-            assert moved[far].mean() < 1.0, (index, changed, moved[far].mean())
+            if far.any():
+                assert moved[far].mean() < 1.0, (index, changed, moved[far].mean())
+            far_pixels += int(far.sum())
             a, b = _item_mask(before), _item_mask(after)
             # Size and position are kept: the items overlap (a heel change lifts the back).
             assert (a & b).sum() > 0.6 * min(a.sum(), b.sum()), (index, changed)
             checked += 1
-    assert checked > 15
+    assert checked > 15 and far_pixels > 0.2 * checked * 64 * 64
 
 
 @pytest.mark.parametrize("name", PHOTO_DATASETS)
@@ -104,6 +105,8 @@ def test_a_recolour_keeps_the_shading(name):
     rng = np.random.default_rng(0)
     for seed in range(1, 7):
         base = {k: v[int(rng.integers(len(v)))] for k, v in schema.items()}
+        if "pattern" in schema:  # a print's ink and a collar's trim are dark on light colours
+            base.update(pattern="solid", neckline="round")  # and light on dark ones
         grey = render(name, {**base, "colour": "grey"}, layout_seed=seed)
         for colour in ("green", "tan", "blue"):
             other = render(name, {**base, "colour": colour}, layout_seed=seed)

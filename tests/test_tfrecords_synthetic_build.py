@@ -12,7 +12,9 @@ NUM_SESSIONS = 8
 SIZE = 32
 
 
-@pytest.mark.parametrize("dataset", ["synth_zap_seq", "synth_deepfashion_seq", "photo_zap_seq"])
+@pytest.mark.parametrize(
+    "dataset", ["synth_zap_seq", "synth_deepfashion_seq", "photo_zap_seq", "photo_deepfashion_seq"]
+)
 def test_generator_build_reads_back_through_the_pipeline(tmp_path, dataset):
     info = build_synthetic(
         dataset, str(tmp_path), NUM_SESSIONS, seed=2, num_shards=1, image_size=SIZE

@@ -9,6 +9,7 @@ so scripts can read it before TensorFlow loads.
     synth_zap_seq           synthetic shoes (the embedded default; built on demand)
     synth_deepfashion_seq   synthetic garments
     photo_zap_seq           synthetic shoes that look like product photographs
+    photo_deepfashion_seq   synthetic garments that look like product photographs
     zap_seq                 Zap-Seq from a raw folder or the UT-Zap50K download (source ut_zap50k)
     deepfashion_seq         DeepFashion-Seq from a raw folder or the DeepFashion download
 """
@@ -50,6 +51,7 @@ REGISTRY: dict[str, DatasetEntry] = {
         DatasetEntry("synth_zap_seq", SHOES, synthetic=True, style=FLAT),
         DatasetEntry("synth_deepfashion_seq", GARMENTS, synthetic=True, style=FLAT),
         DatasetEntry("photo_zap_seq", SHOES, synthetic=True, style=PHOTO),
+        DatasetEntry("photo_deepfashion_seq", GARMENTS, synthetic=True, style=PHOTO),
         DatasetEntry("zap_seq", SHOES, synthetic=False, source="ut_zap50k"),
         DatasetEntry("deepfashion_seq", GARMENTS, synthetic=False, source="deepfashion"),
     )

@@ -1,5 +1,6 @@
 """Procedural synthetic session datasets: flat-colour shoes (synth_zap_seq) and garments
-(synth_deepfashion_seq), and shoes that look like product photographs (photo_zap_seq).
+(synth_deepfashion_seq), and shoes and garments that look like product photographs
+(photo_zap_seq, photo_deepfashion_seq).
 
 from tfrecords.synthetic import SYNTHETIC_DATASETS, GENERATOR_VERSION, attribute_schema, generate_sessions
 for session in generate_sessions("synth_zap_seq", num_sessions=10, seed=0):

@@ -6,14 +6,13 @@ environment reflection, how matte the diffuse shading is). Textures are made to 
 their periods are 2.5-5 output pixels at the frame sizes the looks use, with enough contrast
 to survive JPEG, and the additive part keeps them visible on black items.
 
-    surface = material_surface("canvas", frame, seed=3)
+    surface = material_surface("canvas", u, v, seed=3)
     albedo = colour * surface.multiply[..., None] + surface.add[..., None]
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 import numpy as np
 from scipy import ndimage
@@ -86,12 +85,24 @@ def _noise(rng: np.random.Generator, res: int, sigma: float) -> np.ndarray:
     return _normalised(ndimage.gaussian_filter(white, sigma, truncate=2.5) if sigma else white)
 
 
-@functools.lru_cache(maxsize=16)
-def _surface(
-    material: str, res: int, px_per_unit: float, grid_key: tuple, seed: int, u_v: tuple
-) -> Surface:
-    del grid_key  # part of the cache key only
-    u, v = u_v[0].array, u_v[1].array
+def material_surface(material: str, u: np.ndarray, v: np.ndarray, seed: int) -> Surface:
+    """Returns the Surface of `material` over a render grid.
+
+    Args:
+      material: one of MATERIALS.
+      u, v: [R, R] item coordinates (item lengths) of every render pixel; periodic textures
+        follow them, so they scale and rotate with the item.
+      seed: the session's seed (the noise realisation of the texture).
+
+    Returns:
+      The Surface (callers cache it per session: photo_studio.Frame.surface).
+
+    Raises:
+      ValueError: unknown material.
+    """
+    if material not in MATERIALS:
+        raise ValueError(f"unknown material {material!r}; expected one of {MATERIALS}")
+    res = u.shape[0]
     rng = np.random.default_rng([seed, 31, MATERIALS.index(material)])
     # Render pixels per output pixel (the grid is drawn at twice the output size).
     fine = max(0.5, res / 128.0 * 0.55)
@@ -137,42 +148,3 @@ def _surface(
         grain = _noise(rng, res, fine)
         return Surface(one + 0.05 * grain, 0.01 * grain, 0.01 * grain, finish)
     raise ValueError(f"unknown material {material!r}; expected one of {MATERIALS}")
-
-
-@dataclasses.dataclass(frozen=True)
-class _Hashed:
-    """An array wrapper hashed by a key (so arrays can ride in an lru_cache key)."""
-
-    key: tuple
-    array: np.ndarray = dataclasses.field(compare=False, hash=False)
-
-
-def material_surface(
-    material: str, u: np.ndarray, v: np.ndarray, px_per_unit: float, grid_key: tuple, seed: int
-) -> Surface:
-    """Returns the Surface of `material` over a render grid.
-
-    Args:
-      material: one of MATERIALS.
-      u, v: [R, R] item coordinates (item lengths) of every render pixel; periodic textures
-        follow them, so they scale and rotate with the item.
-      px_per_unit: render pixels per item length.
-      grid_key: a hashable key that identifies (u, v) (cached per session and framing).
-      seed: the session's seed (the noise realisation of the texture).
-
-    Returns:
-      The Surface (cached: the same call returns the same object).
-
-    Raises:
-      ValueError: unknown material.
-    """
-    if material not in MATERIALS:
-        raise ValueError(f"unknown material {material!r}; expected one of {MATERIALS}")
-    return _surface(
-        material,
-        u.shape[0],
-        px_per_unit,
-        grid_key,
-        seed,
-        (_Hashed(grid_key + ("u",), u), _Hashed(grid_key + ("v",), v)),
-    )

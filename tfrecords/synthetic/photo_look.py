@@ -95,12 +95,17 @@ class SessionLook:
 TONE_NAMES = ("sole", "metal", "trim", "fabric", "lining")
 
 
-def draw_look(layout_seed: int, shape_ranges: Mapping[str, tuple[float, float]]) -> SessionLook:
+def draw_look(
+    layout_seed: int,
+    shape_ranges: Mapping[str, tuple[float, float]],
+    size_range: tuple[float, float] = SIZE_RANGE,
+) -> SessionLook:
     """Draws a session's look from its layout seed.
 
     Args:
       layout_seed: the session's layout seed (from the session plan); any int >= 0.
       shape_ranges: shape parameter name -> (low, high); each is drawn uniformly.
+      size_range: the range of the item's reference extent, as a share of the frame side.
 
     Returns:
       The SessionLook (same seed and ranges -> same look).
@@ -111,7 +116,7 @@ def draw_look(layout_seed: int, shape_ranges: Mapping[str, tuple[float, float]])
     if layout_seed < 0:
         raise ValueError(f"layout_seed must be >= 0, got {layout_seed}")
     rng = np.random.default_rng([layout_seed, 20])
-    size = float(rng.uniform(*SIZE_RANGE))
+    size = float(rng.uniform(*size_range))
     room = min(MAX_OFFSET, max(0.0, (1.0 - size) / 2 - 0.015))
     offset = tuple(float(v) for v in rng.uniform(-room, room, size=2))
     rotation = float(rng.uniform(-MAX_ROTATION_DEG, MAX_ROTATION_DEG))

@@ -14,10 +14,12 @@ to the output size, adds the session's fixed sensor noise and round-trips it thr
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -57,7 +59,15 @@ class Frame:
             self.res * (0.5 + look.offset[0]),
             self.res * (0.5 + look.offset[1]),
         )
-        self.key = (look.seed, image_size, round(extent, 6), centre)
+        self.key = (
+            look.seed,
+            look.size,
+            look.offset,
+            look.rotation_deg,
+            image_size,
+            round(extent, 6),
+            centre,
+        )
 
     def to_render(self, points: Sequence[Point] | np.ndarray, factor: float = 1.0) -> list[Point]:
         """Maps item points to render pixels (times `factor`, e.g. 2 for the mask canvas)."""
@@ -104,9 +114,28 @@ class Frame:
             draw.ellipse((x - sx, y - sy, x + sx, y + sy), fill=255)
         return self._finish(image)
 
-    @functools.cached_property
+    def cached(self, name: str, params: tuple, compute: Callable[[], Any]) -> Any:
+        """Returns compute(), cached for this session's framing under (name, params).
+
+        The images of a session share their framing, so per-session fields (the grid,
+        textures, prints, folds) are computed once per session, not once per image.
+        """
+        key = (self.key, name, params)
+        if key in _FIELD_CACHE:
+            _FIELD_CACHE.move_to_end(key)
+            return _FIELD_CACHE[key]
+        value = compute()
+        _FIELD_CACHE[key] = value
+        while len(_FIELD_CACHE) > FIELD_CACHE_SIZE:
+            _FIELD_CACHE.popitem(last=False)
+        return value
+
+    @property
     def grid(self) -> tuple[np.ndarray, np.ndarray]:
         """(u, v): the item coordinates of every render pixel centre, [R, R] each."""
+        return self.cached("grid", (), self._grid)
+
+    def _grid(self) -> tuple[np.ndarray, np.ndarray]:
         ys, xs = np.mgrid[0 : self.res, 0 : self.res].astype(np.float32) + 0.5
         dx, dy = xs - self.origin[0], ys - self.origin[1]
         a = (self.cos * dx - self.sin * dy) / self.scale
@@ -116,7 +145,13 @@ class Frame:
     def surface(self, material: str) -> Surface:
         """The session's texture of `material` over this frame (cached)."""
         u, v = self.grid
-        return material_surface(material, u, v, self.scale, self.key, self.look.seed)
+        return self.cached(
+            "surface", (material,), lambda: material_surface(material, u, v, self.look.seed)
+        )
+
+
+FIELD_CACHE_SIZE = 48
+_FIELD_CACHE: collections.OrderedDict = collections.OrderedDict()
 
 
 @dataclasses.dataclass
@@ -246,8 +281,9 @@ def photograph(frame: Frame, layers: Sequence[Layer], contact: np.ndarray) -> np
         surface = layer.surface
         finish = surface.finish if surface else DEFAULT_FINISH
         albedo = np.asarray(layer.albedo, np.float32)
+        albedo = albedo[sub] if albedo.ndim == 3 else albedo.reshape(1, 1, 3)
         if surface is not None:
-            albedo = _colourful(albedo.reshape(1, 1, 3), surface.saturation)
+            albedo = _colourful(albedo, surface.saturation)
             albedo = np.clip(
                 albedo * surface.multiply[sub][..., None] + surface.add[sub][..., None], 0.0, 1.0
             )

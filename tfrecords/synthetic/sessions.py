@@ -19,6 +19,12 @@ from tfrecords.synthetic.lexicon import (
     SHOE_LEXICON,
     Lexicon,
 )
+from tfrecords.synthetic.photo_garments import (
+    GARMENT_SHAPE,
+    GARMENT_SIZE_RANGE,
+    PHOTO_GARMENT_SCHEMA,
+    render_photo_garment,
+)
 from tfrecords.synthetic.photo_look import draw_look
 from tfrecords.synthetic.photo_shoes import PHOTO_SHOE_SCHEMA, SHOE_SHAPE, render_photo_shoe
 from tfrecords.synthetic.shoes import SHOE_SCHEMA, render_shoe
@@ -107,6 +113,24 @@ _STYLE_SPECS: dict[tuple[str, str], DatasetSpec] = {
         lexicon=PHOTO_SHOE_LEXICON,
         renderer=render_photo_shoe,
         look=functools.partial(draw_look, shape_ranges=SHOE_SHAPE),
+        version=PHOTO_GENERATOR_VERSION,
+    ),
+    (GARMENTS, PHOTO): DatasetSpec(
+        index=3,
+        schema=PHOTO_GARMENT_SCHEMA,
+        coarseness={
+            "category": 0,
+            "colour": 0,
+            "length": 1,
+            "sleeves": 1,
+            "neckline": 2,
+            "pattern": 2,
+        },
+        lexicon=GARMENT_LEXICON,
+        renderer=render_photo_garment,
+        look=functools.partial(
+            draw_look, shape_ranges=GARMENT_SHAPE, size_range=GARMENT_SIZE_RANGE
+        ),
         version=PHOTO_GENERATOR_VERSION,
     ),
 }
