@@ -21,14 +21,16 @@ COMPARATIVE_WORDS = {"higher", "lower", "taller", "darker", "lighter", "longer",
 
 
 def test_public_constants():
-    assert SYNTHETIC_DATASETS == ("synth_zap_seq", "synth_deepfashion_seq")
+    assert SYNTHETIC_DATASETS[:2] == ("synth_zap_seq", "synth_deepfashion_seq")
+    assert "photo_zap_seq" in SYNTHETIC_DATASETS
     assert isinstance(GENERATOR_VERSION, str) and GENERATOR_VERSION
     for name in SYNTHETIC_DATASETS:
         schema = attribute_schema(name)
-        assert len(schema) >= 6
+        assert len(schema) >= (5 if name.startswith("photo_") else 6)
         for values in schema.values():
             assert len(values) >= 3 and len(set(values)) == len(values)
     assert "heel" in attribute_schema("synth_zap_seq")
+    assert "material" in attribute_schema("photo_zap_seq")
     assert "sleeves" in attribute_schema("synth_deepfashion_seq")
 
 

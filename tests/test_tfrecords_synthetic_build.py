@@ -5,14 +5,16 @@ import pytest
 
 from seqgan_tf.data.input_pipeline import load_dataset_info, make_dataset
 from tfrecords.session import PHRASE_TYPES
-from tfrecords.synthetic import GENERATOR_VERSION, attribute_schema, generate_sessions
+from tfrecords.synthetic import attribute_schema, generate_sessions, generator_version
 from tfrecords.synthetic_builder import build_synthetic
 
 NUM_SESSIONS = 8
 SIZE = 32
 
 
-@pytest.mark.parametrize("dataset", ["synth_zap_seq", "synth_deepfashion_seq"])
+@pytest.mark.parametrize(
+    "dataset", ["synth_zap_seq", "synth_deepfashion_seq", "photo_zap_seq", "photo_deepfashion_seq"]
+)
 def test_generator_build_reads_back_through_the_pipeline(tmp_path, dataset):
     info = build_synthetic(
         dataset, str(tmp_path), NUM_SESSIONS, seed=2, num_shards=1, image_size=SIZE
@@ -20,7 +22,7 @@ def test_generator_build_reads_back_through_the_pipeline(tmp_path, dataset):
     schema = attribute_schema(dataset)
     assert info["generator"] == {
         "module": "tfrecords.synthetic",
-        "version": GENERATOR_VERSION,
+        "version": generator_version(dataset),
         "seed": 2,
     }
     assert load_dataset_info(str(tmp_path), dataset)["attribute_schema"] == {

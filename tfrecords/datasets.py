@@ -8,6 +8,8 @@ so scripts can read it before TensorFlow loads.
 
     synth_zap_seq           synthetic shoes (the embedded default; built on demand)
     synth_deepfashion_seq   synthetic garments
+    photo_zap_seq           synthetic shoes that look like product photographs
+    photo_deepfashion_seq   synthetic garments that look like product photographs
     zap_seq                 Zap-Seq from a raw folder or the UT-Zap50K download (source ut_zap50k)
     deepfashion_seq         DeepFashion-Seq from a raw folder or the DeepFashion download
 """
@@ -18,6 +20,9 @@ import dataclasses
 
 SHOES = "shoes"
 GARMENTS = "garments"
+# What a dataset's images look like: flat-colour drawings or product photographs.
+FLAT = "flat"
+PHOTO = "photo"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,19 +34,24 @@ class DatasetEntry:
       domain: SHOES or GARMENTS (the synthetic generator, the paper's per-dataset settings).
       synthetic: generated procedurally (else built from a raw folder or a public download).
       source: for a real dataset, the public download it can be retrieved from (--source).
+      style: FLAT (flat-colour drawings) or PHOTO (product photographs); a synthetic set's
+        generator is chosen by (domain, style) in `tfrecords.synthetic.sessions`.
     """
 
     name: str
     domain: str
     synthetic: bool
     source: str | None = None
+    style: str = PHOTO
 
 
 REGISTRY: dict[str, DatasetEntry] = {
     e.name: e
     for e in (
-        DatasetEntry("synth_zap_seq", SHOES, synthetic=True),
-        DatasetEntry("synth_deepfashion_seq", GARMENTS, synthetic=True),
+        DatasetEntry("synth_zap_seq", SHOES, synthetic=True, style=FLAT),
+        DatasetEntry("synth_deepfashion_seq", GARMENTS, synthetic=True, style=FLAT),
+        DatasetEntry("photo_zap_seq", SHOES, synthetic=True, style=PHOTO),
+        DatasetEntry("photo_deepfashion_seq", GARMENTS, synthetic=True, style=PHOTO),
         DatasetEntry("zap_seq", SHOES, synthetic=False, source="ut_zap50k"),
         DatasetEntry("deepfashion_seq", GARMENTS, synthetic=False, source="deepfashion"),
     )
@@ -63,6 +73,6 @@ def entry(dataset: str) -> DatasetEntry:
 
 
 def synthetic_standin(dataset: str) -> str:
-    """Returns the synthetic dataset of the same domain ("zap_seq" -> "synth_zap_seq")."""
+    """Returns the first synthetic dataset of the same domain ("zap_seq" -> "synth_zap_seq")."""
     domain = entry(dataset).domain
     return next(n for n in SYNTHETIC_DATASETS if REGISTRY[n].domain == domain)

@@ -1,4 +1,4 @@
-"""Builds the synthetic datasets (synth_zap_seq, synth_deepfashion_seq) into session shards.
+"""Builds the synthetic datasets (tfrecords.datasets.SYNTHETIC_DATASETS) into session shards.
 
 Sessions come from `tfrecords.synthetic.generate_sessions`, so a build depends only on
 (dataset, num_sessions, seed, image_size, generator version). Splits are 85/5/10 by session
@@ -72,12 +72,12 @@ def synthetic_build_params(
 ) -> dict[str, Any]:
     """The parameters that identify a synthetic build (compared before skipping a rebuild).
 
-    `generator_version` defaults to `tfrecords.synthetic.GENERATOR_VERSION`.
+    `generator_version` defaults to the dataset's (`tfrecords.synthetic.generator_version`).
     """
     if generator_version is None:
-        from tfrecords.synthetic import GENERATOR_VERSION
+        from tfrecords.synthetic import generator_version as version_of
 
-        generator_version = GENERATOR_VERSION
+        generator_version = version_of(dataset)
     return {
         "dataset": dataset,
         "num_sessions": num_sessions,
@@ -104,7 +104,7 @@ def build_synthetic(
     """Generates `num_sessions` sessions and writes them as shards plus dataset_info.json.
 
     Args:
-      dataset: "synth_zap_seq" or "synth_deepfashion_seq".
+      dataset: a synthetic dataset name (tfrecords.datasets.SYNTHETIC_DATASETS).
       data_dir: root data directory; output goes to `<data_dir>/<dataset>/<version>/`.
       num_sessions: total sessions over all splits.
       seed: generator and split seed.
@@ -126,11 +126,11 @@ def build_synthetic(
     """
     if generate_fn is None:
         from tfrecords.synthetic import (
-            GENERATOR_VERSION,
             SYNTHETIC_DATASETS,
             attribute_schema,
             generate_sessions,
         )
+        from tfrecords.synthetic import generator_version as version_of
 
         if dataset not in SYNTHETIC_DATASETS:
             raise ValueError(
@@ -138,7 +138,7 @@ def build_synthetic(
             )
         generate_fn = generate_sessions
         schema = attribute_schema(dataset)
-        generator_version = GENERATOR_VERSION
+        generator_version = version_of(dataset)
         generator_module = "tfrecords.synthetic"
     else:
         generator_module = getattr(generate_fn, "__module__", "custom")

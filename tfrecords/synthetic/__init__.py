@@ -1,4 +1,6 @@
-"""Procedural synthetic session datasets: shoes (synth_zap_seq) and garments (synth_deepfashion_seq).
+"""Procedural synthetic session datasets: flat-colour shoes (synth_zap_seq) and garments
+(synth_deepfashion_seq), and shoes and garments that look like product photographs
+(photo_zap_seq, photo_deepfashion_seq).
 
 from tfrecords.synthetic import SYNTHETIC_DATASETS, GENERATOR_VERSION, attribute_schema, generate_sessions
 for session in generate_sessions("synth_zap_seq", num_sessions=10, seed=0):
@@ -13,6 +15,7 @@ from tfrecords.synthetic.sessions import (
     SYNTHETIC_DATASETS,
     attribute_schema,
     generate_sessions,
+    generator_version,
     layout_offset,
     make_session,
     plan_session,
@@ -39,6 +42,7 @@ __all__ = [
     "SYNTHETIC_DATASETS",
     "attribute_schema",
     "generate_sessions",
+    "generator_version",
     "layout_offset",
     "lexicon",
     "make_session",

@@ -667,3 +667,69 @@ GARMENT_LEXICON = Lexicon(
         "pattern": _GARMENT_PATTERN,
     },
 )
+
+# The photographic shoes (photo_zap_seq): category, colour, heel and closure as for the flat
+# shoes, plus the upper's material. Colours are named without a material ("red color"), and
+# the sneaker's nouns drop "a canvas sneaker", since the material is an attribute there.
+_MATERIAL_WORDS = AttributeWords(
+    kind="property",
+    adjectives={
+        "leather": ("leather", "smooth leather", "full grain leather", "polished leather"),
+        "suede": ("suede", "brushed suede", "soft suede", "nubuck"),
+        "canvas": ("canvas", "woven canvas", "cotton canvas"),
+        "knit": ("knit", "knitted", "sock knit", "rib knit"),
+        "patent": ("patent", "patent leather", "glossy", "shiny", "high gloss"),
+    },
+    nouns={
+        "leather": ("a smooth leather upper", "a leather upper", "a polished leather finish"),
+        "suede": (
+            "a suede upper",
+            "a brushed suede finish",
+            "a soft suede upper",
+            "a nubuck upper",
+        ),
+        "canvas": ("a canvas upper", "a woven canvas upper", "a cotton canvas finish"),
+        "knit": ("a knit upper", "a ribbed knit upper", "a sock like knit", "a knitted upper"),
+        "patent": ("a patent upper", "a glossy finish", "a mirror shine", "a high gloss finish"),
+    },
+    propositions={
+        "leather": ("an upper that is made of smooth leather", "a finish that is plain leather"),
+        "suede": ("an upper that is made of soft suede", "a finish that is brushed and matte"),
+        "canvas": ("an upper that is made of woven canvas", "a finish that shows a fine weave"),
+        "knit": ("an upper that is knitted in ribs", "an upper that looks like a sock"),
+        "patent": ("an upper that shines like a mirror", "a finish that is high gloss patent"),
+    },
+    imperatives={
+        "leather": ("make the upper leather", "switch the material to leather"),
+        "suede": ("make the upper suede", "switch the material to suede"),
+        "canvas": ("make the upper canvas", "switch the material to canvas"),
+        "knit": ("make the upper knit", "switch the material to knit"),
+        "patent": ("make the upper patent", "give it a patent shine"),
+    },
+)
+
+_PHOTO_SHOE_CATEGORY = dataclasses.replace(
+    SHOE_LEXICON.attributes["category"],
+    nouns={
+        **SHOE_LEXICON.attributes["category"].nouns,
+        "sneaker": (
+            "a sneaker",
+            "a trainer",
+            "a sporty sneaker",
+            "a running shoe",
+            "a casual sneaker",
+            "an athletic shoe",
+        ),
+    },
+)
+
+PHOTO_SHOE_LEXICON = Lexicon(
+    item_nouns=SHOE_LEXICON.item_nouns,
+    attributes={
+        "category": _PHOTO_SHOE_CATEGORY,
+        "colour": _colour_words("color"),
+        "heel": SHOE_LEXICON.attributes["heel"],
+        "closure": SHOE_LEXICON.attributes["closure"],
+        "material": _MATERIAL_WORDS,
+    },
+)

@@ -3,25 +3,51 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
-from tfrecords.datasets import GARMENTS, REGISTRY, SHOES, SYNTHETIC_DATASETS
+from tfrecords.datasets import FLAT, GARMENTS, PHOTO, REGISTRY, SHOES, SYNTHETIC_DATASETS
 from tfrecords.session import Session
 from tfrecords.synthetic import canvas, grammar, palette
 from tfrecords.synthetic.garments import GARMENT_SCHEMA, render_garment
-from tfrecords.synthetic.lexicon import GARMENT_LEXICON, SHOE_LEXICON, Lexicon
+from tfrecords.synthetic.lexicon import (
+    GARMENT_LEXICON,
+    PHOTO_SHOE_LEXICON,
+    SHOE_LEXICON,
+    Lexicon,
+)
+from tfrecords.synthetic.photo_garments import (
+    GARMENT_SHAPE,
+    GARMENT_SIZE_RANGE,
+    PHOTO_GARMENT_SCHEMA,
+    render_photo_garment,
+)
+from tfrecords.synthetic.photo_look import draw_look
+from tfrecords.synthetic.photo_shoes import PHOTO_SHOE_SCHEMA, SHOE_SHAPE, render_photo_shoe
 from tfrecords.synthetic.shoes import SHOE_SCHEMA, render_shoe
 
-# Bump when the images or descriptions produced for a given (name, seed, i) change.
+# Bump when the images or descriptions produced for a given (name, seed, i) of a flat set
+# change. Each photographic set carries its own version (DatasetSpec.version).
 GENERATOR_VERSION = "1.1.0"
+PHOTO_GENERATOR_VERSION = "photo-1.0.0"
 
 MIN_IMAGES = 3
 MAX_IMAGES = 5
 TWO_CHANGE_P = 0.35  # share of turns that change two attributes
 ORDERED_NEIGHBOUR_P = 0.6  # an ordered attribute moves one step (comparative-friendly) this often
 SHADE_NEIGHBOUR_P = 0.35  # a colour moves one shade in its family this often (when it has one)
+
+
+def layout_offset(layout_seed: int) -> tuple[int, int]:
+    """Returns the (dx, dy) shift in 256-pixel units for a layout seed (0 -> no shift)."""
+    if layout_seed == 0:
+        return (0, 0)
+    rng = np.random.default_rng([layout_seed, 7])
+    dx, dy = rng.integers(-canvas.MAX_OFFSET, canvas.MAX_OFFSET + 1, size=2)
+    return int(dx), int(dy)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,7 +59,11 @@ class DatasetSpec:
       schema: ordered attribute name -> ordered values.
       coarseness: attribute -> 0 (coarse, edited early) .. 2 (fine, edited late).
       lexicon: the description phrases.
-      renderer: attributes, offset, image_size -> uint8 image.
+      renderer: (attributes, look, image_size=...) -> uint8 image.
+      look: the session's layout seed -> what stays fixed within the session and is passed
+        to the renderer (flat sets: a small (dx, dy) shift; photo sets: a SessionLook).
+      version: the generator version recorded by builds (bump when the images or the
+        descriptions produced for a given (seed, i) change).
     """
 
     index: int
@@ -41,10 +71,12 @@ class DatasetSpec:
     coarseness: dict[str, int]
     lexicon: Lexicon
     renderer: Callable[..., np.ndarray]
+    look: Callable[[int], Any] = layout_offset
+    version: str = GENERATOR_VERSION
 
 
-_DOMAIN_SPECS: dict[str, DatasetSpec] = {
-    SHOES: DatasetSpec(
+_STYLE_SPECS: dict[tuple[str, str], DatasetSpec] = {
+    (SHOES, FLAT): DatasetSpec(
         index=0,
         schema=SHOE_SCHEMA,
         coarseness={
@@ -60,7 +92,7 @@ _DOMAIN_SPECS: dict[str, DatasetSpec] = {
         lexicon=SHOE_LEXICON,
         renderer=render_shoe,
     ),
-    GARMENTS: DatasetSpec(
+    (GARMENTS, FLAT): DatasetSpec(
         index=1,
         schema=GARMENT_SCHEMA,
         coarseness={
@@ -74,9 +106,38 @@ _DOMAIN_SPECS: dict[str, DatasetSpec] = {
         lexicon=GARMENT_LEXICON,
         renderer=render_garment,
     ),
+    (SHOES, PHOTO): DatasetSpec(
+        index=2,
+        schema=PHOTO_SHOE_SCHEMA,
+        coarseness={"category": 0, "colour": 0, "heel": 1, "material": 1, "closure": 2},
+        lexicon=PHOTO_SHOE_LEXICON,
+        renderer=render_photo_shoe,
+        look=functools.partial(draw_look, shape_ranges=SHOE_SHAPE),
+        version=PHOTO_GENERATOR_VERSION,
+    ),
+    (GARMENTS, PHOTO): DatasetSpec(
+        index=3,
+        schema=PHOTO_GARMENT_SCHEMA,
+        coarseness={
+            "category": 0,
+            "colour": 0,
+            "length": 1,
+            "sleeves": 1,
+            "neckline": 2,
+            "pattern": 2,
+        },
+        lexicon=GARMENT_LEXICON,
+        renderer=render_photo_garment,
+        look=functools.partial(
+            draw_look, shape_ranges=GARMENT_SHAPE, size_range=GARMENT_SIZE_RANGE
+        ),
+        version=PHOTO_GENERATOR_VERSION,
+    ),
 }
-# The synthetic dataset names come from the registry (tfrecords/datasets.py).
-SPECS: dict[str, DatasetSpec] = {n: _DOMAIN_SPECS[REGISTRY[n].domain] for n in SYNTHETIC_DATASETS}
+# The synthetic dataset names and styles come from the registry (tfrecords/datasets.py).
+SPECS: dict[str, DatasetSpec] = {
+    n: _STYLE_SPECS[REGISTRY[n].domain, REGISTRY[n].style] for n in SYNTHETIC_DATASETS
+}
 
 
 def _spec(name: str) -> DatasetSpec:
@@ -85,6 +146,15 @@ def _spec(name: str) -> DatasetSpec:
             f"unknown synthetic dataset {name!r}; expected one of {SYNTHETIC_DATASETS}"
         )
     return SPECS[name]
+
+
+def generator_version(name: str) -> str:
+    """Returns the generator version of synthetic dataset `name` (recorded by its builds).
+
+    Raises:
+      ValueError: `name` is not a synthetic dataset.
+    """
+    return _spec(name).version
 
 
 def attribute_schema(name: str) -> dict[str, tuple[str, ...]]:
@@ -96,15 +166,6 @@ def attribute_schema(name: str) -> dict[str, tuple[str, ...]]:
     return dict(_spec(name).schema)
 
 
-def layout_offset(layout_seed: int) -> tuple[int, int]:
-    """Returns the (dx, dy) shift in 256-pixel units for a layout seed (0 -> no shift)."""
-    if layout_seed == 0:
-        return (0, 0)
-    rng = np.random.default_rng([layout_seed, 7])
-    dx, dy = rng.integers(-canvas.MAX_OFFSET, canvas.MAX_OFFSET + 1, size=2)
-    return int(dx), int(dy)
-
-
 def render(
     name: str, attributes: dict[str, str], image_size: int = 64, layout_seed: int = 0
 ) -> np.ndarray:
@@ -113,8 +174,10 @@ def render(
     Args:
       name: a synthetic dataset name.
       attributes: attribute name -> value, for every attribute of the schema.
-      image_size: output side in pixels (drawn at 256 and LANCZOS-resampled).
-      layout_seed: selects a small position shift (at most 2 px at 64x64); 0 = centred.
+      image_size: output side in pixels (flat sets: drawn at 256 and LANCZOS-resampled).
+      layout_seed: what stays fixed within a session: flat sets: a small position shift (at
+        most 2 px at 64x64; 0 = centred); photo sets: the session's look (framing, shape,
+        light, backdrop, noise, JPEG quality).
 
     Returns:
       uint8 array [image_size, image_size, 3].
@@ -136,7 +199,7 @@ def render(
             raise ValueError(
                 f"{name}: attribute {key!r} has no value {value!r}; expected one of {spec.schema[key]}"
             )
-    return spec.renderer(attributes, offset=layout_offset(layout_seed), image_size=image_size)
+    return spec.renderer(attributes, spec.look(layout_seed), image_size=image_size)
 
 
 def _attribute_strings(spec: DatasetSpec, attributes: dict[str, str]) -> list[str]:
@@ -180,7 +243,7 @@ class SessionPlan:
       descriptions: T descriptions.
       phrase_types: T phrase types.
       changed_attributes: T lists of changed attribute names (schema order).
-      layout_seed: the session's layout seed (same shift for every image).
+      layout_seed: the session's layout seed (the same look for every image).
     """
 
     states: list[dict[str, str]]
@@ -232,8 +295,8 @@ def make_session(name: str, seed: int, index: int, image_size: int = 64) -> Sess
     if not 8 <= image_size <= 1024:
         raise ValueError(f"image_size must be in [8, 1024], got {image_size}")
     plan = plan_session(name, seed, index)
-    offset = layout_offset(plan.layout_seed)
-    images = [spec.renderer(state, offset=offset, image_size=image_size) for state in plan.states]
+    look = spec.look(plan.layout_seed)
+    images = [spec.renderer(state, look, image_size=image_size) for state in plan.states]
     return Session(
         session_id=f"{name}-{seed}-{index:07d}",
         images=images,
@@ -252,7 +315,7 @@ def generate_sessions(
     Session i depends only on (name, seed, i), so shards can be generated independently.
 
     Args:
-      name: "synth_zap_seq" or "synth_deepfashion_seq".
+      name: a synthetic dataset name (tfrecords.datasets.SYNTHETIC_DATASETS).
       num_sessions: how many sessions to yield (>= 0).
       seed: the dataset seed (>= 0).
       image_size: image side in pixels.
