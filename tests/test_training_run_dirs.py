@@ -81,7 +81,8 @@ def test_full_is_the_quick_design_at_the_papers_scale():
 
 
 def test_train_script_defaults_to_the_editor_design():
-    from scripts import train  # noqa: F401  (defines the flags)
     from absl import flags
+
+    from scripts import train  # noqa: F401  (defines the flags)
 
     assert flags.FLAGS["config"].default == "quick"
