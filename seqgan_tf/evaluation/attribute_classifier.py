@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfrecords.atomic_files import write_json_atomically
+from tfrecords.atomic_files import save_model_atomically, write_json_atomically
 
 MODEL_FILENAME = "attribute_classifier.keras"
 SCHEMA_FILENAME = "attribute_schema.json"
@@ -154,7 +154,7 @@ def save_attribute_classifier(model: AttributeClassifier, out_dir: str) -> str:
     """
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, MODEL_FILENAME)
-    model.save(path)
+    save_model_atomically(model, path)
     write_json_atomically(os.path.join(out_dir, SCHEMA_FILENAME), model.attribute_schema)
     return path
 

@@ -19,13 +19,17 @@ from seqgan_tf.data.input_pipeline import load_dataset_info, make_dataset
 from seqgan_tf.text.normalization import build_vocabulary, load_vocabulary, save_vocabulary
 from seqgan_tf.training import runs
 from seqgan_tf.training.callbacks import (
+    AtomicBackupAndRestore,
     EpochSnapshots,
+    LatestWeights,
     ScalarSummaries,
     TrainState,
     ValidationStrips,
 )
 from seqgan_tf.training.damsm_pretraining import load_pretrained_damsm, pretrain_damsm
 from seqgan_tf.training.strategy import is_chief, make_strategy, task_index
+from tfrecords.atomic_files import remove_temporaries, save_weights_atomically
+from tfrecords.build_fingerprint import describe, fingerprint_of
 from tfrecords.datasets import SYNTHETIC_DATASETS
 
 
@@ -127,6 +131,11 @@ def train(
         )
     config.validate()
     _check_config(config, run_dir, overwrite)
+    fingerprint = fingerprint_of(info)
+    if is_chief():
+        runs.record_build(run_dir, fingerprint, overwrite)
+        remove_temporaries(run_dir)  # what a save killed mid-write left (never read)
+    logging.info("data: %s", describe(fingerprint))
     if os.path.exists(state_path):
         with open(state_path) as f:
             state = json.load(f)
@@ -239,10 +248,8 @@ def train(
     tb_dir = os.path.join(work_dir, "tensorboard")
     train_state = TrainState(os.path.join(work_dir, runs.TRAIN_STATE), start)
     callbacks = [
-        keras.callbacks.BackupAndRestore(os.path.join(work_dir, "backup")),
-        keras.callbacks.ModelCheckpoint(
-            os.path.join(work_dir, "checkpoints", "latest.weights.h5"), save_weights_only=True
-        ),
+        AtomicBackupAndRestore(os.path.join(work_dir, "backup")),
+        LatestWeights(os.path.join(work_dir, "checkpoints", "latest.weights.h5")),
         ScalarSummaries(tb_dir),
         train_state,
     ]
@@ -267,7 +274,7 @@ def train(
         verbose=verbose,
         shuffle=False,
     )  # the dataset shuffles itself
-    model.save_weights(os.path.join(work_dir, runs.FINAL_WEIGHTS))
+    save_weights_atomically(model, os.path.join(work_dir, runs.FINAL_WEIGHTS))
     train_state.write(t.epochs, complete=True)
     with open(os.path.join(work_dir, runs.TRAIN_STATE)) as f:
         state = json.load(f)

@@ -14,8 +14,9 @@ from tfrecords.synthetic.garments import GARMENT_SCHEMA, render_garment
 from tfrecords.synthetic.lexicon import GARMENT_LEXICON, SHOE_LEXICON, Lexicon
 from tfrecords.synthetic.shoes import SHOE_SCHEMA, render_shoe
 
-# Bump when the images or descriptions produced for a given (name, seed, i) change.
-GENERATOR_VERSION = "1.1.0"
+# Bump when the images or descriptions produced for a given (name, seed, i) change, or the split
+# a session lands in (1.2.0: splits by a hash of (seed, i), tfrecords/split_rule.py).
+GENERATOR_VERSION = "1.2.0"
 
 MIN_IMAGES = 3
 MAX_IMAGES = 5
