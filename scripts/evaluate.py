@@ -124,6 +124,16 @@ def parse_models(entries: list[str]) -> tuple[dict, list[str], dict]:
     return generators, trained, run_dirs
 
 
+def run_dirs_of(entries: list[str]) -> dict[str, str]:
+    """{name: run_dir} of the `name=run_dir[@weights]` entries (nothing is loaded)."""
+    out = {}
+    for entry in entries:
+        name, sep, run_dir = entry.partition("=")
+        if sep:
+            out[name.strip()] = run_dir.partition("@")[0]
+    return out
+
+
 def check_provenance(data_fingerprint: dict, run_dirs: dict) -> list[str]:
     """Checks that the classifier and every run were made from the evaluated build.
 
@@ -134,7 +144,7 @@ def check_provenance(data_fingerprint: dict, run_dirs: dict) -> list[str]:
       app.UsageError: on a mismatch without --allow_other_build (naming both builds).
     """
     from seqgan_tf.evaluation.provenance import BuildMismatchError, check_builds
-    from seqgan_tf.training.runs import read_build
+    from tfrecords.build_fingerprint import read_build
 
     recorded = {f"classifier {FLAGS.classifier}": read_build(FLAGS.classifier)}
     recorded.update({f"run {name} ({d})": read_build(d) for name, d in run_dirs.items()})
@@ -163,13 +173,14 @@ def main(argv):
     info = load_dataset_info(FLAGS.data_dir, FLAGS.dataset)
     data_fingerprint = fingerprint_of(info)
     logging.info("evaluating build %s", describe(data_fingerprint))
-    try:
-        generators, trained, run_dirs = parse_models(FLAGS.models)
-    except ValueError as error:
-        raise app.UsageError(str(error)) from error
-    build_notes = check_provenance(data_fingerprint, run_dirs)
+    # Checked before anything is loaded: a run of another build is refused at once.
+    build_notes = check_provenance(data_fingerprint, run_dirs_of(FLAGS.models))
     for note in build_notes:
         logging.warning("--allow_other_build: %s", note)
+    try:
+        generators, trained, _ = parse_models(FLAGS.models)
+    except ValueError as error:
+        raise app.UsageError(str(error)) from error
     classifier = load_attribute_classifier(FLAGS.classifier)
     designs = training_designs(info)
     extractors = []

@@ -29,6 +29,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from tfrecords.atomic_files import write_json_atomically
+
 FINGERPRINT_KEY = "fingerprint"
 _CHUNK = 1 << 20
 
@@ -104,3 +106,34 @@ def describe(fingerprint: Mapping[str, Any] | None) -> str:
 def same_build(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> bool:
     """Whether two fingerprints name the same build (False when either is missing)."""
     return bool(a) and bool(b) and a.get("id") == b.get("id")
+
+
+BUILD_FILE = "data_build.json"
+
+
+def read_build(directory: str) -> dict[str, Any] | None:
+    """The fingerprint recorded in `<directory>/data_build.json` (a training run or a classifier
+    folder), or None for folders made before fingerprints were recorded."""
+    path = os.path.join(directory, BUILD_FILE)
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def record_build(directory: str, fingerprint: Mapping[str, Any], overwrite: bool = False) -> None:
+    """Writes `<directory>/data_build.json` (atomically).
+
+    Raises:
+      ValueError: the folder already records another build and `overwrite` is False (resuming a
+        run on other data would mix two builds in one model).
+    """
+    old = read_build(directory)
+    if old is not None and old.get("id") != fingerprint.get("id") and not overwrite:
+        raise ValueError(
+            f"{directory} was made from build {describe(old)}, the data is now "
+            f"{describe(fingerprint)}; resume with that build, pick a new folder, or pass "
+            "--overwrite"
+        )
+    os.makedirs(directory, exist_ok=True)
+    write_json_atomically(os.path.join(directory, BUILD_FILE), dict(fingerprint))

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 
@@ -26,42 +25,15 @@ from seqgan_tf.losses.seq_attn_gan_loss import SeqAttnGANLoss
 from seqgan_tf.models.damsm import Damsm
 from seqgan_tf.models.seq_attn_gan import SeqAttnGAN
 from seqgan_tf.text.normalization import load_vocabulary
-from tfrecords.atomic_files import write_json_atomically
-from tfrecords.build_fingerprint import describe
+from tfrecords.build_fingerprint import BUILD_FILE, read_build, record_build
+
+__all__ = ["BUILD_FILE", "read_build", "record_build"]  # the run's data_build.json
 
 CONFIG_FILE = "config.json"
 VOCAB_FILE = "vocab.txt"
 DAMSM_WEIGHTS = "damsm.weights.h5"
 FINAL_WEIGHTS = "final.weights.h5"
 TRAIN_STATE = "train_state.json"
-BUILD_FILE = "data_build.json"
-
-
-def read_build(directory: str) -> dict | None:
-    """The build fingerprint recorded in `<directory>/data_build.json` (a run or a classifier
-    folder), or None for folders made before fingerprints were recorded."""
-    path = os.path.join(directory, BUILD_FILE)
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        return json.load(f)
-
-
-def record_build(directory: str, fingerprint: dict, overwrite: bool = False) -> None:
-    """Writes `<directory>/data_build.json` (atomically).
-
-    Raises:
-      ValueError: the folder already records another build and `overwrite` is False (resuming a
-        run on other data would mix two builds in one model).
-    """
-    old = read_build(directory)
-    if old is not None and old.get("id") != fingerprint.get("id") and not overwrite:
-        raise ValueError(
-            f"{directory} was made from build {describe(old)}, the data is now "
-            f"{describe(fingerprint)}; resume with that build, pick a new folder, or pass "
-            "--overwrite"
-        )
-    write_json_atomically(os.path.join(directory, BUILD_FILE), fingerprint)
 
 
 def default_run_dir(

@@ -1,13 +1,18 @@
 """The training run: data -> vocabulary -> DAMSM -> SeqAttnGAN under a strategy -> run folder.
 
 Started again with the same arguments, a killed run resumes from its last backup (epoch count,
-weights and both optimizers' state); a finished run is left alone.
+weights and both optimizers' state); a finished run is left alone. Every weights file (DAMSM,
+backup, latest checkpoint, snapshots, final) is written to a temporary file and renamed, so a
+kill during a save leaves the previous file or none: a missing DAMSM is pretrained again, a
+missing final file is saved again from the last backup. The run records the fingerprint of the
+dataset build it trains on (data_build.json) and refuses to resume on another build.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 
 import keras
@@ -118,8 +123,6 @@ def train(
         for name in (runs.FINAL_WEIGHTS, runs.TRAIN_STATE, runs.VOCAB_FILE, runs.DAMSM_WEIGHTS):
             if os.path.exists(os.path.join(run_dir, name)):
                 os.remove(os.path.join(run_dir, name))
-        import shutil
-
         shutil.rmtree(os.path.join(run_dir, "backup"), ignore_errors=True)
     info = ensure_dataset(config)
     # Derived from the data, recorded with the run: the attribute slots' sizes.
@@ -134,7 +137,9 @@ def train(
     fingerprint = fingerprint_of(info)
     if is_chief():
         runs.record_build(run_dir, fingerprint, overwrite)
-        remove_temporaries(run_dir)  # what a save killed mid-write left (never read)
+        # What a save killed mid-write left (never read).
+        for folder in ("", "backup", "checkpoints", "snapshots", "strips"):
+            remove_temporaries(os.path.join(run_dir, folder))
     logging.info("data: %s", describe(fingerprint))
     if os.path.exists(state_path):
         with open(state_path) as f:
@@ -248,7 +253,9 @@ def train(
     tb_dir = os.path.join(work_dir, "tensorboard")
     train_state = TrainState(os.path.join(work_dir, runs.TRAIN_STATE), start)
     callbacks = [
-        AtomicBackupAndRestore(os.path.join(work_dir, "backup")),
+        # Kept after fit until final.weights.h5 is saved: a kill during that save resumes
+        # from the last epoch's backup (fit then runs no epoch) and saves it again.
+        AtomicBackupAndRestore(os.path.join(work_dir, "backup"), delete_checkpoint=False),
         LatestWeights(os.path.join(work_dir, "checkpoints", "latest.weights.h5")),
         ScalarSummaries(tb_dir),
         train_state,
@@ -276,6 +283,7 @@ def train(
     )  # the dataset shuffles itself
     save_weights_atomically(model, os.path.join(work_dir, runs.FINAL_WEIGHTS))
     train_state.write(t.epochs, complete=True)
+    shutil.rmtree(os.path.join(work_dir, "backup"), ignore_errors=True)
     with open(os.path.join(work_dir, runs.TRAIN_STATE)) as f:
         state = json.load(f)
     logging.info(
