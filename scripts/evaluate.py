@@ -13,6 +13,12 @@ first trained run draws attention.png.
 Writes <out>/report.md, metrics.json, figure4_grid.png (and attention.png). IS / FID are
 labelled with their feature source: "domain features" (the attribute classifier) always,
 "InceptionV3" only with --inception_weights=<local .h5>.
+
+The test split is cut in two fixed slices (tfrecords/split_rule.py): --slice=dev (the default)
+for looking at results while designing, --slice=final only for the figures the README quotes.
+The classifier and every run must have been made from the build being evaluated (their
+data_build.json fingerprint); otherwise the script stops, naming both builds, unless
+--allow_other_build, and the report then lists the mismatch. See docs/evaluation.md.
 """
 
 from __future__ import annotations
@@ -31,6 +37,17 @@ FLAGS = flags.FLAGS
 flags.DEFINE_enum("dataset", DEFAULT_DATASET, list(DATASETS), "Dataset name.")
 flags.DEFINE_string("data_dir", "data", "Root of the built shards.")
 flags.DEFINE_string("split", "test", "Split to evaluate.")
+flags.DEFINE_enum(
+    "slice",
+    "dev",
+    ["dev", "final", "all"],
+    "Slice of the test split: dev (designing), final (the README's figures only), all.",
+)
+flags.DEFINE_bool(
+    "allow_other_build",
+    False,
+    "Evaluate a classifier or run made from another build (or recording none); the report says so.",
+)
 flags.DEFINE_string("classifier", None, "Attribute-classifier folder (train_attribute_classifier).")
 flags.DEFINE_string("out", None, "Report folder (default docs/eval/<dataset>).")
 flags.DEFINE_list(
@@ -69,8 +86,9 @@ def attention_inputs(generator, batch, index: int = 0) -> dict:
     }
 
 
-def parse_models(entries: list[str]) -> tuple[dict, list[str]]:
-    """Model flag entries -> ({name: generator}, names of the trained runs among them).
+def parse_models(entries: list[str]) -> tuple[dict, list[str], dict]:
+    """Model flag entries -> ({name: generator}, names of the trained runs among them,
+    {name: run_dir} of those runs).
 
     Raises:
       ValueError: on an unknown built-in name or a duplicate name.
@@ -78,7 +96,7 @@ def parse_models(entries: list[str]) -> tuple[dict, list[str]]:
     from seqgan_tf.evaluation.evaluator import BUILTIN_GENERATORS
     from seqgan_tf.training.runs import load_generator
 
-    generators, trained = {}, []
+    generators, trained, run_dirs = {}, [], {}
     for entry in entries:
         name, sep, run_dir = entry.partition("=")
         name = name.strip()
@@ -95,6 +113,7 @@ def parse_models(entries: list[str]) -> tuple[dict, list[str]]:
                 run_dir, mask_threshold=FLAGS.mask_threshold, weights=weights
             )
             trained.append(name)
+            run_dirs[name] = run_dir
         elif name in BUILTIN_GENERATORS:
             generators[name] = BUILTIN_GENERATORS[name]
         else:
@@ -102,7 +121,37 @@ def parse_models(entries: list[str]) -> tuple[dict, list[str]]:
                 f"--models: {name!r} is not built in ({', '.join(BUILTIN_GENERATORS)}); "
                 "use name=run_dir for trained models"
             )
-    return generators, trained
+    return generators, trained, run_dirs
+
+
+def run_dirs_of(entries: list[str]) -> dict[str, str]:
+    """{name: run_dir} of the `name=run_dir[@weights]` entries (nothing is loaded)."""
+    out = {}
+    for entry in entries:
+        name, sep, run_dir = entry.partition("=")
+        if sep:
+            out[name.strip()] = run_dir.partition("@")[0]
+    return out
+
+
+def check_provenance(data_fingerprint: dict, run_dirs: dict) -> list[str]:
+    """Checks that the classifier and every run were made from the evaluated build.
+
+    Returns:
+      The mismatch notes (only with --allow_other_build).
+
+    Raises:
+      app.UsageError: on a mismatch without --allow_other_build (naming both builds).
+    """
+    from seqgan_tf.evaluation.provenance import BuildMismatchError, check_builds
+    from tfrecords.build_fingerprint import read_build
+
+    recorded = {f"classifier {FLAGS.classifier}": read_build(FLAGS.classifier)}
+    recorded.update({f"run {name} ({d})": read_build(d) for name, d in run_dirs.items()})
+    try:
+        return check_builds(data_fingerprint, recorded, FLAGS.allow_other_build)
+    except BuildMismatchError as error:
+        raise app.UsageError(str(error)) from error
 
 
 def main(argv):
@@ -110,18 +159,30 @@ def main(argv):
     logging.set_verbosity(logging.INFO)  # the progress messages are for the user
     if not FLAGS.classifier:
         raise app.UsageError("--classifier is required (see scripts/train_attribute_classifier.py)")
-    from seqgan_tf.data.input_pipeline import make_dataset
+    from seqgan_tf.data.input_pipeline import canonical_split, load_dataset_info, make_dataset
     from seqgan_tf.evaluation.attribute_classifier import load_attribute_classifier
     from seqgan_tf.evaluation.evaluator import evaluate_generators
     from seqgan_tf.evaluation.report import write_report
+    from seqgan_tf.evaluation.train_designs import training_designs
+    from tfrecords.build_fingerprint import describe, fingerprint_of
 
     start = time.time()
     out = FLAGS.out or os.path.join("docs", "eval", FLAGS.dataset)
+    split = canonical_split(FLAGS.split)
+    test_slice = FLAGS.slice if split == "test" and FLAGS.slice != "all" else None
+    info = load_dataset_info(FLAGS.data_dir, FLAGS.dataset)
+    data_fingerprint = fingerprint_of(info)
+    logging.info("evaluating build %s", describe(data_fingerprint))
+    # Checked before anything is loaded: a run of another build is refused at once.
+    build_notes = check_provenance(data_fingerprint, run_dirs_of(FLAGS.models))
+    for note in build_notes:
+        logging.warning("--allow_other_build: %s", note)
     try:
-        generators, trained = parse_models(FLAGS.models)
+        generators, trained, _ = parse_models(FLAGS.models)
     except ValueError as error:
         raise app.UsageError(str(error)) from error
     classifier = load_attribute_classifier(FLAGS.classifier)
+    designs = training_designs(info)
     extractors = []
     if FLAGS.inception_weights:
         from seqgan_tf.evaluation.inception_feature_extractor import InceptionFeatureExtractor
@@ -132,11 +193,12 @@ def main(argv):
     ds = make_dataset(
         FLAGS.data_dir,
         FLAGS.dataset,
-        FLAGS.split,
+        split,
         FLAGS.batch_size,
         is_training=False,
         max_turns=FLAGS.max_turns,
         image_size=FLAGS.image_size,
+        test_slice=test_slice,
     )
     max_batches = None
     if FLAGS.max_sessions:
@@ -149,26 +211,37 @@ def main(argv):
         max_batches=max_batches,
         num_examples=FLAGS.num_examples,
         is_splits=FLAGS.is_splits,
+        train_designs=designs,
     )
     attention = None
     if trained:
         logging.info("attention maps from %s", trained[0])
         attention = attention_inputs(generators[trained[0]], next(iter(ds)))
     clf_metrics = os.path.join(FLAGS.classifier, "metrics.json")
-    clf_accuracy = None
+    clf_summary = {}
     if os.path.exists(clf_metrics):
         with open(clf_metrics) as f:
-            clf_accuracy = json.load(f).get("test_accuracy")
+            clf_summary = json.load(f)
+    where = f"{split}, {test_slice} slice" if test_slice else f"{split}, whole split"
     result["metrics"]["info"] = {
         "dataset": FLAGS.dataset,
-        "split": FLAGS.split,
+        "split": split,
+        "test slice": test_slice or "all (no slice)",
+        "data build": describe(data_fingerprint),
+        "build check": "; ".join(build_notes)
+        if build_notes
+        else "the classifier and every run were made from this build",
         "classifier": FLAGS.classifier,
-        "classifier test accuracy (real renders)": clf_accuracy,
+        "classifier architecture": clf_summary.get("architecture", "unknown"),
+        "classifier test accuracy (real renders)": clf_summary.get("test_accuracy"),
         "command": " ".join(sys.argv),
         "wall seconds": round(time.time() - start, 1),
     }
+    result["metrics"]["data_build"] = data_fingerprint
+    result["metrics"]["test_slice"] = test_slice
+    result["metrics"]["other_build_notes"] = build_notes
     paths = write_report(
-        result, out, title=f"Evaluation: {FLAGS.dataset} ({FLAGS.split})", attention=attention
+        result, out, title=f"Evaluation: {FLAGS.dataset} ({where})", attention=attention
     )
     print(json.dumps(paths, indent=2))
 

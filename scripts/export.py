@@ -10,6 +10,8 @@ seqgan_tf/export/tiny_editor.py instead (smoke tests only: it is not a model).
 
 from __future__ import annotations
 
+import os
+
 from absl import app, flags
 
 FLAGS = flags.FLAGS
@@ -35,7 +37,20 @@ def main(argv: list[str]) -> None:
         from seqgan_tf.training.runs import load_editor
 
         editor = load_editor(FLAGS.run_dir)
-    path = export_editor(editor, FLAGS.export_dir, FLAGS.model_name, FLAGS.version)
+    provenance = None
+    if FLAGS.run_dir:
+        from tfrecords.build_fingerprint import describe, read_build
+
+        # Recorded beside the SavedModel (assets.extra/provenance.json); None for runs from
+        # before builds were fingerprinted.
+        provenance = {
+            "run_dir": os.path.abspath(FLAGS.run_dir),
+            "data_build": read_build(FLAGS.run_dir),
+        }
+        print(f"Trained on: {describe(provenance['data_build'])}")
+    path = export_editor(
+        editor, FLAGS.export_dir, FLAGS.model_name, FLAGS.version, provenance=provenance
+    )
     print(f"Exported {FLAGS.model_name} to {path}")
 
 

@@ -3,11 +3,12 @@
     python scripts/train_attribute_classifier.py --dataset=synth_zap_seq --data_dir=data \
         --out=runs/attr_clf_synth_zap_seq --epochs=8
 
-Trains on every ground-truth image (all turns) of the train split, reports per-attribute
-accuracy on the test split, and writes <out>/attribute_classifier.keras,
-<out>/attribute_schema.json and <out>/metrics.json (test accuracies, most frequent confusions,
-wall time). With --source=generator the images come from tfrecords.synthetic.generate_sessions
-instead of the shards (synthetic sets only). The job is seqgan_tf/evaluation/classifier_run.py.
+Trains the judge (a residual network reading images upsampled to 96x96, a different
+architecture from the model's attribute reader) on every ground-truth image (all turns) of the
+build's train split only, reports per-attribute accuracy on the test split, and writes
+<out>/attribute_classifier.keras, <out>/attribute_schema.json, <out>/data_build.json (the
+build's fingerprint) and <out>/metrics.json (test accuracies, most frequent confusions,
+architecture, wall time). The job is seqgan_tf/evaluation/classifier_run.py; docs/evaluation.md.
 """
 
 from __future__ import annotations
@@ -28,17 +29,21 @@ flags.DEFINE_integer("batch_size", 64, "Images per step.")
 flags.DEFINE_float("learning_rate", 2e-3, "Peak Adam learning rate (cosine decay).")
 flags.DEFINE_integer("max_train_images", 16000, "Cap on training images (all turns).")
 flags.DEFINE_integer("max_test_images", 4000, "Cap on test images.")
-flags.DEFINE_integer("image_size", 64, "Input resolution.")
-flags.DEFINE_enum("source", "shards", ["shards", "generator"], "Where the images come from.")
-flags.DEFINE_integer("generator_sessions", 3000, "Train sessions for --source=generator.")
-flags.DEFINE_integer(
-    "generator_seed", 1000, "Generator seed for --source=generator (differs from the shards' seed)."
+flags.DEFINE_integer("image_size", 64, "Resolution the images are read at from the shards.")
+flags.DEFINE_enum(
+    "architecture",
+    "residual",
+    ["residual", "plain"],
+    "residual: the judge; plain: the earlier CNN (same design family as the model's reader).",
 )
+flags.DEFINE_integer("input_size", None, "The judge's input size (default 96 for residual).")
 flags.DEFINE_bool(
     "test_only", False, "Only measure the saved classifier in --out on the shards' test split."
 )
-flags.DEFINE_integer("seed", 0, "Seed (shuffling; generator seed for --source=generator).")
-flags.DEFINE_string("cache", "", "Optional .npz cache of the loaded images (reused if present).")
+flags.DEFINE_integer("seed", 0, "Seed (initialisation and shuffling).")
+flags.DEFINE_string(
+    "cache", "", "Optional .npz cache of the loaded images (reused for the same build and caps)."
+)
 flags.DEFINE_float("target_accuracy", 0.98, "Per-attribute test accuracy that must be reached.")
 
 
@@ -61,9 +66,8 @@ def main(argv):
         max_train_images=FLAGS.max_train_images,
         max_test_images=FLAGS.max_test_images,
         image_size=FLAGS.image_size,
-        source=FLAGS.source,
-        generator_sessions=FLAGS.generator_sessions,
-        generator_seed=FLAGS.generator_seed,
+        architecture=FLAGS.architecture,
+        input_size=FLAGS.input_size,
         seed=FLAGS.seed,
         cache=FLAGS.cache,
         target_accuracy=FLAGS.target_accuracy,

@@ -76,6 +76,13 @@ def test_evaluate_builtin_generators(trained_classifier, tmp_path):
     assert copy["edit"]["overall"]["preservation"] == 1.0
     assert gt["edit"]["overall"]["num_images"] == metrics["num_images"]
     assert result["examples"]["models"]["copy_previous"].shape == (3, 3, 16, 16, 3)
+    # Pixel figures: the truth is always closer than the previous image, copying never is.
+    assert gt["pixel"]["all"]["closer_than_previous"] == 1.0
+    assert gt["pixel"]["all"]["edit_region_error"] == 0.0
+    assert copy["pixel"]["all"]["closer_than_previous"] == 0.0
+    assert copy["pixel"]["all"]["edit_region_error"] == pytest.approx(1.0)
+    assert copy["pixel"]["per_turn"]["1"]["unchanged_mae"] == 0.0
+    assert metrics["unseen_designs"] is None
     assert result["examples"]["descriptions"][0][0] == "is another colour"
 
     paths = write_report(result, str(tmp_path / "report"))
@@ -84,6 +91,31 @@ def test_evaluate_builtin_generators(trained_classifier, tmp_path):
     text = open(paths["report"]).read()
     assert "FID (domain features)" in text and "copy_previous" in text
     assert json.load(open(paths["metrics"]))["num_sessions"] == 12
+
+
+def test_unseen_design_turns_are_reported_apart(trained_classifier, tmp_path):
+    batches = _batches()
+    targets = [
+        tuple(int(v) for v in ids)
+        for b in batches
+        for n in range(len(b["num_turns"]))
+        for ids in b["attribute_ids"][n, 1 : 1 + b["num_turns"][n]]
+    ]
+    seen = set(targets[:5])  # a "training split" holding the designs of the first 5 turns
+    result = evaluate_generators(
+        BUILTIN_GENERATORS, batches, trained_classifier, train_designs=seen
+    )
+    metrics = result["metrics"]
+    expected = sum(t not in seen for t in targets)
+    assert 0 < expected < len(targets)
+    assert metrics["unseen_designs"]["num_turns"] == expected
+    gt = metrics["models"]["ground_truth"]
+    assert gt["pixel"]["unseen_designs"]["num_turns"] == expected
+    assert gt["edit"]["unseen_designs"]["num_images"] == expected
+    assert gt["edit"]["unseen_designs"]["edit_accuracy"] == 1.0
+    assert metrics["models"]["copy_previous"]["edit"]["unseen_designs"]["edit_accuracy"] == 0.0
+    text = open(write_report(result, str(tmp_path))["report"]).read()
+    assert "never occurs in training" in text and "closer than previous" in text
 
 
 def test_generator_with_wrong_shape_is_rejected(trained_classifier):

@@ -181,3 +181,19 @@ def test_dropped_words_counts_what_the_tokenizer_cuts(exported):
     np.testing.assert_array_equal(out[contract.DROPPED_WORDS_OUTPUT], [0, 5, 0, 0])
     assert out[contract.DROPPED_WORDS_OUTPUT].dtype == np.int32
     assert [t.decode() for t in out["tokens"][1]] == ["has", "a", "higher", "heel", "and", "is"]
+
+
+def test_export_records_its_provenance(tmp_path):
+    build = {"id": "0123456789abcdef", "name": "synth_zap_seq", "seed": 0}
+    path = export_editor(
+        tiny_editor(),
+        str(tmp_path),
+        MODEL_NAME,
+        provenance={"run_dir": "/runs/x", "data_build": build},
+    )
+    import json
+
+    with open(os.path.join(path, "assets.extra", "provenance.json")) as f:
+        assert json.load(f) == {"run_dir": "/runs/x", "data_build": build}
+    # The SavedModel still loads with the extra file beside it.
+    assert tf.saved_model.load(path).signatures

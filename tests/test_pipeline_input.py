@@ -18,7 +18,7 @@ from tfrecords.synthetic_builder import build_synthetic
 
 DATASET = "synth_zap_seq"
 SIZE = 16
-NUM_SESSIONS = 30
+NUM_SESSIONS = 50  # the val split (1 shard) needs >= 2 sessions for two pipelines
 SHARDS = {"train": 4, "val": 1, "test": 2}
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-import numpy as np
 from tqdm import tqdm
 
-from tfrecords.dataset_info import SPLITS, StatisticsAccumulator, split_sizes
+from tfrecords import split_rule
+from tfrecords.dataset_info import StatisticsAccumulator
 from tfrecords.session import Session
 from tfrecords.session_format import serialize_session
 from tfrecords.shard_writer import ShardedWriter
@@ -16,25 +16,18 @@ from tfrecords.shard_writer import ShardedWriter
 DEFAULT_SESSIONS_PER_SHARD = 256
 
 
-def assign_splits(num_sessions: int, seed: int) -> tuple[list[str], dict[str, int]]:
-    """Assigns each session index to a split, 85/5/10, by a seeded permutation.
+def assign_splits(keys: Sequence[str], seed: int) -> tuple[list[str], dict[str, int]]:
+    """Assigns each session to a split, 85/5/10, by tfrecords.split_rule (a hash of the seed and
+    the session's key, so that builds of different sizes agree).
 
     Args:
-      num_sessions: number of sessions.
-      seed: permutation seed; the same seed gives the same assignment.
+      keys: one key per session in index order (synthetic: str(index); raw: the session id).
+      seed: the build's seed; the same seed gives the same assignment.
 
     Returns:
-      (split name per session index, split sizes).
+      (split name per session, split sizes).
     """
-    sizes = split_sizes(num_sessions)
-    order = np.random.default_rng(seed).permutation(num_sessions)
-    assignment = [""] * num_sessions
-    start = 0
-    for split in SPLITS:
-        for index in order[start : start + sizes[split]]:
-            assignment[int(index)] = split
-        start += sizes[split]
-    return assignment, sizes
+    return split_rule.assign_splits(keys, seed)
 
 
 def resolve_num_shards(

@@ -12,6 +12,8 @@ The file sits beside the shards in `<data_dir>/<dataset>/<version>/` and is writ
 - `statistics`: the paper's Table-1 figures (sessions, images, descriptions, turns per session,
   words per description, vocabulary size) plus turn and phrase-type histograms
 - `generator` (synthetic: module, version, seed) or `raw` (raw_dir, sessions.jsonl sha256)
+- `fingerprint`: the build's identity (tfrecords/build_fingerprint.py: name, version, seed,
+  sizes, sha256 of the shards), which runs, classifiers, reports and exports record
 - `build_params`: the parameters a rebuild is compared against
 - `skipped` (raw builds): {reason: {"count", "first_session_ids"}}
 """
@@ -27,10 +29,9 @@ from typing import Any
 
 from tfrecords.session import Session
 from tfrecords.shard_writer import DATASET_INFO_FILENAME, dataset_dir
+from tfrecords.split_rule import SPLIT_FRACTIONS, SPLITS  # noqa: F401 (re-exported)
 
 FORMAT_VERSION = 1
-SPLITS = ("train", "val", "test")
-SPLIT_FRACTIONS = {"train": 0.85, "val": 0.05, "test": 0.10}
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
@@ -40,7 +41,9 @@ def tokenize(text: str) -> list[str]:
 
 
 def split_sizes(num_sessions: int) -> dict[str, int]:
-    """Returns the 85/5/10 split sizes; val and test get >= 1 session when num_sessions >= 3."""
+    """Returns the nominal 85/5/10 split sizes; val and test get >= 1 session when
+    num_sessions >= 3. (Builders split by tfrecords/split_rule.py, whose sizes are near these;
+    the source retrieval uses these as its targets.)"""
     val = round(num_sessions * SPLIT_FRACTIONS["val"])
     test = round(num_sessions * SPLIT_FRACTIONS["test"])
     if num_sessions >= 3:

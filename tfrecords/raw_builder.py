@@ -56,6 +56,7 @@ from tfrecords.datasets import RAW_DATASETS
 from tfrecords.session import PHRASE_TYPES, Session
 from tfrecords.session_format import split_attribute
 from tfrecords.shard_writer import dataset_dir, prepare_output_dir, write_dataset_info
+from tfrecords.split_rule import SPLIT_RULE
 
 SESSIONS_FILENAME = "sessions.jsonl"
 SCHEMA_FILENAME = "attribute_schema.json"
@@ -496,6 +497,7 @@ def raw_build_params(
         "num_shards": dict(num_shards) if isinstance(num_shards, Mapping) else num_shards,
         "strict": strict,
         "allow_outside_paths": allow_outside_paths,
+        "split_rule": SPLIT_RULE,
     }
 
 
@@ -522,7 +524,7 @@ def write_sessions(
     Args:
       raw_sessions: sessions from `scan_entries`.
       report: their skip report (printed, and stored under "skipped").
-      split_of: session id -> split; None assigns 85/5/10 by a `seed` permutation.
+      split_of: session id -> split; None assigns 85/5/10 by tfrecords.split_rule (seed, id).
       schema: the attribute schema, or None to infer it from "name=value" attributes.
       Others: as for `build_raw`; `params` are the build_params, `extra` more info keys.
 
@@ -544,7 +546,7 @@ def write_sessions(
     prepare_output_dir(directory)
     write_marker(directory, params, data_dir, version)
     if split_of is None:
-        assignment, sizes = assign_splits(len(raw_sessions), seed)
+        assignment, sizes = assign_splits([s.session_id for s in raw_sessions], seed)
     else:
         assignment = [split_of[s.session_id] for s in raw_sessions]
         sizes = {split: assignment.count(split) for split in SPLITS}

@@ -23,6 +23,7 @@ from typing import Any
 import tensorflow as tf
 
 from tfrecords.atomic_files import TEMP_PREFIX, TEMP_SUFFIX, write_json_atomically
+from tfrecords.build_fingerprint import FINGERPRINT_KEY, make_fingerprint
 
 DATASET_INFO_FILENAME = "dataset_info.json"
 
@@ -178,7 +179,15 @@ class ShardedWriter:
 
 
 def write_dataset_info(directory: str, info: Mapping[str, Any]) -> str:
-    """Writes `dataset_info.json` atomically (call it last: it marks the build complete)."""
+    """Writes `dataset_info.json` atomically (call it last: it marks the build complete).
+
+    Adds the build's fingerprint (tfrecords/build_fingerprint.py: name, version, seed, split
+    sizes and a sha256 over the shards' bytes) under "fingerprint", into `info` as well.
+    """
+    if isinstance(info, dict):
+        info[FINGERPRINT_KEY] = make_fingerprint(info, directory)
+    else:
+        info = {**info, FINGERPRINT_KEY: make_fingerprint(info, directory)}
     path = os.path.join(directory, DATASET_INFO_FILENAME)
     write_json_atomically(path, info)
     return path

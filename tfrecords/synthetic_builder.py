@@ -1,9 +1,9 @@
 """Builds the synthetic datasets (tfrecords.datasets.SYNTHETIC_DATASETS) into session shards.
 
 Sessions come from `tfrecords.synthetic.generate_sessions`, so a build depends only on
-(dataset, num_sessions, seed, image_size, generator version). Splits are 85/5/10 by session
-via a seeded permutation of the session indices; each split's sessions are written in index
-order.
+(dataset, num_sessions, seed, image_size, generator version). Splits are 85/5/10 by session,
+by a hash of (seed, session index) (tfrecords/split_rule.py), so session i falls in the same
+split in builds of any size; each split's sessions are written in index order.
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ def build_synthetic(
     directory = dataset_dir(data_dir, dataset, version)
     prepare_output_dir(directory)
     write_marker(directory, build_params, data_dir, version)
-    assignment, sizes = assign_splits(num_sessions, seed)
+    assignment, sizes = assign_splits([str(i) for i in range(num_sessions)], seed)
     shards = resolve_num_shards(sizes, num_shards)
     stats = StatisticsAccumulator()
     start_time = time.time()

@@ -46,7 +46,8 @@ from tfrecords.builders import build_command
 from tfrecords.dataset_info import SPLITS, find_build, read_info
 from tfrecords.datasets import DATASETS, SYNTHETIC_DATASETS, synthetic_standin
 from tfrecords.session import PHRASE_TYPES
-from tfrecords.session_format import NUM_TURNS_KEY, parse_session
+from tfrecords.session_format import NUM_TURNS_KEY, SESSION_ID_KEY, parse_session
+from tfrecords.split_rule import TEST_SLICES, slice_of
 
 CROP_PADDING_DIVISOR = 16  # Pad S/16 per side, then crop S x S (the paper's "flips + crops").
 DEFAULT_SHUFFLE_BUFFER = 1000
@@ -216,6 +217,7 @@ def make_dataset(
     version: str | None = None,
     seed: int | None = None,
     augment: bool | None = None,
+    test_slice: str | None = None,
 ) -> tf.data.Dataset:
     """Builds the batched session dataset of one split (batch layout in the module docstring).
 
@@ -236,6 +238,8 @@ def make_dataset(
       version: dataset version, None for the newest build.
       seed: seed for file order, shuffling and augmentation (None: nondeterministic).
       augment: the random crop and flip (defaults to `is_training`; DataConfig.augment).
+      test_slice: keep only the sessions of this slice of the test split ("dev" or "final",
+        tfrecords/split_rule.py: by the session id alone); None keeps the whole split.
 
     Returns:
       A tf.data.Dataset of batch dicts.
@@ -286,6 +290,8 @@ def make_dataset(
     )
     if num_pipelines > 1 and not shard_files:
         records = records.shard(num_pipelines, pipeline_id)
+    if test_slice is not None:
+        records = records.filter(_in_test_slice(split, test_slice))
     if is_training:
         records = records.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     if repeat:
@@ -304,6 +310,26 @@ def make_dataset(
         decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=not is_training
     )
     return sessions.batch(batch_size, drop_remainder=is_training).prefetch(tf.data.AUTOTUNE)
+
+
+def _in_test_slice(split: str, test_slice: str):
+    """A record predicate: the session (by its id, read from the context alone) is in
+    `test_slice` of the test split."""
+    if split != "test" or test_slice not in TEST_SLICES:
+        raise ValueError(
+            f"test_slice={test_slice!r} on split {split!r}: slices {TEST_SLICES} cut the test split"
+        )
+    context = {SESSION_ID_KEY: tf.io.FixedLenFeature([], tf.string)}
+
+    def in_slice(session_id) -> bool:
+        return slice_of(session_id.numpy().decode("utf-8")) == test_slice
+
+    def keep(record):
+        parsed, _ = tf.io.parse_single_sequence_example(record, context_features=context)
+        flag = tf.py_function(in_slice, [parsed[SESSION_ID_KEY]], tf.bool)
+        return tf.ensure_shape(flag, [])
+
+    return keep
 
 
 def count_turns(

@@ -1,8 +1,11 @@
 """A small CNN that reads the schema attributes off an image (one softmax head per attribute).
 
-It is the judge of the evaluation: trained on ground-truth renders, it tells which attribute
-values a generated image shows (edit accuracy / preservation), and its penultimate layer and
-per-head softmax are the "domain features" for FID / IS.
+The evaluation's judge was this network until issue 20; it is now its residual subclass
+(`ResidualAttributeClassifier`, a different architecture from the model's attribute reader).
+This class stays for the classifiers saved before, and as the base that holds the heads, the
+image preparation and the save / load helpers: a judge tells which attribute values a
+generated image shows (edit accuracy / preservation), and its penultimate layer and per-head
+softmax are the "domain features" for FID / IS.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfrecords.atomic_files import write_json_atomically
+from tfrecords.atomic_files import save_model_atomically, write_json_atomically
 
 MODEL_FILENAME = "attribute_classifier.keras"
 SCHEMA_FILENAME = "attribute_schema.json"
@@ -72,6 +75,18 @@ class AttributeClassifier(keras.Model):
         self.noise_stddev = float(noise_stddev)
 
         self.noise = keras.layers.GaussianNoise(self.noise_stddev)
+        self.build_trunk()
+        self.features_dense = keras.layers.Dense(
+            self.feature_dim, activation="relu", name="features"
+        )
+        self.dropout_layer = keras.layers.Dropout(self.dropout)
+        self.heads = [
+            keras.layers.Dense(len(values), activation="softmax", name=f"head_{_layer_safe(name)}")
+            for name, values in self.attribute_schema.items()
+        ]
+
+    def build_trunk(self) -> None:
+        """Creates the convolutional trunk's layers (subclasses replace it)."""
         self.stages = []
         for i, width in enumerate(self.widths):
             # Stride-1 conv then 2x2 max-pool: pooling the full-resolution responses keeps the
@@ -85,22 +100,17 @@ class AttributeClassifier(keras.Model):
             )
         self.flatten = keras.layers.Flatten()
         self.global_pool = keras.layers.GlobalAveragePooling2D()
-        self.features_dense = keras.layers.Dense(
-            self.feature_dim, activation="relu", name="features"
-        )
-        self.dropout_layer = keras.layers.Dropout(self.dropout)
-        self.heads = [
-            keras.layers.Dense(len(values), activation="softmax", name=f"head_{_layer_safe(name)}")
-            for name, values in self.attribute_schema.items()
-        ]
+
+    def trunk(self, x, training: bool = False):
+        """Images [B, S, S, 3] -> the pooled vector the features layer reads."""
+        for conv, bn, pool in self.stages:
+            x = pool(keras.ops.relu(bn(conv(x), training=training)))
+        return keras.ops.concatenate([self.flatten(x), self.global_pool(x)], axis=-1)
 
     def features_and_probs(self, images, training: bool = False):
         """Returns (penultimate features [B, feature_dim], {attribute: probs [B, K_a]})."""
         x = self.noise(images, training=training)
-        for conv, bn, pool in self.stages:
-            x = pool(keras.ops.relu(bn(conv(x), training=training)))
-        pooled = keras.ops.concatenate([self.flatten(x), self.global_pool(x)], axis=-1)
-        features = self.features_dense(pooled)
+        features = self.features_dense(self.trunk(x, training=training))
         h = self.dropout_layer(features, training=training)
         probs = {name: head(h) for name, head in zip(self.attribute_names, self.heads)}
         return features, probs
@@ -154,7 +164,7 @@ def save_attribute_classifier(model: AttributeClassifier, out_dir: str) -> str:
     """
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, MODEL_FILENAME)
-    model.save(path)
+    save_model_atomically(model, path)
     write_json_atomically(os.path.join(out_dir, SCHEMA_FILENAME), model.attribute_schema)
     return path
 

@@ -1,10 +1,12 @@
 """Training and measuring the attribute classifier as one job (scripts/train_attribute_classifier.py).
 
-Trains on every ground-truth image (all turns) of the train split, reports per-attribute
+Trains the judge (ResidualAttributeClassifier; architecture="plain" for the earlier CNN) on
+every ground-truth image (all turns) of the build's train split only, reports per-attribute
 accuracy on the test split, and writes <out>/attribute_classifier.keras,
-<out>/attribute_schema.json and <out>/metrics.json (test accuracies, most frequent confusions,
-wall time). With source="generator" the images come from tfrecords.synthetic.generate_sessions
-instead of the shards (synthetic sets only).
+<out>/attribute_schema.json, <out>/data_build.json (the build's fingerprint, which evaluate.py
+checks) and <out>/metrics.json (test accuracies, most frequent confusions, architecture, build,
+wall time). Every file is written atomically. The optional image cache is keyed by the build's
+fingerprint and the caps: a cache of another build is rebuilt, never reused.
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ from seqgan_tf.evaluation.attribute_classifier import (
 from seqgan_tf.evaluation.classifier_training import (
     confusions,
     images_and_ids_from_batches,
-    images_and_ids_from_sessions,
     per_attribute_accuracy,
     train_attribute_classifier,
 )
-from tfrecords.atomic_files import write_json_atomically
+from seqgan_tf.evaluation.residual_attribute_classifier import ResidualAttributeClassifier
+from tfrecords.atomic_files import write_atomically, write_json_atomically
+from tfrecords.build_fingerprint import fingerprint_of, record_build
 
 METRICS_FILENAME = "metrics.json"
 SHARDS_TEST_METRICS_FILENAME = "metrics_shards_test.json"
@@ -42,15 +45,17 @@ class ClassifierJob:
     """One classifier training (or test-only) job; the fields are the script's flags.
 
     Attributes:
-      dataset, data_dir: the shards (and, for source="generator", the synthetic dataset).
+      dataset, data_dir: the build whose train split trains the judge.
       out: output folder (default runs/attr_clf_<dataset>).
       epochs, batch_size, learning_rate, seed: training.
       max_train_images, max_test_images: caps on the images (all turns).
-      image_size: input resolution.
-      source: "shards" or "generator".
-      generator_sessions, generator_seed: train sessions and seed for source="generator" (the
-        seed differs from the shards' 0, so no session of the shards' test split is trained on).
-      cache: optional .npz cache of the loaded images (reused if present).
+      image_size: the resolution images are read at from the shards (the judge resizes them to
+        its own input size).
+      architecture: "residual" (the judge, ResidualAttributeClassifier) or "plain" (the earlier
+        CNN, AttributeClassifier).
+      input_size: the judge's input resolution (None: the architecture's default, 96 for
+        "residual", image_size for "plain").
+      cache: optional .npz cache of the loaded images (reused only for the same build and caps).
       target_accuracy: per-attribute test accuracy that must be reached.
       command: the command line, recorded in metrics.json.
     """
@@ -64,9 +69,8 @@ class ClassifierJob:
     max_train_images: int = 16000
     max_test_images: int = 4000
     image_size: int = 64
-    source: str = "shards"
-    generator_sessions: int = 3000
-    generator_seed: int = 1000
+    architecture: str = "residual"
+    input_size: int | None = None
     seed: int = 0
     cache: str = ""
     target_accuracy: float = 0.98
@@ -77,10 +81,26 @@ class ClassifierJob:
         return self.out or os.path.join("runs", f"attr_clf_{self.dataset}")
 
 
-def _load_shards(job: ClassifierJob):
-    from seqgan_tf.data.input_pipeline import load_dataset_info, make_dataset
+ARCHITECTURES = ("residual", "plain")
 
-    info = load_dataset_info(job.data_dir, job.dataset)
+
+def make_classifier(job: ClassifierJob, schema: dict[str, list[str]]) -> AttributeClassifier:
+    """The judge of `job.architecture` for `schema`."""
+    if job.architecture == "residual":
+        return ResidualAttributeClassifier(schema, image_size=job.input_size or 96)
+    if job.architecture == "plain":
+        return AttributeClassifier(schema, image_size=job.input_size or job.image_size)
+    raise ValueError(f"unknown architecture {job.architecture!r}; expected one of {ARCHITECTURES}")
+
+
+def describe_classifier(model: AttributeClassifier) -> str:
+    """One line naming the judge's architecture (class, input size, widths)."""
+    return f"{type(model).__name__} (input {model.image_size}px, widths {list(model.widths)})"
+
+
+def _load_shards(job: ClassifierJob, info: dict):
+    from seqgan_tf.data.input_pipeline import make_dataset
+
     schema = {k: list(v) for k, v in info["attribute_schema"].items()}
     data = {}
     for split, cap in (("train", job.max_train_images), ("test", job.max_test_images)):
@@ -91,44 +111,63 @@ def _load_shards(job: ClassifierJob):
     return schema, data
 
 
-def _load_generated(job: ClassifierJob):
-    from tfrecords.synthetic import attribute_schema, generate_sessions
-
-    schema = {k: list(v) for k, v in attribute_schema(job.dataset).items()}
-    n, seed, size = job.generator_sessions, job.generator_seed, job.image_size
-    train = generate_sessions(job.dataset, n, seed, image_size=size)
-    # Test sessions: disjoint indices of the same seed.
-    test = generate_sessions(job.dataset, max(n // 5, 200), seed, image_size=size, start=n)
-    train_data = images_and_ids_from_sessions(train, schema)
-    test_data = images_and_ids_from_sessions(test, schema)
-    return schema, {
-        "train": tuple(x[: job.max_train_images] for x in train_data),
-        "test": tuple(x[: job.max_test_images] for x in test_data),
+def cache_key(job: ClassifierJob, fingerprint: dict) -> dict[str, Any]:
+    """What a cache must match to be reused: the build's fingerprint id, the size and caps."""
+    return {
+        "build": fingerprint["id"],
+        "image_size": job.image_size,
+        "max_train_images": job.max_train_images,
+        "max_test_images": job.max_test_images,
     }
 
 
-def load_images(job: ClassifierJob):
-    """(schema {attribute: values}, {"train"/"test": (images, ids)}), from the cache if any."""
+def load_images(job: ClassifierJob, info: dict | None = None):
+    """(schema {attribute: values}, {"train"/"test": (images, ids)}), from the cache when it
+    was made from the same build with the same caps.
+
+    Args:
+      job: the job.
+      info: `load_dataset_info`'s dict for job.dataset (read if None).
+    """
+    from seqgan_tf.data.input_pipeline import load_dataset_info
+
+    info = info or load_dataset_info(job.data_dir, job.dataset)
+    key = cache_key(job, fingerprint_of(info))
     if job.cache and os.path.exists(job.cache):
         cached = np.load(job.cache)
-        schema = json.loads(str(cached["schema"]))
-        return schema, {s: (cached[f"{s}_images"], cached[f"{s}_ids"]) for s in ("train", "test")}
-    schema, data = _load_shards(job) if job.source == "shards" else _load_generated(job)
-    if job.cache:
-        np.savez(
+        cached_key = json.loads(str(cached["key"])) if "key" in cached.files else None
+        if cached_key == key:
+            schema = json.loads(str(cached["schema"]))
+            return schema, {
+                s: (cached[f"{s}_images"], cached[f"{s}_ids"]) for s in ("train", "test")
+            }
+        logging.info(
+            "cache %s was made from %s, not %s: reading the shards again",
             job.cache,
-            schema=json.dumps(schema),
-            **{f"{s}_{k}": v for s in data for k, v in zip(("images", "ids"), data[s])},
+            cached_key,
+            key,
         )
+    schema, data = _load_shards(job, info)
+    if job.cache:
+        arrays = {f"{s}_{k}": v for s in data for k, v in zip(("images", "ids"), data[s])}
+
+        def save(path):
+            np.savez(path, schema=json.dumps(schema), key=json.dumps(key), **arrays)
+
+        write_atomically(job.cache, save, keep_extension=".npz")
     return schema, data
 
 
 def train_and_measure(job: ClassifierJob) -> dict[str, Any]:
     """Trains, measures on the test images, saves the classifier; returns (and writes) the
     metrics.json summary. Its "below_target" lists the attributes under job.target_accuracy."""
+    from seqgan_tf.data.input_pipeline import load_dataset_info
+
     start = time.time()
     keras.utils.set_random_seed(job.seed)
-    schema, data = load_images(job)
+    info = load_dataset_info(job.data_dir, job.dataset)
+    fingerprint = fingerprint_of(info)
+    schema, data = load_images(job, info)
     logging.info(
         "train images %d, test images %d, attributes %s",
         len(data["train"][0]),
@@ -136,7 +175,8 @@ def train_and_measure(job: ClassifierJob) -> dict[str, Any]:
         {k: len(v) for k, v in schema.items()},
     )
     load_seconds = time.time() - start
-    model = AttributeClassifier(schema, image_size=job.image_size)
+    model = make_classifier(job, schema)
+    train_start = time.time()
     train_attribute_classifier(
         model,
         *data["train"],
@@ -145,12 +185,16 @@ def train_and_measure(job: ClassifierJob) -> dict[str, Any]:
         learning_rate=job.learning_rate,
         seed=job.seed,
     )
+    train_seconds = time.time() - train_start
     accuracy = per_attribute_accuracy(model, *data["test"])
     mistakes = confusions(model, *data["test"], top=3)
     path = save_attribute_classifier(model, job.out_dir)
+    record_build(job.out_dir, fingerprint, overwrite=True)
     summary = {
         "dataset": job.dataset,
-        "source": job.source,
+        "data_build": fingerprint,
+        "architecture": describe_classifier(model),
+        "trained_on": "ground-truth images of the build's train split",
         "command": job.command,
         "num_train_images": len(data["train"][0]),
         "num_test_images": len(data["test"][0]),
@@ -161,6 +205,7 @@ def train_and_measure(job: ClassifierJob) -> dict[str, Any]:
         "below_target": {k: v for k, v in accuracy.items() if v < job.target_accuracy},
         "top_confusions (true, predicted, count)": mistakes,
         "data_seconds": round(load_seconds, 1),
+        "train_seconds": round(train_seconds, 1),
         "wall_seconds": round(time.time() - start, 1),
     }
     write_json_atomically(os.path.join(job.out_dir, METRICS_FILENAME), summary)

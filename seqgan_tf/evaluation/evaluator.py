@@ -13,7 +13,7 @@ each turn's input; no teacher forcing). Two built-in rows frame the scale:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 
 import numpy as np
 import tensorflow as tf
@@ -30,6 +30,7 @@ from seqgan_tf.evaluation.image_metrics import (
     minus_one_one_to_unit,
     ssim,
 )
+from seqgan_tf.evaluation.pixel_metrics import ROW_KEYS, pixel_group, pixel_rows
 from tfrecords.session import PHRASE_TYPES
 
 Batch = Mapping[str, tf.Tensor]
@@ -78,6 +79,7 @@ class _Rows:
         self.is_last: list[np.ndarray] = []
         self.ssim: list[np.ndarray] = []
         self.predicted_ids: list[np.ndarray] = []
+        self.pixels: dict[str, list[np.ndarray]] = {key: [] for key in ROW_KEYS}
         self.seconds = 0.0
 
     def finalize(self) -> None:
@@ -92,6 +94,7 @@ class _Rows:
         self.turn = np.concatenate(self.turn)
         self.is_last = np.concatenate(self.is_last)
         self.ssim = np.concatenate(self.ssim) if self.ssim else np.zeros([0])
+        self.pixels = {k: np.concatenate(v) if v else np.zeros([0]) for k, v in self.pixels.items()}
 
 
 def _measure(
@@ -146,6 +149,7 @@ def evaluate_generators(
     num_examples: int = 4,
     is_splits: int = 1,
     phrase_types: Sequence[str] = PHRASE_TYPES,
+    train_designs: Set[tuple[int, ...]] | None = None,
 ) -> dict:
     """Runs every generator over the batches and measures its images against the ground truth.
 
@@ -160,13 +164,17 @@ def evaluate_generators(
       num_examples: keep this many sessions (images and descriptions) for figures.
       is_splits: splits for the Inception Score.
       phrase_types: names of phrase_type_id values.
+      train_designs: the attribute-id tuples of the training split (train_designs.py); turns
+        whose target design is not among them are also reported apart ("unseen_designs").
 
     Returns:
       {"metrics": JSON-able dict, "examples": dict of arrays for figures}. metrics holds
-      "feature_sources", "num_sessions", "attribute_names" and per model "image" ({"all",
-      "last_turn", "per_turn": {"1": ...}} each with "IS (<source>)", "FID (<source>)", "SSIM",
-      "num_images"), "is_per_head (domain features)", "edit" (see compute_edit_metrics) and
-      "seconds_per_session".
+      "feature_sources", "num_sessions", "attribute_names", "unseen_designs" (turn count and
+      share, None without `train_designs`) and per model "image" ({"all", "last_turn",
+      "per_turn": {"1": ...}, ["unseen_designs"]} each with "IS (<source>)", "FID (<source>)",
+      "SSIM", "num_images"), "pixel" (pixel_metrics.pixel_group for the same groups),
+      "is_per_head (domain features)", "edit" (see compute_edit_metrics; plus
+      "unseen_designs": the overall group on those turns) and "seconds_per_session".
 
     Raises:
       ValueError: if no generator is given, a generator returns the wrong shape, or the
@@ -218,6 +226,13 @@ def evaluate_generators(
             rows[name].ssim.append(
                 ssim(minus_one_one_to_unit(generated[valid]), minus_one_one_to_unit(targets[valid]))
             )
+            # The model's input of turn t: x0, then its own previous output.
+            inputs = np.concatenate([images[:, :1], generated[:, :-1]], axis=1)
+            pixels = pixel_rows(
+                generated[valid], targets[valid], images[:, :-1][valid], inputs[valid]
+            )
+            for key, value in pixels.items():
+                rows[name].pixels[key].append(value)
             if keep:
                 examples["models"][name].append(generated[:keep])
         num_sessions += images.shape[0]
@@ -240,8 +255,39 @@ def evaluate_generators(
         "models": {},
     }
     max_turn = int(reference.turn.max()) + 1 if len(reference.turn) else 0
+    valid_cells = data["turn_mask"] > 0.5
+    unseen_cells = np.zeros_like(valid_cells)
+    if train_designs is not None:
+        target_ids = data["attribute_ids"][:, 1:]
+        for n, t in zip(*np.nonzero(valid_cells)):
+            unseen_cells[n, t] = tuple(int(v) for v in target_ids[n, t]) not in train_designs
+    unseen = unseen_cells[valid_cells]  # one per generated image, in row order
+    metrics["unseen_designs"] = (
+        {
+            "num_turns": int(unseen.sum()),
+            "share": float(unseen.mean()) if len(unseen) else None,
+            "definition": "turns whose target's full attribute combination is on no image of "
+            "the training split",
+        }
+        if train_designs is not None
+        else None
+    )
     for name, gen in rows.items():
         gen.finalize()
+        groups = {
+            "all": gen.turn >= 0,
+            "last_turn": gen.is_last,
+            **{f"turn {t + 1}": gen.turn == t for t in range(max_turn)},
+        }
+        if train_designs is not None:
+            groups["unseen_designs"] = unseen
+        pixel = {key: pixel_group(gen.pixels, sel) for key, sel in groups.items()}
+        pixel = {
+            "all": pixel["all"],
+            "last_turn": pixel["last_turn"],
+            "per_turn": {str(t + 1): pixel[f"turn {t + 1}"] for t in range(max_turn)},
+            **({"unseen_designs": pixel["unseen_designs"]} if "unseen_designs" in pixel else {}),
+        }
         image = {
             "all": _group_metrics(gen, reference, gen.turn >= 0, reference.turn >= 0, is_splits),
             "last_turn": _group_metrics(gen, reference, gen.is_last, reference.is_last, is_splits),
@@ -252,6 +298,8 @@ def evaluate_generators(
                 for t in range(max_turn)
             },
         }
+        if train_designs is not None:
+            image["unseen_designs"] = _group_metrics(gen, reference, unseen, unseen, is_splits)
         predicted = np.concatenate(gen.predicted_ids)
         edit = compute_edit_metrics(
             predicted,
@@ -269,8 +317,21 @@ def evaluate_generators(
             n: (inception_score(p, is_splits)[0] if len(p) >= is_splits else None)
             for n, p in zip(names, domain_probs)
         }
+        if train_designs is not None:
+            edit["unseen_designs"] = compute_edit_metrics(
+                predicted,
+                data["attribute_ids"][:, 1:],
+                data["attribute_ids"][:, :-1],
+                data["changed_mask"],
+                data["turn_mask"] * unseen_cells,
+                data["phrase_type_id"],
+                names,
+                num_values,
+                phrase_types,
+            )["overall"]
         metrics["models"][name] = {
             "image": image,
+            "pixel": pixel,
             f"is_per_head ({labels[0]})": per_head,
             "edit": edit,
             "seconds_per_session": gen.seconds / num_sessions,

@@ -10,7 +10,11 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from seqgan_tf.visualization import strips
-from tfrecords.atomic_files import write_json_atomically
+from tfrecords.atomic_files import (
+    save_image_atomically,
+    write_json_atomically,
+    write_text_atomically,
+)
 
 REPORT_FILENAME = "report.md"
 METRICS_FILENAME = "metrics.json"
@@ -43,6 +47,72 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+_PIXEL_COLUMNS = (
+    ("closer than previous", "closer_than_previous"),
+    ("closer than its input", "closer_than_input"),
+    ("edit-region error", "edit_region_error"),
+    ("unchanged MAE", "unchanged_mae"),
+    ("unchanged MAE (copy)", "unchanged_mae_copy"),
+    ("MAE", "mae"),
+    ("MAE (copy)", "mae_copy"),
+)
+
+
+def _pixel_cells(group: Mapping | None) -> list[str]:
+    group = group or {}
+    return [_fmt(group.get(key), 4 if "mae" in key else 3) for _, key in _PIXEL_COLUMNS]
+
+
+def _pixel_section(models: Mapping) -> list[str]:
+    """Pixel figures: all turns, then per turn, one row per model."""
+    header = ["model", "turn", "turns", *[c for c, _ in _PIXEL_COLUMNS]]
+    rows = []
+    for name, m in models.items():
+        pixel = m.get("pixel")
+        if not pixel:
+            continue
+        rows.append([name, "all", _fmt(pixel["all"]["num_turns"]), *_pixel_cells(pixel["all"])])
+        for turn, group in pixel["per_turn"].items():
+            rows.append([name, turn, _fmt(group["num_turns"]), *_pixel_cells(group)])
+    if not rows:
+        return []
+    return ["## Pixel figures (no classifier)", "", _table(header, rows), ""]
+
+
+def _unseen_section(metrics: Mapping) -> list[str]:
+    """Edit, SSIM and pixel figures on the turns whose target design is not in training."""
+    unseen = metrics.get("unseen_designs")
+    if not unseen:
+        return []
+    models = metrics["models"]
+    header = [
+        "model",
+        "turns",
+        *[c for c, _ in _EDIT_COLUMNS],
+        "SSIM",
+        *[c for c, _ in _PIXEL_COLUMNS[:4]],
+    ]
+    rows = []
+    for name, m in models.items():
+        edit = m["edit"].get("unseen_designs", {})
+        pixel = m.get("pixel", {}).get("unseen_designs", {})
+        image = m["image"].get("unseen_designs", {})
+        rows.append(
+            [name, _fmt(pixel.get("num_turns"))]
+            + [_fmt(edit.get(key)) for _, key in _EDIT_COLUMNS]
+            + [_fmt(image.get("SSIM"))]
+            + _pixel_cells(pixel)[:4]
+        )
+    return [
+        "## Turns whose target design never occurs in training",
+        "",
+        f"{unseen['num_turns']} turns ({_fmt(unseen['share'])} of all): {unseen['definition']}.",
+        "",
+        _table(header, rows),
+        "",
+    ]
 
 
 def _image_columns(metrics: Mapping) -> list[str]:
@@ -108,6 +178,8 @@ def render_markdown(metrics: Mapping, title: str = "Evaluation") -> str:
             edit = m["edit"]["per_turn"].get(turn, {})
             rows.append([name, turn, _fmt(group["num_images"]), *_row(group, edit, image_columns)])
     out += [_table(["model", "turn", "images", *header[1:]], rows), ""]
+    out += _pixel_section(models)
+    out += _unseen_section(metrics)
 
     out += ["## Per phrase type", ""]
     rows = []
@@ -148,6 +220,17 @@ def render_markdown(metrics: Mapping, title: str = "Evaluation") -> str:
         "- `ground_truth` is the target images (sanity row: its edit figures are the "
         "classifier's accuracy on real renders, the ceiling for every model). `copy_previous` "
         "returns each turn's input image (perfect preservation, no edits).",
+        "- Pixel figures (no classifier; MAE on [0, 1] RGB). *Previous image* is the TRUE "
+        "previous image x_{t-1} (what `copy_previous` returns), the same for every model. "
+        "closer than previous: share of turns whose output has a lower MAE to the truth x_t "
+        "than x_{t-1} has; closer than its input: the same against the model's own input "
+        "(x_0 at turn 1, its previous output after). Edited pixels: where x_t differs from "
+        "x_{t-1} by more than 0.05 in a channel. edit-region error: the output's error on "
+        "those pixels over x_{t-1}'s error there, pooled over the turns (0 perfect, 1 as bad "
+        "as not editing). unchanged MAE: the output's error on the other pixels; (copy): "
+        "x_{t-1}'s error there (0 where unchanged regions are pixel-identical).",
+        "- Unseen designs: turns whose target image's full attribute combination occurs on no "
+        "image of the build's training split.",
         "",
     ]
     return "\n".join(out)
@@ -221,7 +304,7 @@ def figure4_grid(
                 tile = Image.fromarray(_to_uint8(image)).resize((size, size), Image.NEAREST)
                 canvas.paste(tile, (label_w + c * (size + 4), y))
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    canvas.save(path)
+    save_image_atomically(canvas, path)
     return path
 
 
@@ -299,7 +382,7 @@ def attention_figure(
             canvas.paste(blended, (x, y))
             draw.text((x, y - 13), word[:12], fill="black", font=font)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    canvas.save(path)
+    save_image_atomically(canvas, path)
     return path
 
 
@@ -339,8 +422,7 @@ def write_report(
             path=os.path.join(out_dir, ATTENTION_FILENAME), **attention
         )
         markdown += f"\n## Attention\n\n![attention maps]({ATTENTION_FILENAME})\n"
-    with open(paths["report"], "w") as f:
-        f.write(markdown)
+    write_text_atomically(paths["report"], markdown)
     write_json_atomically(paths["metrics"], metrics, default=_json_default)
     return paths
 

@@ -1,9 +1,10 @@
 """Exports an editor (see the editor contract) as a TF-Serving-ready SavedModel.
 
 Layout: `<export_base_dir>/<model_name>/<integer version>/` with the signatures of
-`serving.contract` and a warm-up file. The version folder appears atomically: the
-model is written to a hidden temporary folder beside it and renamed, so a server
-watching the model folder never sees half a model.
+`serving.contract`, a warm-up file and (from a trained run) `assets.extra/provenance.json`:
+the run folder and the fingerprint of the dataset build it was trained on. The version folder
+appears atomically: the model is written to a hidden temporary folder beside it and renamed,
+so a server watching the model folder never sees half a model.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from typing import Any
 
 import tensorflow as tf
@@ -18,6 +20,9 @@ import tensorflow_text as tf_text
 
 from seqgan_tf.text.normalization import split_words
 from serving import contract, warmup
+from tfrecords.atomic_files import write_json_atomically
+
+PROVENANCE_FILENAME = "provenance.json"
 
 
 def _to_model_range(image: tf.Tensor, image_size: int) -> tf.Tensor:
@@ -214,6 +219,7 @@ def export_editor(
     model_name: str,
     version: int | None = None,
     write_warmup: bool = True,
+    provenance: Mapping[str, Any] | None = None,
 ) -> str:
     """Writes `editor` as SavedModel `<export_base_dir>/<model_name>/<version>/`.
 
@@ -223,6 +229,9 @@ def export_editor(
         model_name: model folder name (also put in the warm-up requests).
         version: integer version; None picks 1 + the largest existing version (or 1).
         write_warmup: whether to write `assets.extra/tf_serving_warmup_requests`.
+        provenance: what the version was made from (e.g. {"run_dir", "data_build": the build's
+          fingerprint}); written as `assets.extra/provenance.json` (TF Serving ignores the
+          folder's other files; the version carries its own record).
 
     Returns:
         The path of the new version folder.
@@ -253,6 +262,10 @@ def export_editor(
                 model_name, module.image_size, module.state_dim, tuple(module.signatures())
             )
             warmup.write_warmup_file(tmp_dir, requests)
+        if provenance is not None:
+            extra_dir = os.path.join(tmp_dir, "assets.extra")
+            os.makedirs(extra_dir, exist_ok=True)
+            write_json_atomically(os.path.join(extra_dir, PROVENANCE_FILENAME), dict(provenance))
         os.chmod(tmp_dir, 0o755)  # mkdtemp creates 0700; the server may run as another user.
         os.rename(tmp_dir, final_dir)
     except BaseException:

@@ -1,5 +1,8 @@
-"""Callbacks: validation strips every epoch, flat scalar logs, the run's state file, and
-weight snapshots every few epochs (for a figures-against-training-time table)."""
+"""Callbacks: validation strips every epoch, flat scalar logs, the run's state file, the latest
+weights, weight snapshots every few epochs (for a figures-against-training-time table) and the
+backup a killed run resumes from. Every file is written to a temporary name and renamed
+(tfrecords/atomic_files.py), so a kill during a save leaves the previous file, never a
+truncated one."""
 
 from __future__ import annotations
 
@@ -12,7 +15,11 @@ import numpy as np
 import tensorflow as tf
 
 from seqgan_tf.visualization.strips import session_strips
-from tfrecords.atomic_files import write_json_atomically
+from tfrecords.atomic_files import (
+    save_image_atomically,
+    save_weights_atomically,
+    write_json_atomically,
+)
 
 
 def _scalar(value) -> float:
@@ -50,7 +57,7 @@ class ValidationStrips(keras.callbacks.Callback):
             self.model, self.batch, f"epoch {epoch + 1}: validation sessions (model row, truth row)"
         )
         path = os.path.join(self.out_dir, f"epoch_{epoch + 1:03d}.png")
-        strip.save(path)
+        save_image_atomically(strip, path)
         if self.writer is not None:
             with self.writer.as_default():
                 tf.summary.image("validation_strips", np.asarray(strip)[None], step=epoch + 1)
@@ -122,5 +129,35 @@ class EpochSnapshots(keras.callbacks.Callback):
         if self.every and (epoch + 1) % self.every == 0:
             os.makedirs(self.directory, exist_ok=True)
             path = os.path.join(self.directory, f"epoch_{epoch + 1:03d}.weights.h5")
-            self.model.save_weights(path + ".tmp.weights.h5")
-            os.replace(path + ".tmp.weights.h5", path)
+            save_weights_atomically(self.model, path)
+
+
+class LatestWeights(keras.callbacks.Callback):
+    """Saves the weights after every epoch to one file (`checkpoints/latest.weights.h5`),
+    atomically (keras.callbacks.ModelCheckpoint writes in place)."""
+
+    def __init__(self, path: str):
+        super().__init__()
+        self.path = path
+
+    def on_epoch_end(self, epoch, logs=None):
+        save_weights_atomically(self.model, self.path)
+
+
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """keras.callbacks.BackupAndRestore whose backup files are written atomically.
+
+    Keras writes `latest.weights.h5` and `training_metadata.json` in place, so a kill during the
+    save leaves a truncated file that the next run fails to load. Here both go through a
+    temporary file: weights first, then the epoch count, so a kill between the two renames
+    leaves the new weights with the previous epoch count (the resumed run repeats one epoch
+    from the newer weights) and never an unreadable backup.
+    """
+
+    def _save_model(self):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        save_weights_atomically(self.model, self._weights_path)
+        write_json_atomically(
+            self._training_metadata_path,
+            {"epoch": self._current_epoch, "batch": self._last_batch_seen},
+        )

@@ -12,7 +12,7 @@ from seqgan_tf.configs.experiment import ExperimentConfig
 from seqgan_tf.data.input_pipeline import count_turns, make_dataset
 from seqgan_tf.models.session_preprocessor import damsm_texts
 from seqgan_tf.training import runs
-from tfrecords.atomic_files import write_json_atomically
+from tfrecords.atomic_files import save_weights_atomically, write_json_atomically
 
 
 def session_pairs(sessions: tf.data.Dataset, pair_batch_size: int, drop_remainder: bool):
@@ -85,7 +85,9 @@ def pretrain_damsm(
         verbose=verbose,
         shuffle=False,  # the pair dataset shuffles itself
     )
-    damsm.save_weights(os.path.join(run_dir, runs.DAMSM_WEIGHTS))
+    # Atomic: a kill during the save leaves no damsm.weights.h5, so the next run pretrains again
+    # instead of loading a truncated file.
+    save_weights_atomically(damsm, os.path.join(run_dir, runs.DAMSM_WEIGHTS))
     metrics = {
         k: float(v[-1][0] if hasattr(v[-1], "__len__") else v[-1])
         for k, v in history.history.items()

@@ -1,6 +1,8 @@
 """A run directory: what a training run leaves on disk, and how to load it back.
 
 <run_dir>/config.json          the ExperimentConfig
+<run_dir>/data_build.json      the fingerprint of the dataset build it trains on
+                               (tfrecords/build_fingerprint.py; evaluate.py checks it)
 <run_dir>/vocab.txt            the tokenizer vocabulary (training split)
 <run_dir>/damsm.weights.h5     the pretrained DAMSM (when enabled) + damsm_metrics.json
 <run_dir>/backup/              BackupAndRestore state (resumes a killed run)
@@ -23,6 +25,9 @@ from seqgan_tf.losses.seq_attn_gan_loss import SeqAttnGANLoss
 from seqgan_tf.models.damsm import Damsm
 from seqgan_tf.models.seq_attn_gan import SeqAttnGAN
 from seqgan_tf.text.normalization import load_vocabulary
+from tfrecords.build_fingerprint import BUILD_FILE, read_build, record_build
+
+__all__ = ["BUILD_FILE", "read_build", "record_build"]  # the run's data_build.json
 
 CONFIG_FILE = "config.json"
 VOCAB_FILE = "vocab.txt"

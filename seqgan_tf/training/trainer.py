@@ -1,13 +1,18 @@
 """The training run: data -> vocabulary -> DAMSM -> SeqAttnGAN under a strategy -> run folder.
 
 Started again with the same arguments, a killed run resumes from its last backup (epoch count,
-weights and both optimizers' state); a finished run is left alone.
+weights and both optimizers' state); a finished run is left alone. Every weights file (DAMSM,
+backup, latest checkpoint, snapshots, final) is written to a temporary file and renamed, so a
+kill during a save leaves the previous file or none: a missing DAMSM is pretrained again, a
+missing final file is saved again from the last backup. The run records the fingerprint of the
+dataset build it trains on (data_build.json) and refuses to resume on another build.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 
 import keras
@@ -19,13 +24,17 @@ from seqgan_tf.data.input_pipeline import load_dataset_info, make_dataset
 from seqgan_tf.text.normalization import build_vocabulary, load_vocabulary, save_vocabulary
 from seqgan_tf.training import runs
 from seqgan_tf.training.callbacks import (
+    AtomicBackupAndRestore,
     EpochSnapshots,
+    LatestWeights,
     ScalarSummaries,
     TrainState,
     ValidationStrips,
 )
 from seqgan_tf.training.damsm_pretraining import load_pretrained_damsm, pretrain_damsm
 from seqgan_tf.training.strategy import is_chief, make_strategy, task_index
+from tfrecords.atomic_files import remove_temporaries, save_weights_atomically
+from tfrecords.build_fingerprint import describe, fingerprint_of
 from tfrecords.datasets import SYNTHETIC_DATASETS
 
 
@@ -114,8 +123,6 @@ def train(
         for name in (runs.FINAL_WEIGHTS, runs.TRAIN_STATE, runs.VOCAB_FILE, runs.DAMSM_WEIGHTS):
             if os.path.exists(os.path.join(run_dir, name)):
                 os.remove(os.path.join(run_dir, name))
-        import shutil
-
         shutil.rmtree(os.path.join(run_dir, "backup"), ignore_errors=True)
     info = ensure_dataset(config)
     # Derived from the data, recorded with the run: the attribute slots' sizes.
@@ -127,6 +134,13 @@ def train(
         )
     config.validate()
     _check_config(config, run_dir, overwrite)
+    fingerprint = fingerprint_of(info)
+    if is_chief():
+        runs.record_build(run_dir, fingerprint, overwrite)
+        # What a save killed mid-write left (never read).
+        for folder in ("", "backup", "checkpoints", "snapshots", "strips"):
+            remove_temporaries(os.path.join(run_dir, folder))
+    logging.info("data: %s", describe(fingerprint))
     if os.path.exists(state_path):
         with open(state_path) as f:
             state = json.load(f)
@@ -239,10 +253,10 @@ def train(
     tb_dir = os.path.join(work_dir, "tensorboard")
     train_state = TrainState(os.path.join(work_dir, runs.TRAIN_STATE), start)
     callbacks = [
-        keras.callbacks.BackupAndRestore(os.path.join(work_dir, "backup")),
-        keras.callbacks.ModelCheckpoint(
-            os.path.join(work_dir, "checkpoints", "latest.weights.h5"), save_weights_only=True
-        ),
+        # Kept after fit until final.weights.h5 is saved: a kill during that save resumes
+        # from the last epoch's backup (fit then runs no epoch) and saves it again.
+        AtomicBackupAndRestore(os.path.join(work_dir, "backup"), delete_checkpoint=False),
+        LatestWeights(os.path.join(work_dir, "checkpoints", "latest.weights.h5")),
         ScalarSummaries(tb_dir),
         train_state,
     ]
@@ -267,8 +281,9 @@ def train(
         verbose=verbose,
         shuffle=False,
     )  # the dataset shuffles itself
-    model.save_weights(os.path.join(work_dir, runs.FINAL_WEIGHTS))
+    save_weights_atomically(model, os.path.join(work_dir, runs.FINAL_WEIGHTS))
     train_state.write(t.epochs, complete=True)
+    shutil.rmtree(os.path.join(work_dir, "backup"), ignore_errors=True)
     with open(os.path.join(work_dir, runs.TRAIN_STATE)) as f:
         state = json.load(f)
     logging.info(

@@ -30,9 +30,10 @@ from tfrecords.synthetic.photo_shoes import PHOTO_SHOE_SCHEMA, SHOE_SHAPE, rende
 from tfrecords.synthetic.shoes import SHOE_SCHEMA, render_shoe
 
 # Bump when the images or descriptions produced for a given (name, seed, i) of a flat set
-# change. Each photographic set carries its own version (DatasetSpec.version).
-GENERATOR_VERSION = "1.1.0"
-PHOTO_GENERATOR_VERSION = "photo-1.0.0"
+# change, or the split a session lands in (1.2.0: splits by a hash of (seed, i),
+# tfrecords/split_rule.py). Each photographic set carries its own version (DatasetSpec.version).
+GENERATOR_VERSION = "1.2.0"
+PHOTO_GENERATOR_VERSION = "photo-1.1.0"
 
 MIN_IMAGES = 3
 MAX_IMAGES = 5

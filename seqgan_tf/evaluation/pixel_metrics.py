@@ -1,0 +1,131 @@
+"""Pixel-level figures of an edit, beside the classifier's: no network judges them.
+
+For each real turn t, with x_t the true target, x_{t-1} the true previous image, y the model's
+output and i its input (x_0 at turn 1, the model's own previous output after):
+
+- MAE(a, b): mean absolute difference over pixels and channels, on [0, 1] RGB.
+- closer than previous: MAE(y, x_t) < MAE(x_{t-1}, x_t), i.e. the turn's output is nearer the
+  truth than not editing the true previous image would be. "Previous image" is the TRUE
+  x_{t-1} (the `copy_previous` row), so the figure means the same for every model; the same
+  test against the model's own input i ("closer than its input") is reported beside it.
+- edited pixels: those where x_t differs from x_{t-1} by more than CHANGE_THRESHOLD in some
+  channel (what the edit had to change). Edit-region error = sum over those pixels of
+  |y - x_t| / sum of |x_{t-1} - x_t|: 0 is a perfect edit, 1 is as far off as not editing.
+  Pooled over the turns of a group (sums, not a mean of per-turn ratios, which small regions
+  would dominate).
+- unchanged pixels: the others. Their MAE(y, x_t) against the same figure for copying the
+  true previous image, MAE(x_{t-1}, x_t) (0 on sets whose unchanged regions are pixel-identical,
+  sensor noise and JPEG on photographs).
+
+Example:
+    rows = pixel_rows(outputs, targets, previous, inputs)   # arrays in [-1, 1], [N, S, S, 3]
+    group = pixel_group(rows, np.ones(len(targets), bool))
+    group["closer_than_previous"], group["edit_region_error"]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+# 0.05 of the [0, 1] range (13 of 255): above JPEG / sensor-noise jitter, below any real edit.
+CHANGE_THRESHOLD = 0.05
+
+ROW_KEYS = (
+    "mae",
+    "mae_previous",
+    "mae_input",
+    "changed_error",
+    "changed_previous_error",
+    "changed_pixels",
+    "unchanged_error",
+    "unchanged_previous_error",
+    "unchanged_pixels",
+)
+
+
+def _unit(images) -> np.ndarray:
+    return (np.asarray(images, np.float32) + 1.0) / 2.0
+
+
+def pixel_rows(
+    outputs: np.ndarray,
+    targets: np.ndarray,
+    previous: np.ndarray,
+    inputs: np.ndarray | None = None,
+    threshold: float = CHANGE_THRESHOLD,
+) -> dict[str, np.ndarray]:
+    """Per-image sums for `pixel_group`, from images in [-1, 1].
+
+    Args:
+      outputs: y, float [N, S, S, 3], the model's image of each turn.
+      targets: x_t, same shape.
+      previous: x_{t-1} (true), same shape.
+      inputs: the model's input of each turn (None: the true previous image).
+      threshold: a pixel is edited when some channel of x_t and x_{t-1} differs by more (on
+        [0, 1]).
+
+    Returns:
+      {key: float [N]} for every key of ROW_KEYS (errors are sums over pixels of the channel
+      mean; mae* are means over the image).
+
+    Raises:
+      ValueError: if the shapes differ.
+    """
+    y, x, prev = _unit(outputs), _unit(targets), _unit(previous)
+    i = prev if inputs is None else _unit(inputs)
+    if not (y.shape == x.shape == prev.shape == i.shape) or y.ndim != 4:
+        raise ValueError(
+            f"pixel_rows: outputs {y.shape}, targets {x.shape}, previous {prev.shape} and inputs "
+            f"{i.shape} must share one [N, S, S, C] shape"
+        )
+    error = np.abs(y - x).mean(axis=-1)  # [N, S, S]
+    copy_error = np.abs(prev - x).mean(axis=-1)
+    input_error = np.abs(i - x).mean(axis=-1)
+    changed = (np.abs(x - prev) > threshold).any(axis=-1)
+    kept = ~changed
+    return {
+        "mae": error.mean(axis=(1, 2)),
+        "mae_previous": copy_error.mean(axis=(1, 2)),
+        "mae_input": input_error.mean(axis=(1, 2)),
+        "changed_error": (error * changed).sum(axis=(1, 2)),
+        "changed_previous_error": (copy_error * changed).sum(axis=(1, 2)),
+        "changed_pixels": changed.sum(axis=(1, 2)).astype(np.float64),
+        "unchanged_error": (error * kept).sum(axis=(1, 2)),
+        "unchanged_previous_error": (copy_error * kept).sum(axis=(1, 2)),
+        "unchanged_pixels": kept.sum(axis=(1, 2)).astype(np.float64),
+    }
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return float(numerator / denominator) if denominator > 0 else None
+
+
+def pixel_group(rows: Mapping[str, np.ndarray], select: np.ndarray) -> dict:
+    """The pixel figures over the selected turns (see the module docstring).
+
+    Args:
+      rows: `pixel_rows` output (possibly concatenated over batches).
+      select: bool [N], the turns of the group.
+
+    Returns:
+      {"num_turns", "closer_than_previous", "closer_than_input", "mae", "mae_copy",
+       "edit_region_error", "edit_region_mae", "unchanged_mae", "unchanged_mae_copy"};
+      figures are None when the group has no turn (or no pixel of that kind).
+    """
+    select = np.asarray(select, bool)
+    n = int(select.sum())
+    r = {k: np.asarray(v, np.float64)[select] for k, v in rows.items()}
+    changed, kept = r["changed_pixels"].sum(), r["unchanged_pixels"].sum()
+    return {
+        "num_turns": n,
+        "closer_than_previous": float(np.mean(r["mae"] < r["mae_previous"])) if n else None,
+        "closer_than_input": float(np.mean(r["mae"] < r["mae_input"])) if n else None,
+        "mae": float(r["mae"].mean()) if n else None,
+        "mae_copy": float(r["mae_previous"].mean()) if n else None,
+        "edit_region_error": _ratio(r["changed_error"].sum(), r["changed_previous_error"].sum()),
+        "edit_region_mae": _ratio(r["changed_error"].sum(), changed),
+        "unchanged_mae": _ratio(r["unchanged_error"].sum(), kept),
+        "unchanged_mae_copy": _ratio(r["unchanged_previous_error"].sum(), kept),
+    }

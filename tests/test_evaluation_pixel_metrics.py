@@ -1,0 +1,76 @@
+"""Pixel figures on hand-made images whose values are computed by hand in the comments."""
+
+import numpy as np
+import pytest
+
+from seqgan_tf.evaluation.pixel_metrics import pixel_group, pixel_rows
+
+
+def image(values) -> np.ndarray:
+    """A 2x2 grey image from [0, 1] values, as the model sees it ([-1, 1], 3 channels)."""
+    grey = np.asarray(values, np.float32).reshape(2, 2, 1)
+    return np.repeat(grey, 3, axis=-1) * 2.0 - 1.0
+
+
+PREVIOUS = image([[0, 0], [0, 0]])
+TARGET = image([[1, 0], [0, 0]])  # the edit changes the top-left pixel only
+
+
+def test_one_partial_edit_by_hand():
+    output = image([[0.5, 0], [0, 0.1]])
+    rows = pixel_rows(output[None], TARGET[None], PREVIOUS[None])
+    group = pixel_group(rows, np.array([True]))
+    # MAE(output, target) = (0.5 + 0.1) / 4 = 0.15 < MAE(previous, target) = 1 / 4 = 0.25.
+    assert group["mae"] == pytest.approx(0.15)
+    assert group["mae_copy"] == pytest.approx(0.25)
+    assert group["closer_than_previous"] == 1.0
+    # Edited pixel: error 0.5 against 1.0 for not editing.
+    assert group["edit_region_error"] == pytest.approx(0.5)
+    assert group["edit_region_mae"] == pytest.approx(0.5)
+    # Unchanged pixels: 0.1 over 3 pixels; copying the previous image is exact there.
+    assert group["unchanged_mae"] == pytest.approx(0.1 / 3)
+    assert group["unchanged_mae_copy"] == 0.0
+
+
+def test_groups_pool_the_sums_and_copying_is_not_closer():
+    outputs = np.stack([image([[0.5, 0], [0, 0.1]]), PREVIOUS, TARGET])
+    targets = np.stack([TARGET] * 3)
+    previous = np.stack([PREVIOUS] * 3)
+    rows = pixel_rows(outputs, targets, previous)
+    first_two = pixel_group(rows, np.array([True, True, False]))
+    # Copying ties with the previous image (0.25 == 0.25): not closer. 1 of 2 turns.
+    assert first_two["closer_than_previous"] == 0.5
+    # Pooled edit region: (0.5 + 1.0) / (1.0 + 1.0).
+    assert first_two["edit_region_error"] == pytest.approx(0.75)
+    # Pooled unchanged pixels: (0.1 + 0) / 6.
+    assert first_two["unchanged_mae"] == pytest.approx(0.1 / 6)
+    perfect = pixel_group(rows, np.array([False, False, True]))
+    assert perfect["closer_than_previous"] == 1.0 and perfect["edit_region_error"] == 0.0
+    empty = pixel_group(rows, np.zeros(3, bool))
+    assert empty["num_turns"] == 0 and empty["closer_than_previous"] is None
+
+
+def test_closer_than_its_input_uses_the_models_own_input():
+    # The model's input was already far off (all 0.6); its output 0.5/0.1 is nearer the truth
+    # than that input (MAE 0.15 < (0.4 + 3 * 0.6) / 4 = 0.55) but not than the true previous
+    # image would be for a worse output.
+    output = image([[0.2, 0.3], [0.3, 0.3]])  # MAE (0.8 + 0.9) / 4 = 0.425 > 0.25
+    model_input = image([[0.6, 0.6], [0.6, 0.6]])
+    rows = pixel_rows(output[None], TARGET[None], PREVIOUS[None], model_input[None])
+    group = pixel_group(rows, np.array([True]))
+    assert group["mae"] == pytest.approx(0.425)
+    assert group["closer_than_previous"] == 0.0
+    assert group["closer_than_input"] == 1.0
+
+
+def test_small_differences_are_not_edited_pixels():
+    noisy_target = image([[1, 0.04], [0, 0]])  # 0.04 <= the 0.05 threshold: not edited
+    rows = pixel_rows(noisy_target[None], noisy_target[None], PREVIOUS[None])
+    assert rows["changed_pixels"][0] == 1 and rows["unchanged_pixels"][0] == 3
+    group = pixel_group(rows, np.array([True]))
+    assert group["unchanged_mae_copy"] == pytest.approx(0.04 / 3)
+
+
+def test_shapes_must_agree():
+    with pytest.raises(ValueError, match="must share"):
+        pixel_rows(TARGET[None], TARGET[None, :1], PREVIOUS[None])
