@@ -1,5 +1,7 @@
-"""The editor app without a browser: its HTTP API over a fake TF-Serving server that answers
-metadata but never a Predict (a timeout), input checks, and the word count the model sees."""
+"""The editor app without a browser: its HTTP API and WebSocket (Starlette on uvicorn) over a
+fake TF-Serving server that answers metadata but never a Predict (a timeout), input checks, and
+the word count the model sees. What the server refuses (hostile clients) is
+tests/test_editor_guards.py."""
 
 from __future__ import annotations
 
@@ -8,8 +10,6 @@ import concurrent.futures
 import http.client
 import io
 import json
-import os
-import socket
 import struct
 import threading
 
@@ -26,6 +26,7 @@ from tensorflow_serving.apis import (
 from serving import contract
 from serving.editor_app import Backend, EditorApp, EditorError, EditorServer, split_words
 from serving.editor_app import app as app_module
+from serving.editor_app.guards import REQUEST_HEADER, REQUEST_HEADER_VALUE
 from serving.editor_app.images import decode_upload, pad_to_square
 from serving.editor_app.sessions import SessionStore
 
@@ -72,20 +73,29 @@ def hanging_app():
     backend = Backend(f"127.0.0.1:{port}", MODEL, timeout_s=0.5)
     editor = EditorApp(backend, max_upload_bytes=50_000)
     http_server = EditorServer(editor)
-    threading.Thread(target=http_server.serve_forever, daemon=True).start()
+    http_server.start_in_thread()
     try:
         yield editor, http_server.port
     finally:
         service.release.set()
-        http_server.shutdown()
-        http_server.server_close()
+        http_server.stop()
         backend.close()
         server.stop(0)
 
 
-def _call(port: int, method: str, path: str, body: bytes | str = b"") -> tuple[int, dict]:
+PAGE_HEADERS = {REQUEST_HEADER: REQUEST_HEADER_VALUE, "Content-Type": "application/json"}
+
+
+def _call(
+    port: int, method: str, path: str, body: bytes | str = b"", headers: dict | None = None
+) -> tuple[int, dict]:
+    """A request as the page makes it (its header, JSON) unless `headers` says otherwise."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request(method, path, body=body)
+    if headers is None:
+        headers = (
+            PAGE_HEADERS if isinstance(body, str) else {**PAGE_HEADERS, "Content-Type": "image/png"}
+        )
+    connection.request(method, path, body=body, headers=headers)
     response = connection.getresponse()
     payload = json.loads(response.read())
     connection.close()
@@ -120,91 +130,34 @@ def test_a_timed_out_edit_is_explained_and_the_session_kept(hanging_app):
     assert status == 400 and "reads 8 words" in payload["error"]["message"]
 
 
-def _ws_connect(port: int, origin: str | None = None) -> tuple[socket.socket, bytes]:
-    """A WebSocket to /api/ws as a browser opens it; returns (socket, the HTTP answer head)."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-    key = base64.b64encode(os.urandom(16)).decode()
-    lines = [
-        "GET /api/ws HTTP/1.1",
-        f"Host: 127.0.0.1:{port}",
-        "Upgrade: websocket",
-        "Connection: Upgrade",
-        f"Sec-WebSocket-Key: {key}",
-        "Sec-WebSocket-Version: 13",
-    ]
-    if origin:
-        lines.append(f"Origin: {origin}")
-    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = sock.recv(1)
-        if not chunk:
-            break
-        head += chunk
-    return sock, head
-
-
-def _ws_send(sock: socket.socket, payload: bytes, opcode: int = 0x1) -> None:
-    mask = os.urandom(4)
-    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-    assert len(payload) < 126
-    sock.sendall(struct.pack(">BB", 0x80 | opcode, 0x80 | len(payload)) + mask + masked)
-
-
-def _ws_receive(sock: socket.socket) -> tuple[int, bytes]:
-    def exactly(n: int) -> bytes:
-        data = b""
-        while len(data) < n:
-            chunk = sock.recv(n - len(data))
-            assert chunk, "the socket closed"
-            data += chunk
-        return data
-
-    first, second = exactly(2)
-    length = second & 0x7F
-    if length == 126:
-        length = struct.unpack(">H", exactly(2))[0]
-    elif length == 127:
-        length = struct.unpack(">Q", exactly(8))[0]
-    return first & 0x0F, exactly(length)
-
-
 def test_edits_over_the_websocket_answer_as_the_http_api(hanging_app):
+    from websockets.sync.client import connect
+
     editor, port = hanging_app
     _, created = _call(port, "POST", "/api/session", "{}")
     session_id = created["session"]
     session = editor.sessions.get(session_id)
     session.restart(np.zeros([16, 16, 3], np.uint8), np.zeros([8], np.float32), "test")
-    # Another site's page may not open it.
-    sock, head = _ws_connect(port, origin="http://evil.example")
-    assert head.startswith(b"HTTP/1.1 403")
-    sock.close()
-    sock, head = _ws_connect(port, origin=f"http://127.0.0.1:{port}")
-    try:
-        assert head.startswith(b"HTTP/1.1 101")
-        _ws_send(sock, b"hi", opcode=0x9)  # ping
-        assert _ws_receive(sock) == (0xA, b"hi")
+    url = f"ws://127.0.0.1:{port}/api/ws"
+    with connect(url, origin=f"http://127.0.0.1:{port}", compression=None) as ws:
 
         def edit(text: str, request_id: int) -> dict:
-            message = {"id": request_id, "session": session_id, "text": text, "parent": 0}
-            _ws_send(sock, json.dumps(message).encode())
-            opcode, payload = _ws_receive(sock)
-            assert opcode == 0x1
-            return json.loads(payload)
+            ws.send(
+                json.dumps({"id": request_id, "session": session_id, "text": text, "parent": 0})
+            )
+            answer = ws.recv(timeout=30)
+            assert isinstance(answer, str)  # errors come as text, turns as binary
+            return json.loads(answer)
 
         answer = edit("make it red", 1)  # the fake server never answers: a timeout
         assert answer["id"] == 1 and answer["error"]["kind"] == "timeout"
         answer = edit("a " * 9, 2)
         assert answer["id"] == 2 and "reads 8 words" in answer["error"]["message"]
-        _ws_send(sock, b"not json")
-        assert json.loads(_ws_receive(sock)[1])["error"]["kind"] == "bad_request"
-        _ws_send(sock, json.dumps({"id": 3, "session": "nope", "text": "x"}).encode())
-        assert json.loads(_ws_receive(sock)[1])["error"]["kind"] == "unknown_session"
-        _ws_send(sock, struct.pack(">H", 1000), opcode=0x8)  # close
-        assert _ws_receive(sock)[0] == 0x8
-        assert len(session.turns) == 1  # nothing was added by the failed edits
-    finally:
-        sock.close()
+        ws.send("not json")
+        assert json.loads(ws.recv(timeout=30))["error"]["kind"] == "bad_request"
+        ws.send(json.dumps({"id": 3, "session": "nope", "text": "x"}))
+        assert json.loads(ws.recv(timeout=30))["error"]["kind"] == "unknown_session"
+    assert len(session.turns) == 1  # nothing was added by the failed edits
     assert _call(port, "GET", "/api/info")[0] == 200  # the app goes on
 
 
