@@ -12,6 +12,7 @@ import io
 import json
 import struct
 import threading
+import time
 
 import grpc
 import numpy as np
@@ -249,3 +250,112 @@ def test_a_websocket_edit_answer_is_the_json_then_what_changed():
     # Over HTTP (and in a session's listing) the pixels stay inline, in base64.
     inline = app_module.turn_json(turn)["image"]["rgb"]
     np.testing.assert_array_equal(np.frombuffer(base64.b64decode(inline), np.uint8), image.ravel())
+
+
+class ScriptedPredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
+    """A fake TF Serving whose answers the test sets: the version and word limit its metadata
+    and Predict report, a metadata call that waits for `release`, a Predict that fails."""
+
+    def __init__(self):
+        self.version, self.max_words = 1, 8
+        self.block_metadata = threading.Event()
+        self.release = threading.Event()
+        self.fail_predict = False
+
+    def GetModelMetadata(self, request, context):  # noqa: N802
+        if self.block_metadata.is_set():
+            self.release.wait(10)
+        signatures = get_model_metadata_pb2.SignatureDefMap()
+        edit = _signature(
+            {"image": [-1, 16, 16, 3], "tokens": [-1, self.max_words], "state": [-1, 8]}
+        )
+        signatures.signature_def[contract.EDIT_SIGNATURE].CopyFrom(edit)
+        signatures.signature_def[contract.START_SIGNATURE].CopyFrom(_signature({"state": [-1, 8]}))
+        response = get_model_metadata_pb2.GetModelMetadataResponse()
+        response.model_spec.name = request.model_spec.name
+        response.model_spec.version.value = self.version
+        response.metadata["signature_def"].Pack(signatures)
+        return response
+
+    def Predict(self, request, context):  # noqa: N802
+        import tensorflow as tf
+        from tensorflow_serving.apis import predict_pb2
+
+        if self.fail_predict:
+            context.abort(grpc.StatusCode.UNAVAILABLE, "the server is restarting")
+        response = predict_pb2.PredictResponse()
+        response.model_spec.name = request.model_spec.name
+        response.model_spec.version.value = self.version
+        words = np.array([[b"red"] + [b""] * (self.max_words - 1)], dtype=object)
+        outputs = {
+            "image": np.zeros([1, 16, 16, 3], np.uint8),
+            "state": np.zeros([1, 8], np.float32),
+            "attention": np.zeros([1, 4, 4, self.max_words], np.float32),
+            "tokens": words,
+        }
+        for name, value in outputs.items():
+            response.outputs[name].CopyFrom(tf.make_tensor_proto(value))
+        return response
+
+
+@pytest.fixture
+def scripted():
+    service = ScriptedPredictionService()
+    server = grpc.server(concurrent.futures.ThreadPoolExecutor(4))
+    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(service, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    backend = Backend(f"127.0.0.1:{port}", MODEL, timeout_s=5.0)
+    try:
+        yield service, backend
+    finally:
+        service.release.set()
+        backend.close()
+        server.stop(0)
+
+
+def test_one_sessions_channel_error_does_not_fail_another_call(scripted):
+    """An UNAVAILABLE once closed the channel every session shares: a call of another session
+    in flight on it failed (CANCELLED, or a ValueError for a call starting on it)."""
+    service, backend = scripted
+    image, state = np.zeros([16, 16, 3], np.uint8), np.zeros([8], np.float32)
+    backend.info()
+    service.block_metadata.set()
+    in_flight = concurrent.futures.ThreadPoolExecutor(1).submit(backend.info, True)
+    time.sleep(0.3)  # the other session's metadata call is on the channel, waiting
+    service.fail_predict = True
+    with pytest.raises(EditorError, match="not reachable"):
+        backend.edit(image, state, "make it red")
+    service.release.set()
+    assert in_flight.result(10).max_words == 8  # not cancelled by the other call's failure
+    service.block_metadata.clear()
+    service.fail_predict = False
+    assert backend.edit(image, state, "make it red").tokens == ["red"]  # a fresh channel
+
+
+def test_the_word_limit_follows_the_version_that_answers(scripted):
+    service, backend = scripted
+    image, state = np.zeros([16, 16, 3], np.uint8), np.zeros([8], np.float32)
+    assert backend.edit(image, state, "a b c d e f").max_words == 8
+    # Version 2 is swapped in; it reads 4 words. Its first answer says so...
+    service.version, service.max_words = 2, 4
+    out = backend.edit(image, state, "a b c d e f")
+    assert out.version == 2 and out.max_words == 4
+    # ...and the next edit is checked against it (before, the limit of the session's start).
+    with pytest.raises(EditorError, match="reads 4 words"):
+        backend.edit(image, state, "a b c d e f")
+
+
+def test_the_design_passes_through_when_the_client_gives_one():
+    from serving.editor_app.backend import design_of
+
+    class Result:
+        design = {"colour": [("blue", 0.02), ("red", 0.97)], "heel": [("high", 0.88)]}
+
+    assert design_of(Result()) == {
+        "colour": [("red", 0.97), ("blue", 0.02)],
+        "heel": [("high", 0.88)],
+    }
+    assert design_of(object()) is None
+    turn_design = app_module.design_json(design_of(Result()))
+    assert turn_design[0] == {"attribute": "colour", "values": [["red", 0.97], ["blue", 0.02]]}
