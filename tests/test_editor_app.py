@@ -359,3 +359,44 @@ def test_the_design_passes_through_when_the_client_gives_one():
     assert design_of(object()) is None
     turn_design = app_module.design_json(design_of(Result()))
     assert turn_design[0] == {"attribute": "colour", "values": [["red", 0.97], ["blue", 0.02]]}
+
+
+def test_a_12_megapixel_phone_photo_is_read_small_and_shown_as_the_model_sees_it():
+    from serving.editor_app import images
+
+    # 4032x3024 stored sideways (EXIF 6: turn 90 degrees clockwise): a 3024x4032 portrait.
+    ramp = np.linspace(0, 255, 4032, dtype=np.float32)
+    pixels = np.broadcast_to(ramp[None, :, None], (3024, 4032, 3)).astype(np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="JPEG", quality=80, exif=exif)
+    data = buffer.getvalue()
+    # Decoded in JPEG draft mode: 1/8 scale (each side still >= 256), rotated upright.
+    small, width, height = images._decode(data, 20_000_000, draft_side=256)
+    assert (width, height) == (3024, 4032) and small.size == (378, 504)
+    upload = images.prepare_upload(data, 20_000_000, 64)
+    assert (upload.width, upload.height) == (3024, 4032) and upload.image.shape == (64, 64, 3)
+    # The border is a ramp, not a backdrop: padded on white, left and right (a portrait).
+    assert upload.background == (255, 255, 255)
+    assert (upload.image[:, :4] >= 250).all() and (upload.image[:, -4:] >= 250).all()
+    # Rotated: the ramp now runs top to bottom.
+    column = upload.image[8:56, 32, 0].astype(int)
+    assert (
+        abs(column[-1] - column[0]) > 150
+        and (np.diff(column) * np.sign(column[-1] - column[0]) >= -3).all()
+    )
+
+
+def test_a_product_shot_is_padded_on_its_own_backdrop():
+    from serving.editor_app import images
+
+    shot = np.full([40, 100, 3], (235, 230, 220), np.uint8)
+    shot[10:30, 30:70] = (20, 20, 20)
+    buffer = io.BytesIO()
+    Image.fromarray(shot).save(buffer, format="PNG")
+    upload = images.prepare_upload(buffer.getvalue(), 1_000_000, 20)
+    assert upload.background == (235, 230, 220)
+    assert (upload.image[0] == (235, 230, 220)).all() and (
+        upload.image[-1] == (235, 230, 220)
+    ).all()

@@ -1,5 +1,9 @@
 """The editor page in a real browser (Debian's headless Chromium, driven by Playwright) against
-scripts/editor_app.py and the project's gRPC server serving a tiny trained SeqAttnGAN."""
+scripts/editor_app.py and the project's gRPC server serving a tiny trained SeqAttnGAN, and (the
+design the model holds, the zoom) against the app over a fake backend.
+
+Where Chromium or playwright is missing these tests are skipped, except under CI (CI set, or
+SEQGAN_REQUIRE_BROWSER=1 from .ci/run), where the module fails saying how to install them."""
 
 from __future__ import annotations
 
@@ -13,6 +17,14 @@ from serving.editor_app import browser
 from tests import editor_testlib
 
 REASON = browser.chromium_unavailable()
+if REASON is not None and editor_testlib.browser_required():
+    pytest.fail(
+        f"The editor's browser tests must run under CI, but {REASON}. Install Debian's "
+        "chromium (as root: apt-get update && apt-get install -y chromium; .ci/run and "
+        "scripts/run_tests.sh do this themselves where they can) and the dev extra "
+        "(pip install -e .[dev], for playwright).",
+        pytrace=False,
+    )
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"no browser: {REASON}")
 MODEL_NAME = "seqattngan"
 EDITS = ["make it red", "has a higher heel", "add laces"]
@@ -63,6 +75,9 @@ def test_three_edits_give_three_new_images(page):
         browser.edit(page, text)
     images = browser.strip_images(page)
     assert len(images) == 4
+    # This export returns no design: the page shows none.
+    designs = page.eval_on_selector_all("#strip .design", "els => els.map(e => e.textContent)")
+    assert designs == ["", "", "", ""] and page.is_hidden("#detail-design")
     for before, after in zip(images, images[1:]):
         assert after.shape == before.shape
         assert np.abs(after.astype(int) - before.astype(int)).mean() > 0.5
@@ -250,3 +265,77 @@ def test_latency_of_a_page_turn(page):
     print(f"page adds {added:.2f} ms (app {app_added:.2f} ms) per turn, median of 15")
     assert app_added < 5.0
     assert added < 30.0
+
+
+# -- the page over a fake backend (no model): what the model holds, the zoom -----------------------
+
+DESIGN = {"colour": [("red", 0.97), ("blue", 0.02)], "heel": [("high", 0.88), ("flat", 0.1)]}
+
+
+@pytest.fixture
+def fake_page(chromium, request):
+    """The page on the app over `editor_testlib.FakeBackend` (its design: the test's param)."""
+    from serving.editor_app import EditorApp, EditorServer
+
+    editor = EditorApp(editor_testlib.FakeBackend(design=getattr(request, "param", DESIGN)))
+    server = EditorServer(editor)
+    server.start_in_thread()
+    context = chromium.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(f"http://127.0.0.1:{server.port}/")
+        yield page
+    finally:
+        context.close()
+        server.stop()
+
+
+def _upload_photo(page, path) -> None:
+    page.set_input_files("#upload", str(path))
+    page.wait_for_selector('#strip .tile[data-turn="0"]')
+
+
+def _photo(path, size=(60, 90)) -> None:
+    from PIL import Image
+
+    Image.new("RGB", size, (30, 120, 200)).save(path)
+
+
+def test_the_design_the_model_holds_is_shown_per_turn(fake_page, tmp_path):
+    _photo(tmp_path / "shoe.png")
+    _upload_photo(fake_page, tmp_path / "shoe.png")
+    browser.edit(fake_page, "make it red")
+    designs = fake_page.eval_on_selector_all("#strip .design", "els => els.map(e => e.textContent)")
+    assert designs == ["", "colour: red 0.97, heel: high 0.88"]
+    detail = fake_page.inner_text("#detail-design")
+    assert (
+        detail == "The model now holds: colour: red 0.97 / blue 0.02, heel: high 0.88 / flat 0.10"
+    )
+
+
+@pytest.mark.parametrize("fake_page", [None], indirect=True)
+def test_no_design_shows_nothing(fake_page, tmp_path):
+    _photo(tmp_path / "shoe.png")
+    _upload_photo(fake_page, tmp_path / "shoe.png")
+    browser.edit(fake_page, "make it red")
+    designs = fake_page.eval_on_selector_all("#strip .design", "els => els.map(e => e.textContent)")
+    assert designs == ["", ""] and fake_page.is_hidden("#detail-design")
+
+
+def test_the_strip_shows_the_model_resolution_at_4x(fake_page, tmp_path):
+    _photo(tmp_path / "portrait.png", size=(300, 900))  # a portrait photo, 1:3
+    _upload_photo(fake_page, tmp_path / "portrait.png")
+    assert "upload (300x900)" in fake_page.inner_text("#start-note")
+    note = fake_page.inner_text("#resolution-note")
+    assert "16×16" in note and "2x" in note
+    width = "document.querySelector('#strip .tile canvas').getBoundingClientRect().width"
+    assert fake_page.evaluate(width) == 32
+    fake_page.click("#zoom-button")
+    assert fake_page.evaluate(width) == 64 and "4x, smoothed" in fake_page.inner_text(
+        "#resolution-note"
+    )
+    # As the model sees it: the photo centred on its own border colour, not squashed.
+    start = browser.strip_images(fake_page)[0]
+    assert start.shape == (16, 16, 3)
+    assert (np.abs(start.astype(int) - (30, 120, 200)).max(axis=-1) <= 2).all()

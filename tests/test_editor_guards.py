@@ -15,36 +15,14 @@ import socket
 import threading
 import time
 
-import numpy as np
 import pytest
 from PIL import Image
 
 from serving.editor_app import EditorApp, EditorServer
-from serving.editor_app.backend import ModelInfo
 from serving.editor_app.guards import REQUEST_HEADER, REQUEST_HEADER_VALUE, AllowedHosts, Limits
+from tests.editor_testlib import FakeBackend
 
 PAGE = {REQUEST_HEADER: REQUEST_HEADER_VALUE, "Content-Type": "application/json"}
-
-
-class FakeBackend:
-    """Answers like `Backend` without a model server: 16x16 model, state of 4."""
-
-    target = "fake:0"
-    model_name = "fake"
-    timeout_s = 5.0
-    max_text_chars = 1000
-
-    def info(self, refresh: bool = False) -> ModelInfo:
-        return ModelInfo(version=1, image_size=16, max_words=8)
-
-    def status(self) -> dict:
-        return {"ok": True, "versions": {1: "AVAILABLE"}, "message": "fake"}
-
-    def start(self, image, refresh: bool = True):
-        return np.asarray(image, np.uint8), np.zeros([4], np.float32)
-
-    def close(self) -> None:
-        pass
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ CHROMIUM_ARGS = [
 def chromium_unavailable() -> str | None:
     """Why the page cannot be driven here, or None when it can."""
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-        return f"{CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)"
+        return f"{CHROMIUM} is missing"
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
