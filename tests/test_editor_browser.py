@@ -146,10 +146,10 @@ def test_attention_overlay(page):
         "document.getElementById('detail-canvas').getContext('2d')"
         ".getImageData(0, 0, 256, 256).data"
     )
-    page.wait_for_function("document.getElementById('detail-canvas').dataset.drawn === 'image'")
+    browser.wait_until(page, "document.getElementById('detail-canvas').dataset.drawn === 'image'")
     plain = page.evaluate(f"Array.from({pixels})")
     page.click('#words button[data-word="2"]')
-    page.wait_for_function("document.getElementById('detail-canvas').dataset.drawn === 'word-2'")
+    browser.wait_until(page, "document.getElementById('detail-canvas').dataset.drawn === 'word-2'")
     overlaid = page.evaluate(f"Array.from({pixels})")
     assert np.abs(np.array(plain) - np.array(overlaid)).mean() > 1.0
     assert page.locator("#word-maps canvas").count() == len(words)
@@ -173,7 +173,7 @@ def test_server_down_keeps_the_session_and_recovers(stack, page):
     page.click("#retry-button")
     page.wait_for_selector('#strip .tile[data-turn="2"]')
     assert page.is_hidden("#error")
-    page.wait_for_function("document.getElementById('status').dataset.ok === 'true'")
+    browser.wait_until(page, "document.getElementById('status').dataset.ok === 'true'")
     after = browser.strip_images(page)
     assert len(after) == 3
     np.testing.assert_array_equal(after[1], before[1])
@@ -188,7 +188,7 @@ def test_bad_texts_and_uploads_are_explained(page, tmp_path):
     assert "reads 8 words" in error["message"] and "has 30" in error["message"]
     (tmp_path / "notes.txt").write_text("not an image")
     page.set_input_files("#upload", str(tmp_path / "notes.txt"))
-    page.wait_for_function("document.getElementById('error').dataset.kind === 'bad_image'")
+    browser.wait_until(page, "document.getElementById('error').dataset.kind === 'bad_image'")
     assert "not an image" in page.inner_text("#error-message")
     assert browser.strip_turns(page) == [0]  # the session survived all of it
     browser.edit(page, "make it red")
@@ -202,7 +202,7 @@ def test_bad_texts_and_uploads_are_explained(page, tmp_path):
     exif[0x0112] = 6  # rotate 90 degrees clockwise to display
     photo.save(tmp_path / "photo.jpg", exif=exif)
     page.set_input_files("#upload", str(tmp_path / "photo.jpg"))
-    page.wait_for_function("document.querySelectorAll('#strip .tile').length === 1")
+    browser.wait_until(page, "document.querySelectorAll('#strip .tile').length === 1")
     start = browser.strip_images(page)[0].astype(int)
     top, bottom = start[: start.shape[0] // 3].mean(), start[-start.shape[0] // 3 :].mean()
     assert "upload (30x60)" in page.inner_text("#start-note")  # rotated to portrait
@@ -240,13 +240,13 @@ def test_two_tabs_have_independent_sessions(stack, chromium):
 
 def test_edits_go_over_the_websocket_and_fall_back_to_http(page):
     browser.start_from_example(page)
-    page.wait_for_function("socket.open === true")
+    browser.wait_until(page, "socket.open === true")
     assert browser.edit(page, "make it red")["via"] == "ws"
     # The socket gone (e.g. a proxy dropped it): the next edit is a POST, and the socket reopens.
     page.evaluate("socket.ws.close()")
-    page.wait_for_function("socket.ws === null")
+    browser.wait_until(page, "socket.ws === null")
     assert browser.edit(page, "add laces")["via"] == "http"
-    page.wait_for_function("socket.open === true")
+    browser.wait_until(page, "socket.open === true")
     assert browser.edit(page, "has a higher heel")["via"] == "ws"
     assert browser.strip_turns(page) == [0, 1, 2, 3]
 
@@ -257,7 +257,7 @@ def test_latency_of_a_page_turn(page):
     besides the call. The figure against the client library is scripts/editor_screenshot.py
     --latency_turns (README)."""
     browser.start_from_example(page)
-    page.wait_for_function("socket.open === true")
+    browser.wait_until(page, "socket.open === true")
     timings = [browser.edit(page, "make it red") for _ in range(15)]
     assert {t["via"] for t in timings} == {"ws"}
     added = sorted(t["page_ms"] - t["client_ms"] for t in timings)[len(timings) // 2]

@@ -190,8 +190,19 @@ async function refreshStatus() {
 
 // -- session ----------------------------------------------------------------------------------
 
-async function ensureSession() {
-  if (state.session) return state.session;
+// One session per tab, even when an upload starts before the page's own start-up is done: the
+// callers share one pending request.
+let sessionPromise = null;
+
+function ensureSession() {
+  if (state.session) return Promise.resolve(state.session);
+  if (!sessionPromise) {
+    sessionPromise = findOrCreateSession().finally(() => { sessionPromise = null; });
+  }
+  return sessionPromise;
+}
+
+async function findOrCreateSession() {
   const stored = sessionStorage.getItem(SESSION_KEY);
   if (stored) {
     try {
