@@ -305,7 +305,7 @@ def _png(width: int, height: int) -> bytes:
 
 
 def test_uploads_decoding_at_once_are_bounded(serve):
-    editor, server = serve(Limits(max_decoding_uploads=1, upload_wait_s=0.3))
+    editor, server = serve(Limits(max_decoding_uploads=1, upload_wait_s=2.0))
     port = server.port
     decoding, release = threading.Event(), threading.Event()
     prepare = editor.prepare_upload
@@ -335,6 +335,15 @@ def test_uploads_decoding_at_once_are_bounded(serve):
     finally:
         release.set()
         thread.join(10)
+        # An oversized one is refused at once, not after waiting for a slot.
+        tic = time.monotonic()
+        big = raw(
+            port,
+            f"POST /api/session/{second}/start HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            "X-Requested-With: seqgan-editor\r\nContent-Type: image/png\r\n"
+            "Content-Length: 60000\r\n\r\n".encode(),
+        )
+        assert big.startswith(b"HTTP/1.1 413") and time.monotonic() - tic < 1.0
     assert results["first"][0] == 200
     assert results["first"][1]["source"] == "upload (20x10)"
 

@@ -214,6 +214,21 @@ def websocket_origin_allowed(headers, hosts: AllowedHosts) -> bool:
     return hosts.allows_origin(headers.get("origin"))
 
 
+def check_length(headers, limit: int, what: str = "request", kind: str = "too_large") -> int:
+    """The declared Content-Length, refused before any of the body is read when it is missing
+    (411), malformed (400) or over `limit` (413)."""
+    declared = headers.get("content-length")
+    if declared is None:
+        raise EditorError(
+            "length_required", f"The {what} has no Content-Length; it is required here.", 411
+        )
+    if not declared.isdigit():
+        raise EditorError("bad_request", f"The {what}'s Content-Length is not a number.", 400)
+    if int(declared) > limit:
+        raise EditorError(kind, _too_large_message(what, int(declared), limit), 413)
+    return int(declared)
+
+
 async def read_body(
     request, limit: int, timeout_s: float, what: str = "request", kind: str = "too_large"
 ) -> bytes:
@@ -230,15 +245,7 @@ async def read_body(
         EditorError: no Content-Length (411), a malformed one (400), more than `limit` declared
             or sent (413, refused before reading), or too slow (408).
     """
-    declared = request.headers.get("content-length")
-    if declared is None:
-        raise EditorError(
-            "length_required", f"The {what} has no Content-Length; it is required here.", 411
-        )
-    if not declared.isdigit():
-        raise EditorError("bad_request", f"The {what}'s Content-Length is not a number.", 400)
-    if int(declared) > limit:
-        raise EditorError(kind, _too_large_message(what, int(declared), limit), 413)
+    check_length(request.headers, limit, what, kind)
     chunks, size = [], 0
     deadline = time.monotonic() + timeout_s
     stream = request.stream().__aiter__()

@@ -108,7 +108,7 @@ def make_asgi_app(editor: EditorApp, hosts: guards.AllowedHosts, limits: guards.
                              guards.Limits())
     """
     decoding = asyncio.Semaphore(limits.max_decoding_uploads)
-    threads = functools.partial(anyio.to_thread.run_sync)
+    threads = anyio.to_thread.run_sync  # model calls and decoding block: worker threads
 
     def static(name: str) -> Response:
         kind = STATIC_TYPES.get(os.path.splitext(name)[1], "application/octet-stream")
@@ -154,6 +154,8 @@ def make_asgi_app(editor: EditorApp, hosts: guards.AllowedHosts, limits: guards.
     async def start(request: Request) -> Response:
         guards.require_same_origin(request.headers, hosts, json_body=False)
         session = editor.sessions.get(request.path_params["id"])
+        # Too large: refused before waiting for a decoding slot or reading a byte of it.
+        guards.check_length(request.headers, editor.max_upload_bytes, "upload", "bad_image")
         size = await threads(editor.model_size)
         try:
             await asyncio.wait_for(decoding.acquire(), limits.upload_wait_s)
