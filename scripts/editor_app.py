@@ -4,7 +4,9 @@ r"""The interactive editor: a local web page over the serving stack's gRPC API.
         --data_dir=data --dataset=synth_zap_seq            # then open http://127.0.0.1:7860
 
 The page talks to the model only through `serving.client` (to scripts/serve.py or a TF Serving
-container); nothing is loaded in this process. It binds 127.0.0.1 unless --host says otherwise.
+container); nothing is loaded in this process. It runs on Starlette + uvicorn, binds 127.0.0.1
+unless --host says otherwise, and answers only to the loopback names (127.0.0.1, localhost,
+[::1]) unless --allowed_hosts adds others (docs/editor.md says what it refuses and why).
 Each browser tab has its own session; sessions live in this process's memory.
 """
 
@@ -12,9 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import sys
-import threading
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -35,12 +35,22 @@ flags.DEFINE_float("timeout_s", 10.0, "Deadline of each gRPC call.")
 flags.DEFINE_integer("max_upload_mb", 20, "Largest accepted upload, in MB.")
 flags.DEFINE_integer("max_sessions", 500, "Sessions kept in memory (least recently used go).")
 flags.DEFINE_integer("example_seed", None, "Seed of the random test examples (None: random).")
+flags.DEFINE_list(
+    "allowed_hosts",
+    [],
+    "Host names the page answers to besides 127.0.0.1, localhost and [::1] (each may add "
+    "':port'; default: the bound port). Needed when --host is not loopback.",
+)
+flags.DEFINE_integer("max_connections", 64, "Connections and requests at once (more get 503).")
+flags.DEFINE_integer("max_decoding_uploads", 2, "Uploads read and decoded at once.")
+flags.DEFINE_float("header_timeout_s", 10.0, "A connection must send a request head within this.")
 
 
 def main(argv: list[str]) -> None:
     del argv
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     from serving.editor_app import Backend, EditorApp, EditorServer, ExampleSource
+    from serving.editor_app.guards import Limits
     from serving.editor_app.sessions import SessionStore
 
     backend = Backend(FLAGS.server, FLAGS.model_name, timeout_s=FLAGS.timeout_s)
@@ -51,7 +61,12 @@ def main(argv: list[str]) -> None:
         max_upload_bytes=FLAGS.max_upload_mb * 1_000_000,
         sessions=SessionStore(max_sessions=FLAGS.max_sessions),
     )
-    server = EditorServer(editor, FLAGS.host, FLAGS.port)
+    limits = Limits(
+        max_connections=FLAGS.max_connections,
+        max_decoding_uploads=FLAGS.max_decoding_uploads,
+        header_timeout_s=FLAGS.header_timeout_s,
+    )
+    server = EditorServer(editor, FLAGS.host, FLAGS.port, FLAGS.allowed_hosts, limits)
     status = backend.status()
     print(f"model server {FLAGS.server}: {status['message']}", flush=True)
     print(f"test examples: {examples.describe()}", flush=True)
@@ -62,17 +77,11 @@ def main(argv: list[str]) -> None:
             f.write(str(server.port))
         os.replace(tmp, FLAGS.port_file)
 
-    def stop(signum, frame):
-        del signum, frame
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
     try:
-        server.serve_forever(poll_interval=0.2)
+        server.serve_forever()  # uvicorn stops on SIGINT / SIGTERM
     except KeyboardInterrupt:
         pass
     finally:
-        server.server_close()
         backend.close()
 
 

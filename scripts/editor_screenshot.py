@@ -82,8 +82,8 @@ def take_screenshot(page, url: str, commands: list[str], out: str) -> None:
     words = page.locator("#words button")
     if words.count() > 1:
         words.nth(1).click()
-        page.wait_for_function(
-            "document.getElementById('detail-canvas').dataset.drawn === 'word-1'"
+        browser.wait_until(
+            page, "document.getElementById('detail-canvas').dataset.drawn === 'word-1'"
         )
     page.fill("#edit-text", "")
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
@@ -141,7 +141,7 @@ def measure_latency(
     if http_page is not None:
         # Its edits take the page's fallback path: a fetch() POST per edit, no WebSocket.
         http_page.evaluate("openSocket = () => {}; if (socket.ws) socket.ws.close();")
-        http_page.wait_for_function("socket.ws === null")
+        browser.wait_until(http_page, "socket.ws === null")
     session = client.EditSession(FLAGS.server, FLAGS.model_name, timeout_s=FLAGS.timeout_s)
     start_image = browser.strip_images(page)[0]
     session.start(start_image)

@@ -1,5 +1,9 @@
 """The editor page in a real browser (Debian's headless Chromium, driven by Playwright) against
-scripts/editor_app.py and the project's gRPC server serving a tiny trained SeqAttnGAN."""
+scripts/editor_app.py and the project's gRPC server serving a tiny trained SeqAttnGAN, and (the
+design the model holds, the zoom) against the app over a fake backend.
+
+Where Chromium or playwright is missing these tests are skipped, except under CI (CI set, or
+SEQGAN_REQUIRE_BROWSER=1 from .ci/run), where the module fails saying how to install them."""
 
 from __future__ import annotations
 
@@ -13,6 +17,14 @@ from serving.editor_app import browser
 from tests import editor_testlib
 
 REASON = browser.chromium_unavailable()
+if REASON is not None and editor_testlib.browser_required():
+    pytest.fail(
+        f"The editor's browser tests must run under CI, but {REASON}. Install Debian's "
+        "chromium (as root: apt-get update && apt-get install -y chromium; .ci/run and "
+        "scripts/run_tests.sh do this themselves where they can) and the dev extra "
+        "(pip install -e .[dev], for playwright).",
+        pytrace=False,
+    )
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"no browser: {REASON}")
 MODEL_NAME = "seqattngan"
 EDITS = ["make it red", "has a higher heel", "add laces"]
@@ -63,6 +75,9 @@ def test_three_edits_give_three_new_images(page):
         browser.edit(page, text)
     images = browser.strip_images(page)
     assert len(images) == 4
+    # This export returns no design: the page shows none.
+    designs = page.eval_on_selector_all("#strip .design", "els => els.map(e => e.textContent)")
+    assert designs == ["", "", "", ""] and page.is_hidden("#detail-design")
     for before, after in zip(images, images[1:]):
         assert after.shape == before.shape
         assert np.abs(after.astype(int) - before.astype(int)).mean() > 0.5
@@ -131,10 +146,10 @@ def test_attention_overlay(page):
         "document.getElementById('detail-canvas').getContext('2d')"
         ".getImageData(0, 0, 256, 256).data"
     )
-    page.wait_for_function("document.getElementById('detail-canvas').dataset.drawn === 'image'")
+    browser.wait_until(page, "document.getElementById('detail-canvas').dataset.drawn === 'image'")
     plain = page.evaluate(f"Array.from({pixels})")
     page.click('#words button[data-word="2"]')
-    page.wait_for_function("document.getElementById('detail-canvas').dataset.drawn === 'word-2'")
+    browser.wait_until(page, "document.getElementById('detail-canvas').dataset.drawn === 'word-2'")
     overlaid = page.evaluate(f"Array.from({pixels})")
     assert np.abs(np.array(plain) - np.array(overlaid)).mean() > 1.0
     assert page.locator("#word-maps canvas").count() == len(words)
@@ -158,7 +173,7 @@ def test_server_down_keeps_the_session_and_recovers(stack, page):
     page.click("#retry-button")
     page.wait_for_selector('#strip .tile[data-turn="2"]')
     assert page.is_hidden("#error")
-    page.wait_for_function("document.getElementById('status').dataset.ok === 'true'")
+    browser.wait_until(page, "document.getElementById('status').dataset.ok === 'true'")
     after = browser.strip_images(page)
     assert len(after) == 3
     np.testing.assert_array_equal(after[1], before[1])
@@ -173,7 +188,7 @@ def test_bad_texts_and_uploads_are_explained(page, tmp_path):
     assert "reads 8 words" in error["message"] and "has 30" in error["message"]
     (tmp_path / "notes.txt").write_text("not an image")
     page.set_input_files("#upload", str(tmp_path / "notes.txt"))
-    page.wait_for_function("document.getElementById('error').dataset.kind === 'bad_image'")
+    browser.wait_until(page, "document.getElementById('error').dataset.kind === 'bad_image'")
     assert "not an image" in page.inner_text("#error-message")
     assert browser.strip_turns(page) == [0]  # the session survived all of it
     browser.edit(page, "make it red")
@@ -187,7 +202,7 @@ def test_bad_texts_and_uploads_are_explained(page, tmp_path):
     exif[0x0112] = 6  # rotate 90 degrees clockwise to display
     photo.save(tmp_path / "photo.jpg", exif=exif)
     page.set_input_files("#upload", str(tmp_path / "photo.jpg"))
-    page.wait_for_function("document.querySelectorAll('#strip .tile').length === 1")
+    browser.wait_until(page, "document.querySelectorAll('#strip .tile').length === 1")
     start = browser.strip_images(page)[0].astype(int)
     top, bottom = start[: start.shape[0] // 3].mean(), start[-start.shape[0] // 3 :].mean()
     assert "upload (30x60)" in page.inner_text("#start-note")  # rotated to portrait
@@ -225,13 +240,13 @@ def test_two_tabs_have_independent_sessions(stack, chromium):
 
 def test_edits_go_over_the_websocket_and_fall_back_to_http(page):
     browser.start_from_example(page)
-    page.wait_for_function("socket.open === true")
+    browser.wait_until(page, "socket.open === true")
     assert browser.edit(page, "make it red")["via"] == "ws"
     # The socket gone (e.g. a proxy dropped it): the next edit is a POST, and the socket reopens.
     page.evaluate("socket.ws.close()")
-    page.wait_for_function("socket.ws === null")
+    browser.wait_until(page, "socket.ws === null")
     assert browser.edit(page, "add laces")["via"] == "http"
-    page.wait_for_function("socket.open === true")
+    browser.wait_until(page, "socket.open === true")
     assert browser.edit(page, "has a higher heel")["via"] == "ws"
     assert browser.strip_turns(page) == [0, 1, 2, 3]
 
@@ -242,7 +257,7 @@ def test_latency_of_a_page_turn(page):
     besides the call. The figure against the client library is scripts/editor_screenshot.py
     --latency_turns (README)."""
     browser.start_from_example(page)
-    page.wait_for_function("socket.open === true")
+    browser.wait_until(page, "socket.open === true")
     timings = [browser.edit(page, "make it red") for _ in range(15)]
     assert {t["via"] for t in timings} == {"ws"}
     added = sorted(t["page_ms"] - t["client_ms"] for t in timings)[len(timings) // 2]
@@ -250,3 +265,77 @@ def test_latency_of_a_page_turn(page):
     print(f"page adds {added:.2f} ms (app {app_added:.2f} ms) per turn, median of 15")
     assert app_added < 5.0
     assert added < 30.0
+
+
+# -- the page over a fake backend (no model): what the model holds, the zoom -----------------------
+
+DESIGN = {"colour": [("red", 0.97), ("blue", 0.02)], "heel": [("high", 0.88), ("flat", 0.1)]}
+
+
+@pytest.fixture
+def fake_page(chromium, request):
+    """The page on the app over `editor_testlib.FakeBackend` (its design: the test's param)."""
+    from serving.editor_app import EditorApp, EditorServer
+
+    editor = EditorApp(editor_testlib.FakeBackend(design=getattr(request, "param", DESIGN)))
+    server = EditorServer(editor)
+    server.start_in_thread()
+    context = chromium.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(f"http://127.0.0.1:{server.port}/")
+        yield page
+    finally:
+        context.close()
+        server.stop()
+
+
+def _upload_photo(page, path) -> None:
+    page.set_input_files("#upload", str(path))
+    page.wait_for_selector('#strip .tile[data-turn="0"]')
+
+
+def _photo(path, size=(60, 90)) -> None:
+    from PIL import Image
+
+    Image.new("RGB", size, (30, 120, 200)).save(path)
+
+
+def test_the_design_the_model_holds_is_shown_per_turn(fake_page, tmp_path):
+    _photo(tmp_path / "shoe.png")
+    _upload_photo(fake_page, tmp_path / "shoe.png")
+    browser.edit(fake_page, "make it red")
+    designs = fake_page.eval_on_selector_all("#strip .design", "els => els.map(e => e.textContent)")
+    assert designs == ["", "colour: red 0.97, heel: high 0.88"]
+    detail = fake_page.inner_text("#detail-design")
+    assert (
+        detail == "The model now holds: colour: red 0.97 / blue 0.02, heel: high 0.88 / flat 0.10"
+    )
+
+
+@pytest.mark.parametrize("fake_page", [None], indirect=True)
+def test_no_design_shows_nothing(fake_page, tmp_path):
+    _photo(tmp_path / "shoe.png")
+    _upload_photo(fake_page, tmp_path / "shoe.png")
+    browser.edit(fake_page, "make it red")
+    designs = fake_page.eval_on_selector_all("#strip .design", "els => els.map(e => e.textContent)")
+    assert designs == ["", ""] and fake_page.is_hidden("#detail-design")
+
+
+def test_the_strip_shows_the_model_resolution_at_4x(fake_page, tmp_path):
+    _photo(tmp_path / "portrait.png", size=(300, 900))  # a portrait photo, 1:3
+    _upload_photo(fake_page, tmp_path / "portrait.png")
+    assert "upload (300x900)" in fake_page.inner_text("#start-note")
+    note = fake_page.inner_text("#resolution-note")
+    assert "16×16" in note and "2x" in note
+    width = "document.querySelector('#strip .tile canvas').getBoundingClientRect().width"
+    assert fake_page.evaluate(width) == 32
+    fake_page.click("#zoom-button")
+    assert fake_page.evaluate(width) == 64 and "4x, smoothed" in fake_page.inner_text(
+        "#resolution-note"
+    )
+    # As the model sees it: the photo centred on its own border colour, not squashed.
+    start = browser.strip_images(fake_page)[0]
+    assert start.shape == (16, 16, 3)
+    assert (np.abs(start.astype(int) - (30, 120, 200)).max(axis=-1) <= 2).all()

@@ -6,8 +6,9 @@ the model only through `serving.client` (TF Serving or serving/server.py), never
 imports nothing from `seqgan_tf`.
 """
 
-from serving.editor_app.app import EditorApp, EditorServer
+from serving.editor_app.app import EditorApp
 from serving.editor_app.backend import Backend, EditorError, split_words
 from serving.editor_app.examples import ExampleSource
+from serving.editor_app.server import EditorServer
 
 __all__ = ["Backend", "EditorApp", "EditorError", "EditorServer", "ExampleSource", "split_words"]

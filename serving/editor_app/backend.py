@@ -6,11 +6,14 @@ model is never loaded in this process. What the adapter adds is what a web page 
 
 * an edit from *any* kept turn (the client carries the state, so a branch is one call);
 * the model's limits (resolution, `max_words`) read from GetModelMetadata;
-* every failure turned into an `EditorError` with a message a person can act on.
+* every failure turned into an `EditorError` with a message a person can act on;
+* one channel shared by all sessions that a failure of one call never closes under another
+  (`SharedChannel`), and a word limit that follows the model version that answers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 import time
@@ -62,9 +65,20 @@ class ModelInfo:
     max_words: int | None
 
 
+# What the model holds after a turn: attribute -> [(value, probability), ...], most probable
+# first (`client.EditResult.design` on exports that return it; None on older ones).
+Design = dict[str, list[tuple[str, float]]]
+
+
 @dataclasses.dataclass(frozen=True)
 class TurnOutput:
-    """One edit's answer (see `client.EditResult`), with the time the client call took."""
+    """One edit's answer (see `client.EditResult`), with the time the client call took.
+
+    Attributes:
+        design: the design the model now holds, per attribute its most probable values
+            (None when the export does not return it).
+        max_words: the word limit of the version that answered.
+    """
 
     image: np.ndarray
     state: np.ndarray
@@ -72,6 +86,88 @@ class TurnOutput:
     tokens: list[str]
     version: int
     client_ms: float
+    design: Design | None = None
+    max_words: int | None = None
+
+
+def design_of(result) -> Design | None:
+    """The result's `design` as {attribute: [(value, probability), ...]} sorted by probability,
+    or None when the client result has none (older exports, or a client without the field)."""
+    design = getattr(result, "design", None)
+    if not design:
+        return None
+    return {
+        str(attribute): sorted(
+            ((str(value), float(p)) for value, p in values), key=lambda vp: -vp[1]
+        )
+        for attribute, values in design.items()
+    }
+
+
+class SharedChannel:
+    """One gRPC channel for every session, replaced (not closed) after a failure.
+
+    After UNAVAILABLE a channel may sit in reconnect backoff for up to minutes, so the next
+    call should get a fresh one; but other sessions' calls may be in flight on the old one, and
+    closing it would cancel them (or make a call that starts on it raise ValueError). So
+    `replace` only stops handing out the old channel; it is closed when its last call returns.
+
+    Args:
+        target: server "host:port".
+
+    Example:
+        shared = SharedChannel("127.0.0.1:8500")
+        with shared.use() as channel:
+            client.model_status(channel, "seqattngan")
+    """
+
+    def __init__(self, target: str):
+        self.target = target
+        self._lock = threading.Lock()
+        self._current: grpc.Channel | None = None
+        self._in_use: dict[int, int] = {}  # id(channel) -> calls in flight on it
+        self._retired: dict[int, grpc.Channel] = {}
+
+    @contextlib.contextmanager
+    def use(self):
+        """The current channel, held open until the block ends."""
+        with self._lock:
+            if self._current is None:
+                self._current = client.make_channel(self.target)
+            channel = self._current
+            self._in_use[id(channel)] = self._in_use.get(id(channel), 0) + 1
+        try:
+            yield channel
+        finally:
+            self._release(channel)
+
+    def _release(self, channel: grpc.Channel) -> None:
+        with self._lock:
+            left = self._in_use[id(channel)] - 1
+            if left:
+                self._in_use[id(channel)] = left
+                return
+            del self._in_use[id(channel)]
+            retired = self._retired.pop(id(channel), None)
+        if retired is not None:
+            retired.close()
+
+    def replace(self, channel: grpc.Channel) -> None:
+        """New calls get a new channel; `channel` closes once no call uses it."""
+        with self._lock:
+            if channel is not self._current:
+                return  # already replaced by another failed call
+            self._current = None
+            if id(channel) in self._in_use:
+                self._retired[id(channel)] = channel
+                return
+        channel.close()
+
+    def close(self) -> None:
+        with self._lock:
+            channel = self._current
+        if channel is not None:
+            self.replace(channel)
 
 
 class Backend:
@@ -82,6 +178,11 @@ class Backend:
         model_name: model_spec.name.
         timeout_s: deadline of every call.
         max_text_chars: longest edit text accepted.
+
+    Example:
+        backend = Backend("127.0.0.1:8500", "seqattngan")
+        image, state = backend.start(photo)
+        turn = backend.edit(image, state, "make it red")
     """
 
     def __init__(
@@ -95,35 +196,22 @@ class Backend:
         self.model_name = model_name
         self.timeout_s = timeout_s
         self.max_text_chars = max_text_chars
-        self._lock = threading.Lock()
-        self._channel: grpc.Channel | None = None
+        self._channel = SharedChannel(target)
         self._info: ModelInfo | None = None
 
-    # -- channel ---------------------------------------------------------------------------
-
-    def _get_channel(self) -> grpc.Channel:
-        with self._lock:
-            if self._channel is None:
-                self._channel = client.make_channel(self.target)
-            return self._channel
-
-    def _drop_channel(self) -> None:
-        # After UNAVAILABLE a channel may sit in reconnect backoff (up to minutes); a new one
-        # connects on its first call, so a restarted server is used as soon as it is back.
-        with self._lock:
-            channel, self._channel = self._channel, None
-        if channel is not None:
-            channel.close()
-
     def close(self) -> None:
-        self._drop_channel()
+        self._channel.close()
 
     # -- errors ----------------------------------------------------------------------------
 
-    def _translate(self, error: client.ServingClientError, what: str) -> EditorError:
+    def _translate(
+        self, error: client.ServingClientError, what: str, channel: grpc.Channel
+    ) -> EditorError:
         code, details = error.code, error.details or ""
         if code == grpc.StatusCode.UNAVAILABLE:
-            self._drop_channel()
+            # New calls get a fresh channel (this one may sit in reconnect backoff); calls of
+            # other sessions still running on it finish on it.
+            self._channel.replace(channel)
             return EditorError(
                 "server_down",
                 f"The model server at {self.target} is not reachable: it is down or "
@@ -144,7 +232,14 @@ class Backend:
                 "it may still be loading. Retry in a moment.",
                 503,
             )
-        if code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EXHAUSTED):
+        if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+            return EditorError(
+                "busy",
+                f"The model server is busy and refused the {what} ({details}). Your turns are "
+                "kept; retry in a moment.",
+                503,
+            )
+        if code == grpc.StatusCode.INVALID_ARGUMENT:
             return EditorError("refused", f"The model refused the {what}: {details}", 400)
         return EditorError("server_error", f"The {what} failed ({code.name}): {details}", 502)
 
@@ -158,12 +253,13 @@ class Backend:
         """
         if self._info is not None and not refresh:
             return self._info
-        try:
-            version, signatures = client.model_metadata(
-                self._get_channel(), self.model_name, timeout_s=self.timeout_s
-            )
-        except client.ServingClientError as error:
-            raise self._translate(error, "model metadata request") from None
+        with self._channel.use() as channel:
+            try:
+                version, signatures = client.model_metadata(
+                    channel, self.model_name, timeout_s=self.timeout_s
+                )
+            except client.ServingClientError as error:
+                raise self._translate(error, "model metadata request", channel) from None
         edit = signatures.get(contract.EDIT_SIGNATURE) or signatures.get(contract.DEFAULT_SIGNATURE)
         if edit is None or contract.START_SIGNATURE not in signatures:
             raise EditorError(
@@ -190,16 +286,17 @@ class Backend:
 
     def status(self) -> dict:
         """{"ok": bool, "versions": {version: state}, "message": str} (GetModelStatus)."""
-        try:
-            versions = client.model_status(
-                self._get_channel(), self.model_name, timeout_s=min(self.timeout_s, 5.0)
-            )
-        except client.ServingClientError as error:
-            return {
-                "ok": False,
-                "versions": {},
-                "message": self._translate(error, "status").message,
-            }
+        with self._channel.use() as channel:
+            try:
+                versions = client.model_status(
+                    channel, self.model_name, timeout_s=min(self.timeout_s, 5.0)
+                )
+            except client.ServingClientError as error:
+                return {
+                    "ok": False,
+                    "versions": {},
+                    "message": self._translate(error, "status", channel).message,
+                }
         available = sorted(v for v, s in versions.items() if s == "AVAILABLE")
         message = (
             f"{self.model_name} version {available[-1]} is available at {self.target}"
@@ -233,21 +330,25 @@ class Backend:
             )
         return text
 
-    def _session(self, refresh: bool = False) -> client.EditSession:
-        info = self.info(refresh)
+    def _session(self, channel: grpc.Channel, info: ModelInfo) -> client.EditSession:
         return client.EditSession(
             self.target,
             self.model_name,
             timeout_s=self.timeout_s,
-            channel=self._get_channel(),
+            channel=channel,
             image_size=info.image_size,
             # Fail fast when the server is down, so the page says so at once (the person
             # retries); the channel still retries a draining server's UNAVAILABLE.
             wait_for_ready=False,
         )
 
-    def start(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Starts a session from `image` (uint8 HxWx3, any size).
+    def start(self, image: np.ndarray, refresh: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Starts a session from `image` (uint8 HxWx3, any size; resized to the model's).
+
+        Args:
+            image: the start image.
+            refresh: ask the model's metadata anew first (a new version may have another
+                resolution); False when the caller just did.
 
         Returns:
             (the image as the model sees it, S x S; the initial state).
@@ -255,13 +356,15 @@ class Backend:
         Raises:
             EditorError: the call failed.
         """
-        try:
-            session = self._session(refresh=True)  # a new version may have a new resolution
-            state = session.start(image)
-        except client.ServingClientError as error:
-            raise self._translate(error, "start request") from None
-        except ValueError as error:
-            raise EditorError("bad_image", str(error)) from None
+        info = self.info(refresh=refresh)
+        with self._channel.use() as channel:
+            session = self._session(channel, info)
+            try:
+                state = session.start(image)
+            except client.ServingClientError as error:
+                raise self._translate(error, "start request", channel) from None
+            except ValueError as error:
+                raise EditorError("bad_image", str(error)) from None
         return session.images[0], state
 
     def edit(self, image: np.ndarray, state: np.ndarray, text: str) -> TurnOutput:
@@ -271,18 +374,25 @@ class Backend:
             EditorError: the text is unusable or the call failed.
         """
         text = self.check_text(text)  # empty / no words: said even when the server is down
-        session = self._session()
+        info = self.info()
         text = self.check_text(text)  # now with the model's max_words
-        # The state lives with the client: resuming from any kept turn is a new EditSession
-        # positioned at that turn (its public `images` / `state`), so a branch costs one call.
-        session.images = [image]
-        session.state = state
-        tic = time.perf_counter()
-        try:
-            result = session.edit(text)
-        except client.ServingClientError as error:
-            raise self._translate(error, "edit request") from None
-        client_ms = (time.perf_counter() - tic) * 1000.0
+        with self._channel.use() as channel:
+            # The state lives with the client: resuming from any kept turn is a new EditSession
+            # positioned at that turn (its public `images` / `state`), so a branch is one call.
+            session = self._session(channel, info)
+            session.images = [image]
+            session.state = state
+            tic = time.perf_counter()
+            try:
+                result = session.edit(text)
+            except client.ServingClientError as error:
+                if error.code == grpc.StatusCode.INVALID_ARGUMENT:
+                    self._refresh_quietly()  # a new version may read fewer words
+                raise self._translate(error, "edit request", channel) from None
+            client_ms = (time.perf_counter() - tic) * 1000.0
+        if result.version != info.version:
+            # Another version answered (a swap): its word limit applies from the next turn.
+            info = self._refresh_quietly() or info
         return TurnOutput(
             image=result.image,
             state=result.state,
@@ -290,4 +400,12 @@ class Backend:
             tokens=result.tokens,
             version=result.version,
             client_ms=client_ms,
+            design=design_of(result),
+            max_words=info.max_words,
         )
+
+    def _refresh_quietly(self) -> ModelInfo | None:
+        try:
+            return self.info(refresh=True)
+        except EditorError:
+            return None  # the next call refreshes or says what is wrong

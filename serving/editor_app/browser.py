@@ -26,7 +26,7 @@ CHROMIUM_ARGS = [
 def chromium_unavailable() -> str | None:
     """Why the page cannot be driven here, or None when it can."""
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-        return f"{CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)"
+        return f"{CHROMIUM} is missing"
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -136,3 +136,19 @@ def edit_expecting_error(page, text: str, timeout_ms: float = 30_000) -> dict:
         "kind": page.get_attribute("#error", "data-kind"),
         "message": page.inner_text("#error-message"),
     }
+
+
+def wait_until(page, expression: str, timeout_s: float = 30.0, poll_s: float = 0.05) -> None:
+    """Waits until the page's `expression` is truthy.
+
+    Playwright's wait_for_function polls with a function it compiles in the page, which the
+    page's Content-Security-Policy (no 'unsafe-eval') forbids; page.evaluate goes through the
+    DevTools protocol and is allowed, so this polls with it.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the page never had {expression} within {timeout_s:g} s")
+        time.sleep(poll_s)

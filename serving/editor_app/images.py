@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
+import logging
 import textwrap
 import warnings
 
@@ -12,42 +14,85 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
 from serving.editor_app.backend import EditorError
 
+logger = logging.getLogger(__name__)
+
 MAX_UPLOAD_PIXELS = 50_000_000  # decompression-bomb guard: 50 megapixels
 FORMATS = "PNG, JPEG, WebP, GIF, BMP or TIFF"
+WHITE = (255, 255, 255)
+# A border whose pixels are this close to their median (mean absolute deviation per channel)
+# is a backdrop: the padding takes its colour. Otherwise (a photo cut off at its edges) white.
+UNIFORM_BORDER_MAD = 12.0
+# EXIF orientations that swap width and height (5-8: the transposes and 90-degree turns).
+_SWAPPING_ORIENTATIONS = (5, 6, 7, 8)
 
 
-def decode_upload(data: bytes, max_bytes: int) -> np.ndarray:
-    """An uploaded file as uint8 [H, W, 3]: EXIF orientation applied, alpha on white.
+@dataclasses.dataclass(frozen=True)
+class Upload:
+    """An uploaded photograph as the model sees it.
 
-    Raises:
-        EditorError: empty, too large, or not an image.
+    Attributes:
+        image: uint8 [size, size, 3]: EXIF-transposed, centred on a square of `background`,
+            resized to the model resolution.
+        width: the photograph's width as displayed (after its EXIF rotation), in pixels.
+        height: its height as displayed.
+        background: the RGB colour of the padding.
     """
+
+    image: np.ndarray
+    width: int
+    height: int
+    background: tuple[int, int, int]
+
+
+def _too_large(data: bytes, max_bytes: int) -> EditorError:
+    return EditorError(
+        "bad_image",
+        f"The upload is {len(data) / 1e6:.1f} MB; at most {max_bytes / 1e6:.0f} MB is accepted.",
+        413,
+    )
+
+
+def _open_checked(image: Image.Image) -> tuple[int, int]:
+    """The displayed (width, height) of an opened image; refuses a decompression bomb."""
+    if image.width * image.height > MAX_UPLOAD_PIXELS:
+        raise EditorError(
+            "bad_image",
+            f"The image is {image.width}x{image.height} pixels; at most "
+            f"{MAX_UPLOAD_PIXELS // 1_000_000} megapixels are accepted.",
+            413,
+        )
+    orientation = image.getexif().get(0x0112, 1)
+    if orientation in _SWAPPING_ORIENTATIONS:
+        return image.height, image.width
+    return image.width, image.height
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("RGBA", "LA", "P", "PA"):
+        image = image.convert("RGBA")
+        background = Image.new("RGBA", image.size, "white")
+        image = Image.alpha_composite(background, image)
+    return image.convert("RGB")
+
+
+def _decode(data: bytes, max_bytes: int, draft_side: int | None) -> tuple[Image.Image, int, int]:
+    """(the first frame as RGB, displayed width, displayed height). With draft_side, a JPEG is
+    decoded at the smallest of 1/2, 1/4, 1/8 scale whose sides are still >= draft_side (a
+    12-megapixel phone photo read for a 64-pixel model takes 1/64 of the memory and time)."""
     if not data:
         raise EditorError("bad_image", "The upload is empty: choose an image file.")
     if len(data) > max_bytes:
-        raise EditorError(
-            "bad_image",
-            f"The upload is {len(data) / 1e6:.1f} MB; at most {max_bytes / 1e6:.0f} MB is accepted.",
-            413,
-        )
+        raise _too_large(data, max_bytes)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
-                if image.width * image.height > MAX_UPLOAD_PIXELS:
-                    raise EditorError(
-                        "bad_image",
-                        f"The image is {image.width}x{image.height} pixels; at most "
-                        f"{MAX_UPLOAD_PIXELS // 1_000_000} megapixels are accepted.",
-                        413,
-                    )
+                width, height = _open_checked(image)
                 image.seek(0)  # first frame of an animation
-                image = ImageOps.exif_transpose(image)
-                if image.mode in ("RGBA", "LA", "P", "PA"):
-                    image = image.convert("RGBA")
-                    background = Image.new("RGBA", image.size, "white")
-                    image = Image.alpha_composite(background, image)
-                return np.asarray(image.convert("RGB"))
+                if draft_side and image.format == "JPEG":
+                    image.draft("RGB", (draft_side, draft_side))
+                return _to_rgb(image), width, height
     except EditorError:
         raise
     except UnidentifiedImageError:
@@ -58,22 +103,75 @@ def decode_upload(data: bytes, max_bytes: int) -> np.ndarray:
         OSError,
         ValueError,
         SyntaxError,
+        EOFError,
         Image.DecompressionBombError,
         Image.DecompressionBombWarning,
     ) as error:
+        logger.info("unreadable upload: %s", error)
         raise EditorError(
-            "bad_image", f"The upload is not a readable image ({FORMATS}): {error}"
+            "bad_image",
+            f"The upload is a damaged or cut-short image file; it cannot be read ({FORMATS}).",
         ) from None
 
 
-def pad_to_square(image: np.ndarray, fill: int = 255) -> np.ndarray:
+def decode_upload(data: bytes, max_bytes: int) -> np.ndarray:
+    """An uploaded file as uint8 [H, W, 3] at full size: EXIF orientation applied, alpha on
+    white.
+
+    Raises:
+        EditorError: empty, too large, or not an image.
+    """
+    image, _, _ = _decode(data, max_bytes, draft_side=None)
+    return np.asarray(image)
+
+
+def border_colour(image: np.ndarray) -> tuple[int, int, int]:
+    """The colour of a uniform border (a product shot's backdrop), else white."""
+    height, width = image.shape[:2]
+    ring = max(1, min(height, width) // 50)
+    border = np.concatenate(
+        [
+            image[:ring].reshape(-1, 3),
+            image[-ring:].reshape(-1, 3),
+            image[:, :ring].reshape(-1, 3),
+            image[:, -ring:].reshape(-1, 3),
+        ]
+    ).astype(np.float32)
+    median = np.median(border, axis=0)
+    if np.abs(border - median).mean(axis=0).max() > UNIFORM_BORDER_MAD:
+        return WHITE
+    return tuple(int(round(c)) for c in median)
+
+
+def prepare_upload(data: bytes, max_bytes: int, size: int) -> Upload:
+    """An uploaded photograph of any size and aspect as the model sees it: EXIF-transposed,
+    centred on a square of its border colour (white when the border is not uniform), resized
+    to size x size.
+
+    Raises:
+        EditorError: empty, too large, or not an image.
+
+    Example:
+        upload = prepare_upload(open("phone.jpg", "rb").read(), 20_000_000, 64)
+        upload.image.shape  # (64, 64, 3)
+    """
+    image, width, height = _decode(data, max_bytes, draft_side=max(4 * size, 256))
+    pixels = np.asarray(image)
+    background = border_colour(pixels)
+    square = Image.fromarray(pad_to_square(pixels, background))
+    model_image = square.resize((size, size), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return Upload(np.asarray(model_image), width, height, background)
+
+
+def pad_to_square(image: np.ndarray, fill: int | tuple[int, int, int] = 255) -> np.ndarray:
     """Centres a uint8 HxWx3 image on a square of `fill` (the model sees square images; a
     photo of another shape keeps its proportions instead of being squashed)."""
     height, width = image.shape[:2]
     side = max(height, width)
     if height == width:
         return image
-    square = np.full([side, side, 3], fill, np.uint8)
+    square = np.empty([side, side, 3], np.uint8)
+    square[...] = np.asarray(fill, np.uint8)
     top, left = (side - height) // 2, (side - width) // 2
     square[top : top + height, left : left + width] = image
     return square

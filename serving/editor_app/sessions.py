@@ -32,6 +32,8 @@ class Turn:
         attention: float32 [h, w, max_words] (None for the start).
         version: the model version that answered (None for the start).
         client_ms: the gRPC client's time for the call.
+        design: the design the model holds after this turn, {attribute: [(value, p), ...]}
+            (None when the export does not return it, and for the start).
     """
 
     id: int
@@ -43,6 +45,7 @@ class Turn:
     attention: np.ndarray | None = None
     version: int | None = None
     client_ms: float = 0.0
+    design: dict[str, list[tuple[str, float]]] | None = None
 
 
 @dataclasses.dataclass

@@ -3,6 +3,9 @@
 "use strict";
 
 const SESSION_KEY = "seqgan-editor-session";
+// Sent with every request: the app refuses a state-changing request without it, and another
+// site's page cannot add it (a custom header needs a CORS preflight the app never grants).
+const REQUEST_HEADER = { "X-Requested-With": "seqgan-editor" };
 const $ = (id) => document.getElementById(id);
 
 const state = {
@@ -14,6 +17,7 @@ const state = {
   word: null, // the word whose attention is drawn on the detail image
   retry: null, // what the Retry button re-sends
   editing: false, // an edit is on its way
+  zoom: 2, // the strip's scale (2x or 4x the model's resolution)
 };
 // Elements made once per turn (a turn never changes), so a render only moves them around.
 const tiles = new Map();
@@ -34,7 +38,7 @@ async function api(method, path, body, contentType, marks) {
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   let response;
   try {
-    const options = { method, signal: controller.signal, headers: {} };
+    const options = { method, signal: controller.signal, headers: { ...REQUEST_HEADER } };
     if (body !== undefined) {
       options.body = body;
       options.headers["Content-Type"] = contentType || "application/json";
@@ -186,8 +190,19 @@ async function refreshStatus() {
 
 // -- session ----------------------------------------------------------------------------------
 
-async function ensureSession() {
-  if (state.session) return state.session;
+// One session per tab, even when an upload starts before the page's own start-up is done: the
+// callers share one pending request.
+let sessionPromise = null;
+
+function ensureSession() {
+  if (state.session) return Promise.resolve(state.session);
+  if (!sessionPromise) {
+    sessionPromise = findOrCreateSession().finally(() => { sessionPromise = null; });
+  }
+  return sessionPromise;
+}
+
+async function findOrCreateSession() {
   const stored = sessionStorage.getItem(SESSION_KEY);
   if (stored) {
     try {
@@ -252,7 +267,9 @@ async function startFrom(kind, file) {
       payload = await api("POST", `/api/session/${id}/example`, "{}");
     }
     clearError();
-    if (!state.info || !state.info.model) state.info = await api("GET", "/api/info");
+    // The resolution (and word limit) of the version that answered the start.
+    state.info = await api("GET", "/api/info");
+    setZoom(state.zoom || 2);
     loadSession(payload, null);
     if ($("status").dataset.ok !== "true") refreshStatus();
   } catch (error) {
@@ -278,6 +295,9 @@ async function edit(text, parent) {
     const payload = await editRequest(id, text, parent, marks);
     const fetchMs = performance.now() - t0;
     const turn = payload.turn;
+    if (payload.max_words !== undefined && state.info && state.info.model) {
+      state.info.model.max_words = payload.max_words; // the version that answered
+    }
     state.turns[turn.id] = turn;
     state.head = turn.id;
     state.selected = turn.id;
@@ -329,6 +349,14 @@ function pathTo(turnId) {
     path.unshift(state.turns[t]);
   }
   return path;
+}
+
+// The design the model holds after a turn, e.g. "colour: red 0.97, heel: high 0.88": the top
+// `top` values of each attribute with their probabilities ("" when the export gives none).
+function designText(design, top) {
+  if (!design || !design.length) return "";
+  return design.map(({ attribute, values }) => `${attribute}: ` +
+    values.slice(0, top).map(([value, p]) => `${value} ${p.toFixed(2)}`).join(" / ")).join(", ");
 }
 
 function caption(turn) {
@@ -429,8 +457,10 @@ function emptyTile(width, height) {
   text.className = "caption";
   const meta = document.createElement("div");
   meta.className = "meta";
-  tile.append(canvas, text, meta);
-  return { tile, canvas, context: canvas.getContext("2d"), text, meta, width, height };
+  const design = document.createElement("div");
+  design.className = "design";
+  tile.append(canvas, text, meta, design);
+  return { tile, canvas, context: canvas.getContext("2d"), text, meta, design, width, height };
 }
 
 let spareTile = null; // the next turn's tile, empty
@@ -462,6 +492,8 @@ function tileFor(turn) {
     parts.meta.textContent = turn.version === null ? "input" :
       `model v${turn.version} · ${turn.client_ms.toFixed(1)} ms`;
     parts.meta.title = turn.version === null ? "" : "model version that answered · gRPC call time";
+    parts.design.textContent = designText(turn.design, 1);
+    parts.design.title = turn.design ? "What the model now holds: " + designText(turn.design, 3) : "";
     tile = parts.tile;
     tile.dataset.turn = turn.id;
     tile.addEventListener("click", () => select(turn.id));
@@ -489,6 +521,17 @@ function renderStrip() {
     tile.classList.toggle("after-selected", i > selectedIndex);
   });
   return { path, selectedIndex };
+}
+
+// The strip at 2x or 4x the model's resolution (CSS scaling of the canvases, smoothed).
+function setZoom(zoom) {
+  state.zoom = zoom;
+  const size = state.info && state.info.model ? state.info.model.image_size : 64;
+  $("strip").style.setProperty("--tile", `${size * zoom}px`);
+  $("zoom-button").textContent = zoom === 4 ? "Show at 2x" : "Show at 4x";
+  $("zoom-button").dataset.zoom = String(zoom);
+  $("resolution-note").textContent = `The model works at ${size}×${size} pixels; ` +
+    `shown at ${zoom}x, smoothed.`;
 }
 
 function render() {
@@ -587,6 +630,9 @@ function renderDetail() {
   $("detail-text").textContent = turn.id === 0 ? "The start image (no words)." :
     `“${turn.text}” — answered by model version ${turn.version}; the model read: ` +
     (turn.tokens.length ? turn.tokens.join(" ") : "(no words)");
+  $("detail-design").hidden = !turn.design;
+  $("detail-design").textContent = turn.design ?
+    `The model now holds: ${designText(turn.design, 3)}` : "";
   drawTurn($("detail-canvas"), turn, state.word);
   const words = $("words");
   const maps = $("word-maps");
@@ -639,10 +685,12 @@ async function init() {
     edit($("edit-text").value, state.selected);
   });
   $("undo-button").addEventListener("click", undo);
+  $("zoom-button").addEventListener("click", () => setZoom(state.zoom === 4 ? 2 : 4));
   $("retry-button").addEventListener("click", () => { if (state.retry) state.retry(); });
   $("dismiss-button").addEventListener("click", clearError);
   try {
     state.info = await api("GET", "/api/info");
+    setZoom(2);
     if (!state.info.examples) {
       $("example-button").disabled = true;
       $("example-button").title = state.info.examples_note;
