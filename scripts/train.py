@@ -73,6 +73,12 @@ flags.DEFINE_bool(
     None,
     "AttGAN's attribute classification on D (default: the config's choice).",
 )
+flags.DEFINE_bool(
+    "read_previous",
+    None,
+    "The generator edits from the design read off the image it edits (with compound-edit "
+    "training); default: the config's choice.",
+)
 flags.DEFINE_float("recon_weight", None, "Override the L1 weight (0 = paper objective).")
 flags.DEFINE_integer("seed", None, "Override the training seed (weights, noise, data order).")
 flags.DEFINE_bool("jit_compile", None, "XLA-compile the train step.")
@@ -124,8 +130,13 @@ def config_from_flags():
         if not FLAGS.attribute_state:
             config.edit.attribute_weight = 0.0
             config.edit.classify_weight = 0.0
+            config.edit.read_previous = False
+            config.edit.skip_turn_rate = 0.0
     if FLAGS.edit_generator is not None:
         config.edit.generator = FLAGS.edit_generator
+    if FLAGS.read_previous is not None:
+        config.edit.read_previous = FLAGS.read_previous
+        config.edit.skip_turn_rate = config.edit.skip_turn_rate if FLAGS.read_previous else 0.0
     if FLAGS.classify is not None:
         config.edit.classify_weight = 1.0 if FLAGS.classify else 0.0
     config.model.resnet101_weights = FLAGS.resnet101_weights

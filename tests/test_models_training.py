@@ -227,3 +227,36 @@ def test_steps_refuse_unprepared_batches_with_a_clear_error():
     ds = tf.data.Dataset.from_tensors(fake_batch(2)).repeat()
     with pytest.raises(ValueError, match="preprocessor"):
         model.fit(ds, epochs=1, steps_per_epoch=1, verbose=0)
+
+
+def test_read_previous_edits_from_what_the_image_shows():
+    """With read_previous the generator's previous design is the reader's reading of the image
+    it edits (at inference the model's own output), not the state's a_{t-1}; skipped turns in
+    training edit x_{t-2}."""
+    keras.utils.set_random_seed(0)
+    model = compiled(tiny_edit_model(read_previous=True, skip_turn_rate=0.5))
+    batch = fake_batch(4, turns=[4, 4, 4, 4])
+    prepared = model.preprocessor(batch)
+    out = model.training_outputs(prepared, step=5)
+    images = prepared["images"]
+    # Some turns t >= 2 edit x_{t-2}: their "previous" is not x_{t-1}.
+    x_prev = tf.reshape(images[:, :-1], [-1, S, S, 3])
+    differs = tf.reduce_any(tf.abs(out["previous"] - x_prev) > 0, axis=[1, 2, 3]).numpy()
+    assert 0 < differs.sum() < len(differs)
+    assert not differs.reshape(4, 4)[:, 0].any()  # the first turn has nothing to skip
+    # Validation (no step) never skips.
+    out = model.training_outputs(prepared, step=None, training=False)
+    assert np.array_equal(out["previous"].numpy(), x_prev.numpy())
+    # Serving: the generator's previous design is read off the image, whatever the state says.
+    seen = {}
+    draw = model.draw
+
+    def spy(tracked, *args, **kwargs):
+        seen["previous_design"] = tracked["previous_design"]
+        return draw(tracked, *args, **kwargs)
+
+    model.draw = spy
+    state = model.start(images[:, 1])  # the state read x_1; the image edited is x_0
+    model.edit(images[:, 0], batch["descriptions"][:, 0], state)
+    read = slots.segment_one_hot(model.attribute_reader(images[:, 0]), ATTRIBUTE_SIZES)
+    np.testing.assert_array_equal(seen["previous_design"].numpy(), read.numpy())

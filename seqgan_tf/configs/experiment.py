@@ -107,6 +107,13 @@ class EditModeConfig:
       classify_weight: AttGAN's attribute classification: D gets an attribute head trained on
         true images and their labels (d_attr), and G is trained to make its output read as the
         target design by that head (g_attr). Needs attribute_state.
+      read_previous: the generator edits from the design the attribute reader reads off the
+        image being edited (at inference: the model's own previous output) to a_t, instead of
+        from the state's a_{t-1}: a change an earlier turn missed is made again, and nothing
+        is redrawn that already shows the asked-for value. Needs attribute_state.
+      skip_turn_rate: in training, this share of turns t >= 2 edits x_{t-2} instead of
+        x_{t-1}, so that the generator also learns compound edits (what read_previous asks of
+        it after a missed change).
     """
 
     enabled: bool = False
@@ -115,6 +122,8 @@ class EditModeConfig:
     attribute_weight: float = 0.0
     generator: str = "unet"
     classify_weight: float = 0.0
+    read_previous: bool = False
+    skip_turn_rate: float = 0.0
 
 
 @dataclasses.dataclass
@@ -259,6 +268,8 @@ class ExperimentConfig:
             )
         if e.attribute_weight and not e.attribute_state:
             raise ValueError("edit.attribute_weight only acts with edit.attribute_state")
+        if (e.read_previous or e.skip_turn_rate) and not e.attribute_state:
+            raise ValueError("edit.read_previous and edit.skip_turn_rate need edit.attribute_state")
         if e.classify_weight and not e.attribute_state:
             raise ValueError("edit.classify_weight only acts with edit.attribute_state")
         if e.generator not in EDIT_GENERATORS:

@@ -71,6 +71,8 @@ def quick(dataset: str) -> ExperimentConfig:
             attribute_weight=1.0,
             generator="unet",
             classify_weight=1.0,
+            read_previous=True,
+            skip_turn_rate=0.25,
         ),
         damsm=DamsmConfig(
             weight=damsm_weight_for(dataset),

@@ -34,6 +34,7 @@ CONFIG_KEYS = (
     *("vocabulary", "attribute_sizes", "image_size", "max_words", "embedding_dim", "text_dim"),
     *("state_dim", "noise_dim", "gf_dim", "df_dim", "ef_dim", "use_attention", "use_history"),
     *("edit_mode", "attribute_state", "edit_generator", "classify_attributes"),
+    *("read_previous", "skip_turn_rate"),
     *("mask_threshold", "resnet101_weights"),
 )
 
@@ -82,6 +83,11 @@ class SeqAttnGAN(GANModel):
       edit_generator: "unet" (EditUNet) or "templates" (EditGenerator), edit mode only.
       classify_attributes: D gets an attribute head (AttGAN's classification constraint;
         needs attribute_state).
+      read_previous: the generator is conditioned on a_t against the design the attribute
+        reader reads off the image being edited (not the state's a_{t-1}), so a change an
+        earlier turn missed is made again (needs attribute_state).
+      skip_turn_rate: in training, this share of turns t >= 2 edits x_{t-2} instead of x_{t-1}
+        (a compound edit).
       mask_threshold: edit mode, inference only: compose with the hard mask m > t (0 = soft).
       resnet101_weights: optional local ResNet-101 weights for the image encoder.
 
@@ -112,6 +118,8 @@ class SeqAttnGAN(GANModel):
         attribute_state: bool = False,
         edit_generator: str = "unet",
         classify_attributes: bool = False,
+        read_previous: bool = False,
+        skip_turn_rate: float = 0.0,
         mask_threshold: float = 0.0,
         resnet101_weights: str = "",
         **kwargs,
@@ -130,6 +138,10 @@ class SeqAttnGAN(GANModel):
             )
         if classify_attributes and not attribute_state:
             raise ValueError("classify_attributes needs attribute_state")
+        if read_previous and not attribute_state:
+            raise ValueError("read_previous needs attribute_state")
+        if not 0.0 <= skip_turn_rate < 1.0:
+            raise ValueError(f"skip_turn_rate must be in [0, 1), got {skip_turn_rate}")
         self.vocabulary = list(vocabulary)
         self.attribute_sizes = [int(s) for s in attribute_sizes]
         self.image_size, self.max_words = image_size, max_words
@@ -139,6 +151,7 @@ class SeqAttnGAN(GANModel):
         self.use_attention, self.use_history = use_attention, use_history
         self.edit_mode, self.attribute_state = edit_mode, attribute_state
         self.edit_generator, self.classify_attributes = edit_generator, classify_attributes
+        self.read_previous, self.skip_turn_rate = read_previous, float(skip_turn_rate)
         self.mask_threshold, self.resnet101_weights = mask_threshold, resnet101_weights
 
         self.preprocessor = SessionPreprocessor(self.vocabulary, max_words, name="preprocessor")
@@ -291,6 +304,9 @@ class SeqAttnGAN(GANModel):
         ids, tokens = self.preprocessor.tokenize(texts)
         words, sentence, mask = self.encode_text(ids)
         tracked = self.track(state, words, sentence, mask)
+        if self.read_previous:
+            read = to_float32(self.attribute_reader(images))
+            tracked["previous_design"] = slots.segment_one_hot(read, self.attribute_sizes)
         noise = tf.zeros([tf.shape(state)[0], self.noise_dim], tf.float32)
         drawn = self.draw(tracked, sentence, words, mask, noise, images)
         image, attention = drawn["image"], drawn["attention"]

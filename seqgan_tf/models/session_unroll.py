@@ -72,8 +72,21 @@ def teacher_forced_turns(
     }
     real_words, real_sentence = tf.gather_nd(words, real), tf.gather_nd(sentence, real)
     real_mask = tf.gather_nd(mask, real)
-    previous = tf.gather_nd(images[:, :-1], real)
+    # The image each turn edits: x_{t-1}, or with skip_turn_rate x_{t-2} for some turns t >= 2
+    # of training steps (a compound edit: the design difference then spans two turns).
+    source = real
+    if model.skip_turn_rate > 0 and step is not None:
+        source = skipped_sources(batch["session_hash"], real, step, model.skip_turn_rate)
+    previous = tf.gather_nd(images[:, :-1], source)
     target = tf.gather_nd(images[:, 1:], real)
+    read_logits = None
+    if model.attribute_state:  # the reader on every true image: its own loss, and what it reads
+        read_logits = to_float32(model.attribute_reader(tf.reshape(images, [-1, s, s, 3])))
+    if model.read_previous:  # the generator edits from what the image shows
+        read = tf.reshape(read_logits, [b, n_turns + 1, -1])
+        tracked["previous_design"] = slots.segment_one_hot(
+            tf.gather_nd(read, source), model.attribute_sizes
+        )
     noise = session_noise(batch["session_hash"], real, step, model.noise_dim)
     drawn = model.draw(
         tracked, real_sentence, real_words, real_mask, noise, previous, training=training
@@ -105,7 +118,7 @@ def teacher_forced_turns(
             value_logits=tracked["value_logits"],
             target_ids=tf.gather_nd(attribute_ids[:, 1:], real),
             changed=tf.gather_nd(batch["changed_mask"], real),
-            read_logits=to_float32(model.attribute_reader(tf.reshape(images, [-1, s, s, 3]))),
+            read_logits=read_logits,
             read_ids=tf.reshape(attribute_ids, [-1, len(model.attribute_sizes)]),
         )
     return out
@@ -131,6 +144,23 @@ def own_output_session(model: SeqAttnGAN, batch: dict) -> dict:
     if tokens[0] is not None:
         result["tokens"] = tf.stack(tokens, 1)
     return result
+
+
+def skipped_sources(
+    session_hash: tf.Tensor, real: tf.Tensor, step: tf.Tensor | int, rate: float
+) -> tf.Tensor:
+    """[R, 2] (session, image index) of the image each real turn edits: its own x_{t-1}, or
+    x_{t-2} with probability `rate` for turns t >= 2, drawn from (session, step, turn) so that
+    any replica layout draws the same."""
+    hashes = tf.gather(session_hash, real[:, 0])
+    seeds = tf.stack([hashes, tf.cast(step, tf.int64) * 64 + real[:, 1] + 32], axis=1)
+    draws = tf.map_fn(
+        lambda seed: tf.random.stateless_uniform([], seed=seed),
+        seeds,
+        fn_output_signature=tf.float32,
+    )
+    skip = tf.logical_and(real[:, 1] >= 1, draws < rate)
+    return tf.stack([real[:, 0], real[:, 1] - tf.cast(skip, real.dtype)], axis=1)
 
 
 def session_noise(

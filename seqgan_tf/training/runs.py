@@ -53,7 +53,10 @@ def default_run_dir(
         ("edit", config.edit.enabled, named.edit.enabled),
         ("attribute_state", config.edit.attribute_state, named.edit.attribute_state),
     )
-    switches += (("classify", config.edit.classify_weight > 0, named.edit.classify_weight > 0),)
+    switches += (
+        ("classify", config.edit.classify_weight > 0, named.edit.classify_weight > 0),
+        ("read_previous", config.edit.read_previous, named.edit.read_previous),
+    )
     suffix = "".join(f"_no{name}" for name, on, default in switches if default and not on)
     if config.edit.enabled and config.edit.generator != named.edit.generator:
         suffix += f"_{config.edit.generator}"
@@ -128,6 +131,8 @@ def build_model(config: ExperimentConfig, vocabulary: list[str]) -> SeqAttnGAN:
         attribute_state=config.edit.attribute_state,
         edit_generator=config.edit.generator,
         classify_attributes=config.edit.classify_weight > 0,
+        read_previous=config.edit.read_previous,
+        skip_turn_rate=config.edit.skip_turn_rate,
         mask_threshold=config.inference.mask_threshold,
         resnet101_weights=m.resnet101_weights,
         name="seq_attn_gan",
