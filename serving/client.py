@@ -80,7 +80,10 @@ def make_channel(
     """An insecure channel to `target` ("host:port") with the contract's message limits.
 
     With `retry`, calls refused with UNAVAILABLE are retried (RETRY_SERVICE_CONFIG).
-    A lost connection is re-tried at most a second apart.
+    A lost connection is re-tried at most a second apart, so the channel recovers by itself
+    once the server is back: a channel shared by many callers must not be closed because
+    one call failed (closing it cancels every call in flight on it, and later calls on it
+    fail with CANCELLED).
     """
     options = [
         ("grpc.max_send_message_length", max_message_bytes),
@@ -100,10 +103,36 @@ def make_channel(
 
 
 def _call(method: str, fn, request, timeout_s: float, wait_for_ready: bool | None = None):
+    """Makes one call; every failure becomes a ServingClientError.
+
+    gRPC raises more than RpcError: a call on a closed channel raises ValueError ("Cannot
+    invoke RPC on closed channel!"), which callers catching ServingClientError missed. It
+    is reported as CANCELLED, saying the channel was closed on this side.
+    """
     try:
         return fn(request, timeout=timeout_s, wait_for_ready=wait_for_ready)
     except grpc.RpcError as error:
-        raise ServingClientError(method, error.code(), error.details()) from None
+        code = error.code() if callable(getattr(error, "code", None)) else None
+        details = error.details() if callable(getattr(error, "details", None)) else None
+        raise ServingClientError(
+            method, code or grpc.StatusCode.UNKNOWN, details or "the call failed"
+        ) from None
+    except ValueError as error:
+        if "closed channel" not in str(error):
+            raise ServingClientError(
+                method, grpc.StatusCode.UNKNOWN, f"the call could not be made: {error}"
+            ) from None
+        raise ServingClientError(
+            method,
+            grpc.StatusCode.CANCELLED,
+            "the channel was closed on the client side before the call; open a new one "
+            "(channels from make_channel never need closing after a failed call)",
+        ) from None
+    except Exception as error:  # any other failure of the gRPC library itself
+        logging.getLogger(__name__).debug("%s failed", method, exc_info=True)
+        raise ServingClientError(
+            method, grpc.StatusCode.UNKNOWN, f"the call could not be made ({type(error).__name__})"
+        ) from None
 
 
 def predict_request(

@@ -69,7 +69,16 @@ MAX_PIXELS_PER_REQUEST = 1 << 24
 # gRPC transport.
 DEFAULT_PORT = 8500
 DEFAULT_HOST = "127.0.0.1"
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+# The largest request the limits above allow is MAX_PIXELS_PER_REQUEST uint8 RGB pixels
+# (48 MiB) plus at most MAX_BATCH_SIZE texts of 4 * MAX_TEXT_CHARS bytes (250 KiB) and a
+# float32 state per element; MESSAGE_MARGIN_BYTES (4 MiB) covers the texts, states up to
+# ~15,000 floats wide and the protobuf framing. A bigger message is refused by gRPC itself
+# with RESOURCE_EXHAUSTED before it is read into memory.
+MESSAGE_MARGIN_BYTES = 4 * 1024 * 1024
+MAX_MESSAGE_BYTES = 3 * MAX_PIXELS_PER_REQUEST + MESSAGE_MARGIN_BYTES  # 52 MiB
+# Calls a server holds at once, running or waiting for a worker thread; one more is refused
+# with RESOURCE_EXHAUSTED at once instead of queueing without bound.
+MAX_CONCURRENT_RPCS = 64
 
 # TF Serving warm-up file, relative to the SavedModel directory.
 WARMUP_DIR = "assets.extra"
