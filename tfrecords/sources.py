@@ -324,7 +324,9 @@ def read_ut_zap50k(source_dir: str, seed: int) -> tuple[list[Item], ProblemRepor
             if not row:
                 continue
             if not _is_utf8(",".join(row)):
-                problems.add(NOT_UTF8, relative_metadata, line, "row holds bytes that are not UTF-8")
+                problems.add(
+                    NOT_UTF8, relative_metadata, line, "row holds bytes that are not UTF-8"
+                )
                 continue
             if len(row) != len(header):
                 problems.add(
