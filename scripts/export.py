@@ -26,16 +26,20 @@ def main(argv: list[str]) -> None:
         raise app.UsageError("give exactly one of --run_dir or --tiny_editor")
     from seqgan_tf.export import export_editor
 
+    schema = None
     if FLAGS.tiny_editor:
         from seqgan_tf.export.tiny_editor import TinyEditor
 
         editor = TinyEditor()
         print("Exporting the untrained TinyEditor (not a trained model).")
     else:
-        from seqgan_tf.training.runs import load_editor
+        from seqgan_tf.training.runs import load_attribute_schema, load_editor
 
         editor = load_editor(FLAGS.run_dir)
-    path = export_editor(editor, FLAGS.export_dir, FLAGS.model_name, FLAGS.version)
+        schema = load_attribute_schema(FLAGS.run_dir)
+    path = export_editor(
+        editor, FLAGS.export_dir, FLAGS.model_name, FLAGS.version, attribute_schema=schema
+    )
     print(f"Exported {FLAGS.model_name} to {path}")
 
 

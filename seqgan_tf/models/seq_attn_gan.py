@@ -258,14 +258,23 @@ class SeqAttnGAN(GANModel):
     def edit(self, images: tf.Tensor, texts: tf.Tensor, state: tf.Tensor) -> Tensors:
         """Serving step. images: the current image [N,S,S,3] in [-1,1]; texts string [N] (or
         word ids [N,L]); state [N, serving_state_dim]. Zero noise: the same request gives the
-        same answer."""
+        same answer. With attribute slots, "design" [N, sum(attribute_sizes)] is the design the
+        state now holds as value probabilities (`attribute_slots.design_probabilities`)."""
         ids, tokens = self.preprocessor.tokenize(texts)
         words, sentence, mask = self.encode_text(ids)
         tracked = self.track(state, words, sentence, mask)
         noise = tf.zeros([tf.shape(state)[0], self.noise_dim], tf.float32)
         drawn = self.draw(tracked, sentence, words, mask, noise, images)
         image, attention = drawn["image"], drawn["attention"]
-        return {"image": image, "state": tracked["state"], "attention": attention, "tokens": tokens}
+        out = {"image": image, "state": tracked["state"], "attention": attention, "tokens": tokens}
+        if self.attribute_state:
+            out["design"] = slots.design_probabilities(
+                tracked["change_logits"],
+                tracked["value_logits"],
+                tracked["previous_design"],
+                self.attribute_sizes,
+            )
+        return out
 
     # ------------------------------------------------------------------ sessions
     def generate_session(self, batch: Tensors) -> Tensors:

@@ -26,6 +26,7 @@ from seqgan_tf.training.callbacks import (
 )
 from seqgan_tf.training.damsm_pretraining import load_pretrained_damsm, pretrain_damsm
 from seqgan_tf.training.strategy import is_chief, make_strategy, task_index
+from tfrecords.atomic_files import write_json_atomically
 from tfrecords.datasets import SYNTHETIC_DATASETS
 
 
@@ -127,6 +128,10 @@ def train(
         )
     config.validate()
     _check_config(config, run_dir, overwrite)
+    if is_chief() and config.edit.attribute_state:  # names the design of the exports
+        write_json_atomically(
+            os.path.join(run_dir, runs.ATTRIBUTE_SCHEMA_FILE), info["attribute_schema"]
+        )
     if os.path.exists(state_path):
         with open(state_path) as f:
             state = json.load(f)
