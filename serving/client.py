@@ -215,6 +215,20 @@ def design_by_attribute(
     return result
 
 
+def format_design(design: dict[str, list[tuple[str, float]]] | None) -> str:
+    """One line saying what the model understood: each attribute's most probable value.
+
+    Example:
+        >>> format_design({"colour": [("red", 0.97), ("blue", 0.03)], "heel": [("high", 0.88)]})
+        'colour: red 0.97, heel: high 0.88'
+    """
+    if not design:
+        return ""
+    return ", ".join(
+        f"{name}: {pairs[0][0]} {pairs[0][1]:.2f}" for name, pairs in design.items() if pairs
+    )
+
+
 class _SchemaCache:
     """Attribute schemas read so far, per (server, model, version): read once per version."""
 

@@ -14,7 +14,7 @@ from seqgan_tf.export import export_editor
 from seqgan_tf.export.exporter import attribute_schema_for
 from seqgan_tf.models import attribute_slots as slots
 from serving import client, contract
-from tests.model_testlib import ATTRIBUTE_SIZES, S, TINY, tiny_edit_model
+from tests.model_testlib import ATTRIBUTE_SIZES, TINY, S, tiny_edit_model
 from tests.serving_testlib import (
     MODEL_NAME,
     call_in_process,
@@ -125,6 +125,8 @@ def test_design_by_attribute_names_and_sorts():
         "colour": [("blue", pytest.approx(0.7)), ("red", pytest.approx(0.2)), ("black", 0.1)],
         "category": [("sneaker", 1.0), ("boot", 0.0), ("sandal", 0.0), ("slipper", 0.0)],
     }
+    assert client.format_design(named) == "colour: blue 0.70, category: sneaker 1.00"
+    assert client.format_design(None) == ""
     with pytest.raises(ValueError, match="design has 3 values"):
         client.design_by_attribute(np.zeros(3), SCHEMA)
 
