@@ -506,6 +506,8 @@ class EditSession:
         descriptions: the text of every successful turn.
         results: every successful turn's result.
         turns: every attempted turn, refused and failed ones included.
+        start_design: what the model read off the start image, as `EditResult.design`
+            (None without it).
     """
 
     def __init__(
@@ -537,6 +539,7 @@ class EditSession:
         self.results: list[EditResult] = []
         self.turns: list[Turn] = []
         self.state: np.ndarray | None = None
+        self.start_design: dict[str, list[tuple[str, float]]] | None = None
 
     def start(self, image: np.ndarray) -> np.ndarray:
         """Starts (or restarts) the session from `image`.
@@ -560,7 +563,7 @@ class EditSession:
                     self.channel, self.model_name, self.edit_signature, self.timeout_s
                 )
             image = resize_image(image, self.image_size)
-        outputs, _ = predict(
+        outputs, version = predict(
             self.channel,
             self.model_name,
             self.start_signature,
@@ -569,6 +572,8 @@ class EditSession:
             self.version,
             self.wait_for_ready,
         )
+        design = outputs.get(contract.DESIGN_OUTPUT)
+        self.start_design = None if design is None else self._name_design(design[0], version)
         self.state = outputs[contract.STATE_OUTPUT][0]
         self.images = [image]
         self.descriptions = []

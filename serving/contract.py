@@ -6,7 +6,8 @@ TF Serving `mnist_client.py` habit: never rely on auto-generated tensor names).
 
 Signatures (one SavedModel per integer version folder):
 
-* ``start``: ``image`` uint8 [B, H, W, 3] -> ``state`` float32 [B, state_dim].
+* ``start``: ``image`` uint8 [B, H, W, 3] -> ``state`` float32 [B, state_dim] and, for a
+  model with attribute slots, ``design`` (below): what the model read off the image.
 * ``edit`` (also exported as ``serving_default``): ``image`` uint8 [B, H, W, 3],
   ``text`` string [B], ``state`` float32 [B, state_dim] -> ``image`` uint8
   [B, S, S, 3], ``state`` float32 [B, state_dim], ``attention`` float32

@@ -41,7 +41,7 @@ def test_the_export_carries_the_design_output_and_the_schema_asset(design_export
         assert list(json.load(f).items()) == list(SCHEMA.items())  # order kept
     loaded = tf.saved_model.load(path)
     assert contract.SCHEMA_SIGNATURE in loaded.signatures
-    for name in (contract.EDIT_SIGNATURE, contract.DEFAULT_SIGNATURE):
+    for name in (contract.START_SIGNATURE, contract.EDIT_SIGNATURE, contract.DEFAULT_SIGNATURE):
         design = loaded.signatures[name].structured_outputs[contract.DESIGN_OUTPUT]
         assert design.dtype == tf.float32 and design.shape.as_list() == [None, sum(ATTRIBUTE_SIZES)]
     text = loaded.signatures[contract.SCHEMA_SIGNATURE]()[contract.SCHEMA_OUTPUT]
@@ -60,12 +60,17 @@ def test_the_client_names_the_design_once_per_version_through_the_server(design_
         reads = client.SCHEMAS.reads
         with client.EditSession(target, MODEL_NAME, channel=channel) as session:
             state = session.start(image)
+            start_design = session.start_design
             current, results = image, []
             for text in EDITS:
                 results.append(session.edit(text))
         assert client.SCHEMAS.reads == reads + 1  # read once for the version, not per turn
         channel.close()
 
+    # What the model read off the start image; the state holds its top values.
+    read = call_in_process(loaded, contract.START_SIGNATURE, {"image": image[None]})
+    np.testing.assert_allclose(read["state"][0], state, atol=1e-6)
+    _check_design(start_design, read[contract.DESIGN_OUTPUT][0], state)
     for text, result in zip(EDITS, results, strict=True):
         inputs = {
             "image": current[None],
@@ -74,21 +79,25 @@ def test_the_client_names_the_design_once_per_version_through_the_server(design_
         }
         expected = call_in_process(loaded, contract.EDIT_SIGNATURE, inputs)
         current, state = expected["image"][0], expected["state"][0]
-        assert list(result.design) == list(SCHEMA)
-        vector = expected[contract.DESIGN_OUTPUT][0]
-        start = 0
-        held = state[TINY["state_dim"] :]  # the one-hot design the next turn starts from
-        for name, values in SCHEMA.items():
-            pairs = result.design[name]
-            segment = vector[start : start + len(values)]
-            assert sorted(v for v, _ in pairs) == sorted(values)
-            probabilities = [p for _, p in pairs]
-            assert probabilities == sorted(probabilities, reverse=True)
-            assert dict(pairs) == pytest.approx(dict(zip(values, segment.tolist(), strict=True)))
-            assert sum(probabilities) == pytest.approx(1.0, abs=1e-5)
-            # The most probable value is the one the state holds.
-            assert pairs[0][0] == values[int(np.argmax(held[start : start + len(values)]))]
-            start += len(values)
+        _check_design(result.design, expected[contract.DESIGN_OUTPUT][0], state)
+
+
+def _check_design(design, vector, state):
+    """`design` names `vector` (sorted, probabilities), and its top values are the state's."""
+    assert list(design) == list(SCHEMA)
+    start = 0
+    held = state[TINY["state_dim"] :]  # the one-hot design the next turn starts from
+    for name, values in SCHEMA.items():
+        pairs = design[name]
+        segment = vector[start : start + len(values)]
+        assert sorted(v for v, _ in pairs) == sorted(values)
+        probabilities = [p for _, p in pairs]
+        assert probabilities == sorted(probabilities, reverse=True)
+        assert dict(pairs) == pytest.approx(dict(zip(values, segment.tolist(), strict=True)))
+        assert sum(probabilities) == pytest.approx(1.0, abs=1e-5)
+        # The most probable value is the one the state holds.
+        assert pairs[0][0] == values[int(np.argmax(held[start : start + len(values)]))]
+        start += len(values)
 
 
 def test_an_export_without_design_keeps_working_and_reads_no_schema(tmp_path):
@@ -98,7 +107,7 @@ def test_an_export_without_design_keeps_working_and_reads_no_schema(tmp_path):
         with client.EditSession(target, MODEL_NAME) as session:
             session.start(random_image(32, 32))
             result = session.edit("make it red")
-    assert result.design is None
+    assert result.design is None and session.start_design is None
     assert client.SCHEMAS.reads == reads
 
 

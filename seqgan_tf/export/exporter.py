@@ -209,8 +209,16 @@ class EditorExportModule(tf.Module):
         def start(image):
             with tf.control_dependencies(_image_checks(image)):
                 x = _to_model_range(image, size)
-            state = tf.cast(editor.start(x), tf.float32)
-            return {contract.STATE_OUTPUT: tf.ensure_shape(state, [None, state_dim])}
+            if hasattr(editor, "start_outputs"):
+                out = editor.start_outputs(x)
+            else:
+                out = {"state": editor.start(x)}
+            state = tf.cast(out["state"], tf.float32)
+            result = {contract.STATE_OUTPUT: tf.ensure_shape(state, [None, state_dim])}
+            if "design" in out:
+                design = tf.cast(out["design"], tf.float32)
+                result[contract.DESIGN_OUTPUT] = tf.ensure_shape(design, [None, design.shape[-1]])
+            return result
 
         def edit(image, text, state):
             batch = tf.shape(image)[0]

@@ -181,12 +181,21 @@ class SeqAttnGAN(GANModel):
 
     def start(self, images: tf.Tensor) -> tf.Tensor:
         """First image(s) [N,S,S,3] in [-1,1] -> initial serving state [N, serving_state_dim]."""
+        return self.start_outputs(images)["state"]
+
+    def start_outputs(self, images: tf.Tensor) -> Tensors:
+        """`start` with what the model read: dict "state" and, with attribute slots, "design"
+        [N, sum(attribute_sizes)], the attribute reader's value probabilities per attribute
+        (the state holds each segment's most probable value)."""
         _, v0 = self.image_encoder(images)
         h0 = to_float32(self.state_tracker.initial_state(v0))
         if not self.attribute_state:
-            return h0
-        design = slots.segment_one_hot(self.attribute_reader(images), self.attribute_sizes)
-        return tf.concat([h0, design], axis=-1)
+            return {"state": h0}
+        read = slots.segment_softmax(
+            to_float32(self.attribute_reader(images)), self.attribute_sizes
+        )
+        design = slots.segment_one_hot(read, self.attribute_sizes)
+        return {"state": tf.concat([h0, design], axis=-1), "design": read}
 
     # ------------------------------------------------------------------ one turn
     def track(
