@@ -100,6 +100,7 @@ def main(argv: list[str]) -> None:
         CONNECTION_CODES,
         EditSession,
         ServingClientError,
+        format_design,
         wait_until_available,
     )
 
@@ -148,6 +149,8 @@ def main(argv: list[str]) -> None:
                 path = os.path.join(FLAGS.out_dir, f"turn_{turn}.png")
                 _save(result.image, path)
                 print(f"  -> {path} (version {result.version}, tokens {result.tokens})")
+                if result.design:
+                    print(f"  understood: {format_design(result.design)}")
                 if result.dropped_words:
                     print(
                         f"  warning: the model reads at most {len(result.tokens)} words; the "

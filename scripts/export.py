@@ -28,15 +28,17 @@ def main(argv: list[str]) -> None:
         raise app.UsageError("give exactly one of --run_dir or --tiny_editor")
     from seqgan_tf.export import export_editor
 
+    schema = None
     if FLAGS.tiny_editor:
         from seqgan_tf.export.tiny_editor import TinyEditor
 
         editor = TinyEditor()
         print("Exporting the untrained TinyEditor (not a trained model).")
     else:
-        from seqgan_tf.training.runs import load_editor
+        from seqgan_tf.training.runs import load_attribute_schema, load_editor
 
         editor = load_editor(FLAGS.run_dir)
+        schema = load_attribute_schema(FLAGS.run_dir)
     provenance = None
     if FLAGS.run_dir:
         from tfrecords.build_fingerprint import describe, read_build
@@ -49,7 +51,12 @@ def main(argv: list[str]) -> None:
         }
         print(f"Trained on: {describe(provenance['data_build'])}")
     path = export_editor(
-        editor, FLAGS.export_dir, FLAGS.model_name, FLAGS.version, provenance=provenance
+        editor,
+        FLAGS.export_dir,
+        FLAGS.model_name,
+        FLAGS.version,
+        provenance=provenance,
+        attribute_schema=schema,
     )
     print(f"Exported {FLAGS.model_name} to {path}")
 

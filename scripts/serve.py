@@ -27,8 +27,19 @@ flags.DEFINE_string("host", contract.DEFAULT_HOST, "Interface to bind (loopback 
 flags.DEFINE_integer("port", contract.DEFAULT_PORT, "gRPC port (0: pick a free one).")
 flags.DEFINE_float("poll_interval_s", 1.0, "Seconds between scans for new versions.")
 flags.DEFINE_integer("num_versions", 1, "Newest versions kept loaded.")
-flags.DEFINE_integer("max_message_bytes", contract.MAX_MESSAGE_BYTES, "gRPC message limit.")
+flags.DEFINE_integer(
+    "max_message_bytes",
+    contract.MAX_MESSAGE_BYTES,
+    "gRPC message limit in bytes (default: the largest request the contract allows, 48 MiB "
+    "of images, plus a 4 MiB margin).",
+)
 flags.DEFINE_integer("max_workers", 16, "Request handler threads.")
+flags.DEFINE_integer(
+    "max_concurrent_rpcs",
+    contract.MAX_CONCURRENT_RPCS,
+    "Calls held at once (running or waiting for a handler thread); one more is refused with "
+    "RESOURCE_EXHAUSTED. 0: no bound.",
+)
 flags.DEFINE_float("grace_s", 5.0, "Seconds in-flight requests get at shutdown.")
 flags.DEFINE_float(
     "wait_for_model_s",
@@ -55,6 +66,7 @@ def main(argv: list[str]) -> None:
             num_versions=FLAGS.num_versions,
             max_message_bytes=FLAGS.max_message_bytes,
             max_workers=FLAGS.max_workers,
+            max_concurrent_rpcs=FLAGS.max_concurrent_rpcs or None,
             max_load_retries=FLAGS.max_load_retries,
         )
     )

@@ -8,7 +8,15 @@ Example:
     >>> session = EditSession("127.0.0.1:8500", "seqattngan")
     >>> session.start(image)                 # uint8 HxWx3
     >>> result = session.edit("is red")      # EditResult(image, state, attention, tokens, ...)
+    >>> result.design                        # {"colour": [("red", 0.97), ...], ...} or None
     >>> session.write_strip("out/strip.png")
+
+The design: a model with attribute slots returns, with every edit, the design its state now
+holds (`design` output: value probabilities per attribute). Its names come from the export's
+attribute schema (`assets/attribute_schema.json`), which the client reads once per model
+version through the export's `attribute_schema` signature (`attribute_schema`; cached per
+server, model and version). Exports without it (older ones, models without attribute slots)
+give `EditResult.design = None`.
 
 Channels retry a call that failed with UNAVAILABLE (a draining server refuses new
 calls with it) a few times with backoff; `EditSession` also waits for the server to
@@ -23,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import threading
 import time
 
 import grpc
@@ -80,7 +89,10 @@ def make_channel(
     """An insecure channel to `target` ("host:port") with the contract's message limits.
 
     With `retry`, calls refused with UNAVAILABLE are retried (RETRY_SERVICE_CONFIG).
-    A lost connection is re-tried at most a second apart.
+    A lost connection is re-tried at most a second apart, so the channel recovers by itself
+    once the server is back: a channel shared by many callers must not be closed because
+    one call failed (closing it cancels every call in flight on it, and later calls on it
+    fail with CANCELLED).
     """
     options = [
         ("grpc.max_send_message_length", max_message_bytes),
@@ -100,10 +112,149 @@ def make_channel(
 
 
 def _call(method: str, fn, request, timeout_s: float, wait_for_ready: bool | None = None):
+    """Makes one call; every failure becomes a ServingClientError.
+
+    gRPC raises more than RpcError: a call on a closed channel raises ValueError ("Cannot
+    invoke RPC on closed channel!"), which callers catching ServingClientError missed. It
+    is reported as CANCELLED, saying the channel was closed on this side.
+    """
     try:
         return fn(request, timeout=timeout_s, wait_for_ready=wait_for_ready)
     except grpc.RpcError as error:
-        raise ServingClientError(method, error.code(), error.details()) from None
+        code = error.code() if callable(getattr(error, "code", None)) else None
+        details = error.details() if callable(getattr(error, "details", None)) else None
+        raise ServingClientError(
+            method, code or grpc.StatusCode.UNKNOWN, details or "the call failed"
+        ) from None
+    except ValueError as error:
+        if "closed channel" not in str(error):
+            raise ServingClientError(
+                method, grpc.StatusCode.UNKNOWN, f"the call could not be made: {error}"
+            ) from None
+        raise ServingClientError(
+            method,
+            grpc.StatusCode.CANCELLED,
+            "the channel was closed on the client side before the call; open a new one "
+            "(channels from make_channel never need closing after a failed call)",
+        ) from None
+    except Exception as error:  # any other failure of the gRPC library itself
+        logging.getLogger(__name__).debug("%s failed", method, exc_info=True)
+        raise ServingClientError(
+            method, grpc.StatusCode.UNKNOWN, f"the call could not be made ({type(error).__name__})"
+        ) from None
+
+
+def attribute_schema(
+    channel: grpc.Channel, model_name: str, version: int, timeout_s: float = 10.0
+) -> dict[str, list[str]]:
+    """Reads one model version's attribute schema (its `attribute_schema` signature).
+
+    Args:
+        channel: gRPC channel to the server.
+        model_name: model name.
+        version: the version whose schema is wanted (the one that answered an edit).
+        timeout_s: deadline of the call.
+
+    Returns:
+        Attribute name -> value names, in the order of the `design` output's segments.
+
+    Raises:
+        ServingClientError: the call failed (NOT_FOUND: the version has no such signature,
+            or is not loaded any more); also when the answer is not a schema.
+    """
+    outputs, _ = predict(
+        channel, model_name, contract.SCHEMA_SIGNATURE, {}, timeout_s, version=version
+    )
+    try:
+        schema = json.loads(outputs[contract.SCHEMA_OUTPUT].item().decode("utf-8"))
+        if not isinstance(schema, dict) or not all(
+            isinstance(values, list) and all(isinstance(v, str) for v in values)
+            for values in schema.values()
+        ):
+            raise ValueError("not an object of attribute -> list of value names")
+    except (KeyError, ValueError, AttributeError) as error:
+        raise ServingClientError(
+            "Predict",
+            grpc.StatusCode.DATA_LOSS,
+            f"version {version} of {model_name!r} answered no attribute schema ({error})",
+        ) from None
+    return schema
+
+
+def design_by_attribute(
+    design: np.ndarray, schema: dict[str, list[str]]
+) -> dict[str, list[tuple[str, float]]]:
+    """Names a `design` vector: attribute -> [(value, probability)], most probable first.
+
+    Args:
+        design: float [sum of attribute sizes], one segment per attribute in schema order.
+        schema: attribute name -> value names (see `attribute_schema`).
+
+    Returns:
+        Attribute -> list of (value, probability), sorted by probability, descending (ties
+        in schema order).
+
+    Raises:
+        ValueError: the design's width is not the schema's.
+
+    Example:
+        >>> design_by_attribute(np.array([0.1, 0.9, 1.0, 0.0]),
+        ...                     {"colour": ["red", "blue"], "heel": ["flat", "high"]})
+        {'colour': [('blue', 0.9), ('red', 0.1)], 'heel': [('flat', 1.0), ('high', 0.0)]}
+    """
+    design = np.asarray(design, np.float64).reshape(-1)
+    width = sum(len(values) for values in schema.values())
+    if design.size != width:
+        raise ValueError(f"design has {design.size} values, the attribute schema {width}")
+    result, start = {}, 0
+    for name, values in schema.items():
+        probabilities = [float(p) for p in design[start : start + len(values)]]
+        start += len(values)
+        pairs = list(zip(values, probabilities, strict=True))
+        result[name] = sorted(pairs, key=lambda pair: -pair[1])
+    return result
+
+
+def format_design(design: dict[str, list[tuple[str, float]]] | None) -> str:
+    """One line saying what the model understood: each attribute's most probable value.
+
+    Example:
+        >>> format_design({"colour": [("red", 0.97), ("blue", 0.03)], "heel": [("high", 0.88)]})
+        'colour: red 0.97, heel: high 0.88'
+    """
+    if not design:
+        return ""
+    return ", ".join(
+        f"{name}: {pairs[0][0]} {pairs[0][1]:.2f}" for name, pairs in design.items() if pairs
+    )
+
+
+class _SchemaCache:
+    """Attribute schemas read so far, per (server, model, version): read once per version."""
+
+    def __init__(self, max_entries: int = 256):
+        self._lock = threading.Lock()
+        self._schemas: dict[tuple[str, str, int], dict[str, list[str]]] = {}
+        self.max_entries = max_entries
+        self.reads = 0  # calls made (for tests)
+
+    def get(
+        self, channel: grpc.Channel, target: str, model_name: str, version: int, timeout_s: float
+    ) -> dict[str, list[str]]:
+        key = (target, model_name, version)
+        with self._lock:
+            if key in self._schemas:
+                return self._schemas[key]
+        schema = attribute_schema(channel, model_name, version, timeout_s)
+        with self._lock:
+            self.reads += 1
+            if len(self._schemas) >= self.max_entries:
+                self._schemas.pop(next(iter(self._schemas)))
+            self._schemas[key] = schema
+        return schema
+
+
+SCHEMAS = _SchemaCache()
 
 
 def predict_request(
@@ -289,6 +440,10 @@ class EditResult:
         version: the model version that answered.
         dropped_words: words beyond the model's max_words that it ignored (0 when the
             model exports no `dropped_words` output).
+        design: what the model understood: the design its state now holds, attribute ->
+            [(value, probability), ...] most probable first, e.g. {"colour": [("red", 0.97),
+            ("blue", 0.02), ...], "heel": [("high", 0.88), ...]}; None for a model without
+            attribute slots, an older export, or when the schema could not be read (logged).
     """
 
     image: np.ndarray
@@ -297,6 +452,7 @@ class EditResult:
     tokens: list[str]
     version: int
     dropped_words: int = 0
+    design: dict[str, list[tuple[str, float]]] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -350,6 +506,8 @@ class EditSession:
         descriptions: the text of every successful turn.
         results: every successful turn's result.
         turns: every attempted turn, refused and failed ones included.
+        start_design: what the model read off the start image, as `EditResult.design`
+            (None without it).
     """
 
     def __init__(
@@ -381,6 +539,7 @@ class EditSession:
         self.results: list[EditResult] = []
         self.turns: list[Turn] = []
         self.state: np.ndarray | None = None
+        self.start_design: dict[str, list[tuple[str, float]]] | None = None
 
     def start(self, image: np.ndarray) -> np.ndarray:
         """Starts (or restarts) the session from `image`.
@@ -404,7 +563,7 @@ class EditSession:
                     self.channel, self.model_name, self.edit_signature, self.timeout_s
                 )
             image = resize_image(image, self.image_size)
-        outputs, _ = predict(
+        outputs, version = predict(
             self.channel,
             self.model_name,
             self.start_signature,
@@ -413,6 +572,8 @@ class EditSession:
             self.version,
             self.wait_for_ready,
         )
+        design = outputs.get(contract.DESIGN_OUTPUT)
+        self.start_design = None if design is None else self._name_design(design[0], version)
         self.state = outputs[contract.STATE_OUTPUT][0]
         self.images = [image]
         self.descriptions = []
@@ -458,6 +619,7 @@ class EditSession:
             raise
         tokens = [t.decode("utf-8") for t in outputs[contract.TOKENS_OUTPUT][0] if t]
         dropped = outputs.get(contract.DROPPED_WORDS_OUTPUT)
+        design = outputs.get(contract.DESIGN_OUTPUT)
         result = EditResult(
             image=outputs[contract.IMAGE_OUTPUT][0],
             state=outputs[contract.STATE_OUTPUT][0],
@@ -465,6 +627,7 @@ class EditSession:
             tokens=tokens,
             version=version,
             dropped_words=0 if dropped is None else int(dropped[0]),
+            design=None if design is None else self._name_design(design[0], version),
         )
         if result.dropped_words:
             logging.getLogger(__name__).warning(
@@ -479,6 +642,21 @@ class EditSession:
         self.descriptions.append(text)
         self.results.append(result)
         return result
+
+    def _name_design(
+        self, design: np.ndarray, version: int
+    ) -> dict[str, list[tuple[str, float]]] | None:
+        """The design by attribute name (schema read once per version), or None (logged)."""
+        try:
+            schema = SCHEMAS.get(
+                self.channel, self.target, self.model_name, version, self.timeout_s
+            )
+            return design_by_attribute(design, schema)
+        except (ServingClientError, ValueError) as error:
+            logging.getLogger(__name__).warning(
+                "the design of version %d is not shown: its attribute schema: %s", version, error
+            )
+            return None
 
     def write_strip(self, path: str, tile_size: int = 128) -> str:
         """Writes a PNG strip: the start image, then one tile per attempted turn.

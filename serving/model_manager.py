@@ -447,7 +447,11 @@ class ModelManager:
             next_retry = time.monotonic() + delay
             when = f"retry {attempts} of {self.max_load_retries} in {delay:.1f}s or when its contents change"
         self._failed[version] = _Failure(print_, attempts, next_retry, reason, delay)
-        self._set_status(version, END, reason)
+        # What GetModelStatus tells clients: the kind of failure, not its text (paths and
+        # internals of this machine); the log below has the reason.
+        self._set_status(
+            version, END, f"failed to load ({type(error).__name__}); the server log has the reason"
+        )
         self._decide(version, f"failed to load ({reason}); {when}", logging.WARNING)
 
     def _load(self, version: int, print_: tuple) -> bool:

@@ -239,8 +239,11 @@ def validate_inputs(
     for name, proto in request_inputs.items():
         try:
             arrays[name] = tf.make_ndarray(proto)
-        except Exception as error:
-            raise invalid(f"input {name!r} is malformed: {error}") from None
+        except Exception:  # the library's text is not for clients; say what is wrong
+            raise invalid(
+                f"input {name!r} is malformed: its content cannot be read as "
+                f"{dtype_name(proto.dtype)} of shape {shapes[name]}"
+            ) from None
         if list(arrays[name].shape) != shapes[name]:
             raise invalid(f"input {name!r} content does not match its shape {shapes[name]}")
 

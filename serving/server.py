@@ -9,9 +9,17 @@ against TF Serving works unchanged.
 Requests are validated against the signature (and the limits of
 `serving.contract`) before the model runs; failures map to gRPC codes:
 INVALID_ARGUMENT (malformed input), NOT_FOUND (unknown model, version or
-signature), RESOURCE_EXHAUSTED (over the size limits), INTERNAL (the model itself
-failed). Bad input never takes the server down. The checks are in
-`serving.request_validation`.
+signature), RESOURCE_EXHAUSTED (over the size limits, or more than
+`max_concurrent_rpcs` calls held at once), DEADLINE_EXCEEDED (the client's deadline
+passed before the model ran: the model is not run for it), INTERNAL (the model itself
+failed; the client reads what failed, the details go to the server log only). Bad input
+never takes the server down. The checks are in `serving.request_validation`.
+
+Bounds: at most `max_concurrent_rpcs` calls are held at once (running on one of the
+`max_workers` threads or waiting for one); gRPC refuses one more at once with
+RESOURCE_EXHAUSTED ("Concurrent RPC limit exceeded"). Messages are limited to
+`max_message_bytes` (contract.MAX_MESSAGE_BYTES: the largest request the contract's
+limits allow, with a margin), which gRPC checks before reading a message.
 
 Shutdown drains (`ModelServer.stop`): health turns NOT_SERVING, a call that the
 server accepted before the drain began runs to completion (within the grace
@@ -26,8 +34,10 @@ from __future__ import annotations
 import dataclasses
 import gc
 import logging
+import re
 import threading
 import time
+import uuid
 from concurrent import futures
 
 import grpc
@@ -82,8 +92,11 @@ class ServerConfig:
         port: TCP port; 0 picks a free one (see `ModelServer.port`).
         poll_interval_s: seconds between scans of model_base_path.
         num_versions: newest versions kept loaded.
-        max_message_bytes: gRPC send/receive message limit.
+        max_message_bytes: gRPC send/receive message limit (contract.MAX_MESSAGE_BYTES,
+            52 MiB: the largest request the contract's limits allow, with a margin).
         max_workers: request handler threads.
+        max_concurrent_rpcs: calls held at once, running or waiting for a handler thread;
+            gRPC refuses one more with RESOURCE_EXHAUSTED (None: no bound).
         max_load_retries: retries of a failed version with unchanged contents.
         limits: request size limits.
         freeze_gc: at start, move the objects that exist then (TensorFlow's ~420,000 import
@@ -101,6 +114,7 @@ class ServerConfig:
     num_versions: int = 1
     max_message_bytes: int = contract.MAX_MESSAGE_BYTES
     max_workers: int = 16
+    max_concurrent_rpcs: int | None = contract.MAX_CONCURRENT_RPCS
     max_load_retries: int = 5
     limits: RequestLimits = dataclasses.field(default_factory=RequestLimits)
     freeze_gc: bool = True
@@ -136,11 +150,57 @@ class _Models:
             raise ServingError(grpc.StatusCode.NOT_FOUND, str(error)) from None
 
 
+def internal_error(what: str, code: grpc.StatusCode = grpc.StatusCode.INTERNAL) -> ServingError:
+    """An error for the client saying what failed, with a reference to the server log.
+
+    The exception itself (type, text, stack) is logged here, under the same reference, and
+    never sent: its text may hold paths, graph internals or other details of the server.
+    Call it from inside the `except` block that caught the error.
+
+    Args:
+        what: what failed, in words for the client.
+        code: the status code (INTERNAL unless the client's input is to blame).
+
+    Example:
+        >>> try:
+        ...     run_model()
+        ... except Exception:
+        ...     raise internal_error("the model failed on this edit request") from None
+    """
+    reference = uuid.uuid4().hex[:12]
+    logging.exception("%s (reference %s)", what, reference)
+    return ServingError(code, f"{what}; the server log has the details (reference {reference})")
+
+
 def _abort(context: grpc.ServicerContext, error: Exception):
     if isinstance(error, ServingError):
         context.abort(error.code, error.message)
-    logging.exception("Unexpected server error")
-    context.abort(grpc.StatusCode.INTERNAL, f"{type(error).__name__}: {error}")
+    error = internal_error("internal server error")
+    context.abort(error.code, error.message)
+
+
+# The in-graph checks' messages (tf.debugging.assert_*: "assertion failed: [message]
+# [Condition ...]"; check_numerics: "message : Tensor had NaN values"), without the graph's
+# node names and the tensors' values that follow them.
+_ASSERTION = re.compile(r"assertion failed: \[([^\]]{1,300})\]")
+_NUMERICS = re.compile(r"^(.{1,300}?) : Tensor had (?:NaN|Inf) values")
+
+
+def model_check_message(message: str) -> str | None:
+    """The message of the exported graph's input check that failed, or None.
+
+    Args:
+        message: a tf.errors.InvalidArgumentError's message.
+
+    Example:
+        >>> model_check_message("assertion failed: [image height must be >= 8] [Condition")
+        'image height must be >= 8'
+    """
+    for pattern in (_ASSERTION, _NUMERICS):
+        match = pattern.search(message)
+        if match:
+            return match.group(1).strip()
+    return None
 
 
 class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
@@ -152,7 +212,7 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
 
     def Predict(self, request, context):  # noqa: N802 (gRPC method name)
         try:
-            return self.predict(request)
+            return self.predict(request, context)
         except Exception as error:
             _abort(context, error)
 
@@ -162,8 +222,15 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         except Exception as error:
             _abort(context, error)
 
-    def predict(self, request: predict_pb2.PredictRequest) -> predict_pb2.PredictResponse:
+    def predict(
+        self, request: predict_pb2.PredictRequest, context: grpc.ServicerContext | None = None
+    ) -> predict_pb2.PredictResponse:
         """Validates and runs one PredictRequest.
+
+        Args:
+            request: the request.
+            context: the call's context; when its deadline has passed by the time the model
+                would run, the model is not run (nobody waits for the answer any more).
 
         Raises:
             ServingError: for any failure, with its status code.
@@ -185,19 +252,38 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         if unknown:
             raise invalid(f"output_filter names unknown output(s) {unknown}; has {output_names}")
 
+        remaining = None if context is None else context.time_remaining()
+        if remaining is not None and remaining <= 0:
+            logging.info(
+                "Skipped a %s call: its deadline passed %.3fs before the model would run",
+                signature,
+                -remaining,
+            )
+            raise ServingError(
+                grpc.StatusCode.DEADLINE_EXCEEDED,
+                "the call's deadline passed before the model ran (the server was busy); "
+                "the model was not run",
+            )
         try:
             outputs = loaded.signatures[signature](
                 **{name: tf.constant(value) for name, value in arrays.items()}
             )
         except tf.errors.InvalidArgumentError as error:
-            raise invalid(f"model rejected the input: {error.message}") from None
-        except tf.errors.ResourceExhaustedError as error:
-            raise too_big(f"model ran out of resources: {error.message}") from None
-        except Exception as error:
-            logging.exception("Model failure")
-            raise ServingError(
-                grpc.StatusCode.INTERNAL, f"model failed: {type(error).__name__}: {error}"
+            check = model_check_message(error.message)
+            if check is None:
+                raise internal_error(
+                    f"the model rejected the input of this {signature} request",
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                ) from None
+            raise invalid(f"model rejected the input: {check}") from None
+        except tf.errors.ResourceExhaustedError:
+            logging.exception("Model out of resources")
+            raise too_big(
+                f"the model ran out of memory for this {signature} request; send a smaller "
+                "batch or smaller images"
             ) from None
+        except Exception:
+            raise internal_error(f"the model failed on this {signature} request") from None
 
         response = predict_pb2.PredictResponse()
         response.model_spec.name = request.model_spec.name
@@ -389,6 +475,7 @@ class ModelServer:
             futures.ThreadPoolExecutor(max_workers=config.max_workers),
             options=options,
             interceptors=[self._drain],
+            maximum_concurrent_rpcs=config.max_concurrent_rpcs,
         )
         prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
             PredictionServicer(models, config.limits), self.server

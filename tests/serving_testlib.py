@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
 
@@ -43,7 +44,8 @@ def running_server(
 ) -> Iterator[tuple[ModelServer, str]]:
     """An in-process server on a free loopback port; yields (server, "127.0.0.1:port")."""
     config.setdefault("poll_interval_s", 0.1)
-    server = ModelServer(ServerConfig(MODEL_NAME, f"{base_dir}/{MODEL_NAME}", port=0, **config))
+    config.setdefault("port", 0)
+    server = ModelServer(ServerConfig(MODEL_NAME, f"{base_dir}/{MODEL_NAME}", **config))
     port = server.start()
     try:
         if wait_loaded:
@@ -92,3 +94,56 @@ def in_process_session(loaded, image: np.ndarray, texts: list[str]):
         images.append(current)
         states.append(state[0])
     return images, states
+
+
+class _InstrumentedSignature:
+    """A loaded signature that records its calls, optionally waits first or fails."""
+
+    def __init__(self, function, calls: list[str], name: str, delay_s: float, error):
+        self._function, self._calls, self._name = function, calls, name
+        self._delay_s, self._error = delay_s, error
+
+    def __call__(self, **inputs):
+        self._calls.append(self._name)
+        time.sleep(self._delay_s)
+        if self._error is not None:
+            raise self._error
+        return self._function(**inputs)
+
+    def __getattr__(self, name):
+        return getattr(self._function, name)
+
+
+@contextlib.contextmanager
+def instrumented_model(
+    server: ModelServer,
+    delay_s: float = 0.0,
+    error: Exception | None = None,
+    resolve_delay_s: float = 0.0,
+) -> Iterator[list[str]]:
+    """Makes the server's model slow or failing; yields the list of signatures it ran.
+
+    Args:
+        server: a running in-process server.
+        delay_s: each model call sleeps this long first.
+        error: each model call raises this (after the delay) instead of running.
+        resolve_delay_s: resolving the version of a request sleeps this long (time spent
+            before the model runs).
+    """
+    calls: list[str] = []
+    original = server.manager.get
+
+    def get(version=None):
+        time.sleep(resolve_delay_s)
+        loaded = original(version)
+        signatures = {
+            name: _InstrumentedSignature(fn, calls, name, delay_s, error)
+            for name, fn in loaded.signatures.items()
+        }
+        return dataclasses.replace(loaded, signatures=signatures)
+
+    server.manager.get = get
+    try:
+        yield calls
+    finally:
+        server.manager.get = original

@@ -7,6 +7,7 @@ import pytest
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
+from serving import contract
 from tests.batching_config_testlib import parse_batching_parameters
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -49,6 +50,12 @@ def test_batching_config_parses():
     assert not params.pad_variable_length_inputs
     with pytest.raises(text_format.ParseError):
         parse_batching_parameters("max_batch_sise { value: 4 }")
+
+
+def test_batching_config_takes_the_largest_batch_the_contract_allows():
+    # TF Serving refuses a request larger than max_batch_size; the contract allows 64.
+    params = parse_batching_parameters(_read("serving", "configs", "batching.config"))
+    assert params.max_batch_size.value == contract.MAX_BATCH_SIZE
 
 
 def test_dockerfile_agrees_with_configs():

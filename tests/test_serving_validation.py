@@ -144,9 +144,10 @@ CASES.update(
             EXHAUSTED,
             "pixels",
         ),
+        # Over the pixel budget (17.1 M pixels) yet under the message limit (49 MiB of 52).
         "pixels_over_budget": (
             lambda: make_request(
-                contract.START_SIGNATURE, {"image": np.zeros([5, 2048, 2048, 3], np.uint8)}
+                contract.START_SIGNATURE, {"image": np.zeros([5, 1800, 1900, 3], np.uint8)}
             ),
             EXHAUSTED,
             "pixels",

@@ -39,7 +39,7 @@ def _write_raw(raw_dir, entries, schema=None, extra_lines=()):
         for path in entry.get("images", []):
             full = os.path.join(raw_dir, path)
             exists = os.path.exists(full) or os.path.exists(os.path.join(raw_dir, "images", path))
-            if not exists and "missing" not in path:
+            if not exists and "missing" not in path and "\x00" not in path:
                 _save(full, rng.integers(0, 256, (24, 20, 3), dtype=np.uint8))
     with open(os.path.join(raw_dir, "sessions.jsonl"), "w") as f:
         for entry in entries:
@@ -77,6 +77,8 @@ def _bad_case(tmp_path, reason):
         bad["attributes"][1] = ["color=purple", "heel=flat"]
     elif reason == "missing_image":
         bad["images"][2] = "images/missing.png"
+    elif reason == "malformed_path":
+        bad["images"][2] = "images/bad\x00_2.png"
     elif reason == "outside_raw_dir":
         bad["images"][2] = "../outside.png"
     elif reason == "corrupt_image":

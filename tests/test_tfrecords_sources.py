@@ -471,3 +471,22 @@ def test_table_1_reads_a_source_build(tmp_path, zap_dir):
     row = next(line for line in done.stdout.splitlines() if line.startswith("| zap_seq"))
     assert f"| {info['num_sessions']} |" in row
     assert (tmp_path / "sheets" / "zap_seq_samples.png").exists()
+
+
+def test_deepfashion_rows_with_malformed_names_or_bytes_are_reported_not_fatal(deepfashion_dir):
+    good_items, _, _ = sources.read_deepfashion(deepfashion_dir, seed=0)
+    with open(os.path.join(deepfashion_dir, "Anno", "list_category_img.txt"), "ab") as f:
+        f.write(b"img/Pretty_Dress/img\x00_00000906.jpg 3\n")  # a NUL in the name
+        f.write(b"img/Pretty_Dress/img_\xff\xfe.jpg 3\n")  # bytes that are not UTF-8
+    with open(os.path.join(deepfashion_dir, "Anno", "list_attr_img.txt"), "ab") as f:
+        f.write(b"img/Pretty_Dress/img\x00_00000906.jpg " + b" ".join([b"-1"] * 9) + b"\n")
+    with open(os.path.join(deepfashion_dir, "Eval", "list_eval_partition.txt"), "ab") as f:
+        f.write(b"img/Pretty_Dress/img\x00_00000906.jpg train\n")
+    items, problems, _ = sources.read_deepfashion(deepfashion_dir, seed=0)
+    assert len(items) == len(good_items)
+    report = problems.as_dict()
+    assert report[sources.MALFORMED_PATH]["count"] == 1
+    (nul,) = report[sources.MALFORMED_PATH]["first"]
+    assert nul.startswith("Anno/list_category_img.txt:") and "NUL" in nul
+    assert report[sources.NOT_UTF8]["count"] == 1
+    assert "list_category_img.txt" in report[sources.NOT_UTF8]["first"][0]

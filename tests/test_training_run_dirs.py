@@ -86,3 +86,32 @@ def test_train_script_defaults_to_the_editor_design():
     from scripts import train  # noqa: F401  (defines the flags)
 
     assert flags.FLAGS["config"].default == "quick"
+
+
+def test_a_runs_attribute_schema_comes_from_the_run_or_its_dataset(tmp_path):
+    import json
+
+    from seqgan_tf.training.runs import ATTRIBUTE_SCHEMA_FILE, CONFIG_FILE, load_attribute_schema
+    from tfrecords.synthetic_builder import build_synthetic
+
+    data_dir = str(tmp_path / "data")
+    build_synthetic("synth_zap_seq", data_dir, 12, seed=0, image_size=16)
+    with open(os.path.join(data_dir, "synth_zap_seq", "1.0.0", "dataset_info.json")) as f:
+        dataset_schema = json.load(f)["attribute_schema"]
+    config = get_experiment("tiny_edit", "synth_zap_seq")
+    config.data.data_dir = data_dir
+    config.model.attribute_sizes = [len(v) for v in dataset_schema.values()]
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    config.save(str(run_dir / CONFIG_FILE))
+    # A run trained before the schema was saved with it: read from its dataset.
+    assert load_attribute_schema(str(run_dir)) == dataset_schema
+    saved = {name: list(reversed(values)) for name, values in dataset_schema.items()}
+    (run_dir / ATTRIBUTE_SCHEMA_FILE).write_text(json.dumps(saved))
+    assert load_attribute_schema(str(run_dir)) == saved  # the run's own copy wins
+    (run_dir / ATTRIBUTE_SCHEMA_FILE).write_text(json.dumps({"colour": ["red"]}))
+    with pytest.raises(ValueError, match="sizes"):
+        load_attribute_schema(str(run_dir))
+    config.edit.attribute_state = False
+    config.save(str(run_dir / CONFIG_FILE))
+    assert load_attribute_schema(str(run_dir)) is None

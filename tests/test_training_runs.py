@@ -108,6 +108,28 @@ def test_killed_run_resumes_epoch_count_and_optimizer_state(data_dir, tmp_path):
     with Image.open(png) as strip:
         assert strip.width > 100 and strip.height > 100
 
+    # The run keeps its dataset's attribute schema, and its export carries it (issue 22.6).
+    with open(os.path.join(data_dir, "synth_zap_seq", "1.0.0", "dataset_info.json")) as f:
+        dataset_schema = json.load(f)["attribute_schema"]
+    with open(os.path.join(run_dir, "attribute_schema.json")) as f:
+        assert json.load(f) == dataset_schema
+    exported = subprocess.run(
+        [
+            sys.executable,
+            os.path.join(ROOT, "scripts", "export.py"),
+            f"--run_dir={run_dir}",
+            f"--export_dir={tmp_path / 'exports'}",
+            "--model_name=editor",
+        ],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert exported.returncode == 0, exported.stdout[-3000:] + exported.stderr[-3000:]
+    with open(tmp_path / "exports" / "editor" / "1" / "assets" / "attribute_schema.json") as f:
+        assert list(json.load(f).items()) == list(dataset_schema.items())
+
 
 def _free_port():
     with socket.socket() as s:

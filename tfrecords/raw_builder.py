@@ -24,9 +24,13 @@ transparency composited on white: see `to_rgb`), center-cropped to a square and 
 
 Validation: a malformed JSON line, a duplicate session id, fewer than two images, a description
 count != len(images) - 1, an empty description, an attribute list count != len(images), an
-unknown attribute (with a schema), a missing image file and a corrupt image file are each a
-`RawDatasetError` with `strict=True`, and otherwise a counted skip: the report (count and first
-session ids per reason) is printed and stored in dataset_info.json under "skipped".
+unknown attribute (with a schema), a malformed image path (empty, a NUL or control character,
+a lone surrogate or bytes that are not UTF-8, a name or path too long for the file system: see
+`tfrecords.image_paths`), a path outside the raw folder, a missing image file and a corrupt
+image file are each a `RawDatasetError` with `strict=True`, and otherwise a counted skip: the
+report (count and first session ids per reason, with a message naming the line or session) is
+printed and stored in dataset_info.json under "skipped". A line that is not UTF-8 or not JSON
+is a malformed line, skipped the same way.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from tfrecords.build_common import (
 from tfrecords.build_marker import clear_marker, write_marker
 from tfrecords.dataset_info import SPLITS, StatisticsAccumulator, make_info
 from tfrecords.datasets import RAW_DATASETS
+from tfrecords.image_paths import file_system_limits, path_problem, shown
 from tfrecords.session import PHRASE_TYPES, Session
 from tfrecords.session_format import split_attribute
 from tfrecords.shard_writer import dataset_dir, prepare_output_dir, write_dataset_info
@@ -74,6 +79,7 @@ DESCRIPTION_COUNT = "description_count"
 EMPTY_DESCRIPTION = "empty_description"
 ATTRIBUTE_COUNT = "attribute_count"
 UNKNOWN_ATTRIBUTE = "unknown_attribute"
+MALFORMED_PATH = "malformed_path"
 MISSING_IMAGE = "missing_image"
 CORRUPT_IMAGE = "corrupt_image"
 OUTSIDE_RAW_DIR = "outside_raw_dir"
@@ -85,6 +91,7 @@ SKIP_REASONS = (
     EMPTY_DESCRIPTION,
     ATTRIBUTE_COUNT,
     UNKNOWN_ATTRIBUTE,
+    MALFORMED_PATH,
     OUTSIDE_RAW_DIR,
     MISSING_IMAGE,
     CORRUPT_IMAGE,
@@ -193,24 +200,43 @@ def _resolve_image(raw_dir: str, path: str, allow_outside: bool) -> tuple[str | 
     Returns:
       (path to read or None, skip reason, message).
     """
+    problem = path_problem(path, raw_dir, *file_system_limits(raw_dir))
+    if problem is not None:
+        return None, MALFORMED_PATH, problem
     root = os.path.realpath(raw_dir)
     candidates = [os.path.join(raw_dir, path), os.path.join(raw_dir, "images", path)]
     escaped = ""
     for candidate in candidates:
-        real = os.path.realpath(candidate)
-        if not allow_outside and not _is_inside(real, root):
-            escaped = escaped or real
-            continue
-        if os.path.isfile(candidate):
-            return candidate, "", ""
+        try:
+            real = os.path.realpath(candidate)
+            if not allow_outside and not _is_inside(real, root):
+                escaped = escaped or real
+                continue
+            if os.path.isfile(candidate):
+                return candidate, "", ""
+        except (OSError, ValueError) as error:  # whatever path_problem did not foresee
+            return None, MALFORMED_PATH, f"image path {shown(path)} cannot name a file ({error})"
     if escaped:
         return (
             None,
             OUTSIDE_RAW_DIR,
-            f"image path {path!r} resolves to {escaped!r}, outside the raw folder {root!r} "
-            "(pass --allow_outside_paths to allow it)",
+            f"image path {shown(path)} resolves to {shown(escaped)}, outside the raw folder "
+            f"{shown(root)} (pass --allow_outside_paths to allow it)",
         )
-    return None, MISSING_IMAGE, f"image file {path!r} not found"
+    return None, MISSING_IMAGE, f"image file {shown(path)} not found"
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
+
+
+def _is_text(text: str) -> bool:
+    """Valid Unicode (no lone surrogate) without NUL or other control characters."""
+    return _is_utf8(text) and text.isprintable()
 
 
 def _check_entry(
@@ -228,6 +254,13 @@ def _check_entry(
     attributes = entry.get("attributes")
     if not isinstance(session_id, str) or not session_id:
         return None, MALFORMED_JSON, "'session_id' must be a non-empty string"
+    if not _is_text(session_id):
+        return (
+            None,
+            MALFORMED_JSON,
+            f"'session_id' {shown(session_id)} holds a NUL, a control character or a lone "
+            "surrogate",
+        )
     if not isinstance(images, list) or not all(isinstance(p, str) for p in images):
         return None, MALFORMED_JSON, "'images' must be a list of paths"
     if not isinstance(descriptions, list) or not all(isinstance(d, str) for d in descriptions):
@@ -259,6 +292,10 @@ def _check_entry(
     for t, description in enumerate(descriptions):
         if not description.strip():
             return None, EMPTY_DESCRIPTION, f"description {t} is empty"
+    texts = [*descriptions, *(a for image in attributes or [] for a in image)]
+    texts += list(phrase_types or [])
+    if not all(_is_utf8(text) for text in texts):
+        return None, MALFORMED_JSON, "a description or attribute holds a lone surrogate"
     attributes = attributes if attributes is not None else [[] for _ in images]
     if len(attributes) != len(images):
         return (
@@ -323,21 +360,26 @@ def scan_entries(
         if isinstance(entry, json.JSONDecodeError):
             session, reason, message = None, MALFORMED_JSON, f"invalid JSON: {entry}"
             entry = None
+        elif isinstance(entry, UnicodeDecodeError):
+            session, reason, message = None, MALFORMED_JSON, f"line is not UTF-8: {entry}"
+            entry = None
         else:
             session, reason, message = _check_entry(entry, raw_dir, schema, allow_outside)
         session_id = entry.get("session_id") if isinstance(entry, dict) else None
         line = location.rpartition(":")[2]
         fallback = f"line {line}" if line.isdigit() else location
-        label = session_id if isinstance(session_id, str) and session_id else fallback
+        named = isinstance(session_id, str) and session_id and _is_text(session_id)
+        label = session_id if named else fallback
         if session is not None and session.session_id in seen:
             session, reason, message = None, DUPLICATE_SESSION_ID, "session id seen before"
         if session is None:
             if strict:
                 raise RawDatasetError(
-                    f"{location}: session {label!r}: {reason}: {message}",
+                    f"{location}: session {shown(label)}: {reason}: {message}",
                     reason,
                 )
-            report.add(reason, label, f"{label}: {message}")
+            where = f"{label} ({fallback})" if named else fallback
+            report.add(reason, label, f"{where}: {message}")
             continue
         seen.add(session.session_id)
         valid.append(session)
@@ -345,15 +387,23 @@ def scan_entries(
 
 
 def _jsonl_entries(sessions_path: str) -> Iterator[tuple[str, Any]]:
-    with open(sessions_path, encoding="utf-8") as f:
-        lines = f.readlines()
-    for line_number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    """(location, parsed entry); the entry is the JSONDecodeError or UnicodeDecodeError of a
+    line that is not JSON or not UTF-8 (each line is decoded on its own)."""
+    with open(sessions_path, "rb") as f:
+        lines = f.read().split(b"\n")
+    for line_number, raw in enumerate(lines, start=1):
+        entry: Any
         try:
-            entry: Any = json.loads(line)
-        except json.JSONDecodeError as e:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
             entry = e
+        else:
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError as e:
+                entry = e
         yield f"{sessions_path}:{line_number}", entry
 
 

@@ -56,6 +56,7 @@ import numpy as np
 from tfrecords.atomic_files import write_text_atomically
 from tfrecords.dataset_info import SPLIT_FRACTIONS, SPLITS, split_sizes
 from tfrecords.datasets import SOURCES
+from tfrecords.image_paths import path_problem
 from tfrecords.raw_builder import RawDatasetError, scan_entries, write_sessions
 from tfrecords.shard_writer import dataset_dir
 from tfrecords.synthetic import grammar
@@ -72,6 +73,8 @@ RETRIEVED_SESSIONS_FILENAME = "retrieved_sessions.jsonl"
 UNREADABLE_ROW = "unreadable_row"
 UNKNOWN_VALUE = "unknown_attribute_value"
 MISSING_IMAGE = "missing_image"
+MALFORMED_PATH = "malformed_path"
+NOT_UTF8 = "not_utf8"
 WRONG_FOLDER = "wrong_folder"
 MISSING_ANNOTATION = "missing_annotation"
 DUPLICATE_ROW = "duplicate_row"
@@ -305,7 +308,8 @@ def read_ut_zap50k(source_dir: str, seed: int) -> tuple[list[Item], ProblemRepor
     relative_metadata = os.path.relpath(metadata, source_dir)
     items: list[Item] = []
     seen: set[str] = set()
-    with open(metadata, encoding="utf-8", newline="") as f:
+    # Bytes that are not UTF-8 come back as lone surrogates; such a row is reported, not fatal.
+    with open(metadata, encoding="utf-8", errors="surrogateescape", newline="") as f:
         reader = csv.reader(f)
         header = next(reader, None)
         if header is None or any(column not in header for column in ZAP_COLUMNS):
@@ -318,6 +322,11 @@ def read_ut_zap50k(source_dir: str, seed: int) -> tuple[list[Item], ProblemRepor
         for row in reader:
             line = reader.line_num
             if not row:
+                continue
+            if not _is_utf8(",".join(row)):
+                problems.add(
+                    NOT_UTF8, relative_metadata, line, "row holds bytes that are not UTF-8"
+                )
                 continue
             if len(row) != len(header):
                 problems.add(
@@ -405,19 +414,34 @@ def deepfashion_layout(source_dir: str) -> dict[str, str]:
     return paths
 
 
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _listing(
     path: str, header: Sequence[str], source_dir: str, problems: ProblemReport
 ) -> list[tuple[int, list[str]]]:
     """Rows (line number, whitespace tokens) of a "count / entry names / rows" file."""
     relative = os.path.relpath(path, source_dir)
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
         lines = f.read().splitlines()
     if len(lines) < 2 or not lines[0].strip().isdigit() or lines[1].split() != list(header):
         raise SourceLayoutError(
             f"{path}: expected a count on line 1 and the entry names {' '.join(header)!r} on "
             f"line 2, found {lines[:2]}"
         )
-    rows = [(n, line.split()) for n, line in enumerate(lines[2:], start=3) if line.strip()]
+    rows = []
+    for n, line in enumerate(lines[2:], start=3):
+        if not line.strip():
+            continue
+        if not _is_utf8(line):  # bytes that are not UTF-8 come back as lone surrogates
+            problems.add(NOT_UTF8, relative, n, "row holds bytes that are not UTF-8")
+            continue
+        rows.append((n, line.split()))
     if int(lines[0]) != len(rows):
         problems.add(COUNT_MISMATCH, relative, 1, f"count {lines[0].strip()} but {len(rows)} rows")
     return rows
@@ -512,6 +536,10 @@ def read_deepfashion(source_dir: str, seed: int) -> tuple[list[Item], ProblemRep
         if image not in labels_of or image not in split_of:
             lacking = "list_attr_img.txt" if image not in labels_of else "list_eval_partition.txt"
             problems.add(MISSING_ANNOTATION, *where, f"{image} has no row in {lacking}")
+            continue
+        problem = path_problem(image, source_dir)
+        if problem is not None:
+            problems.add(MALFORMED_PATH, *where, problem)
             continue
         if not re.fullmatch(r"img/[^/]+/[^/]+\.jpg", image):
             problems.add(WRONG_FOLDER, *where, f"{image} is not img/<item folder>/<file>.jpg")

@@ -5,14 +5,21 @@ Layout: `<export_base_dir>/<model_name>/<integer version>/` with the signatures 
 the run folder and the fingerprint of the dataset build it was trained on. The version folder
 appears atomically: the model is written to a hidden temporary folder beside it and renamed,
 so a server watching the model folder never sees half a model.
+
+An editor whose `edit` returns "design" (SeqAttnGAN with attribute slots) is exported with
+the `design` output, its attribute schema as `assets/attribute_schema.json` (attribute name ->
+value names, in the design's segment order) and the `attribute_schema` signature that
+returns that file's text, so a gRPC client can read it (TF Serving or serving/server.py).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import tensorflow as tf
@@ -125,6 +132,55 @@ def _lookup_tables(editor: Any) -> list[Any]:
     return [t for t in descendants if isinstance(t, TrackableResource)]
 
 
+def attribute_schema_for(
+    width: int,
+    attribute_sizes: Sequence[int] | None,
+    schema: Mapping[str, Sequence[str]] | None,
+) -> dict[str, list[str]]:
+    """The schema to export with a design of `width` values, checked against the model.
+
+    Args:
+        width: the design output's width (sum of the attribute sizes).
+        attribute_sizes: the model's attribute sizes in order, if it says.
+        schema: attribute name -> value names, in the model's order; None: generic names
+            ("attribute_1": ["value_1", ...]) with a warning.
+
+    Returns:
+        The schema as a plain dict of lists.
+
+    Raises:
+        ValueError: the schema is malformed or does not match the design's segments.
+
+    Example:
+        >>> attribute_schema_for(5, [2, 3], {"colour": ["red", "blue"], "heel": ["flat", "mid", "high"]})
+        {'colour': ['red', 'blue'], 'heel': ['flat', 'mid', 'high']}
+    """
+    sizes = list(attribute_sizes) if attribute_sizes else [width]
+    if schema is None:
+        logging.warning(
+            "No attribute schema given: the design output is exported with generic names"
+        )
+        return {
+            f"attribute_{k + 1}": [f"value_{v + 1}" for v in range(size)]
+            for k, size in enumerate(sizes)
+        }
+    result = {}
+    for name, values in schema.items():
+        values = list(values)
+        if not isinstance(name, str) or not name or not all(isinstance(v, str) for v in values):
+            raise ValueError(f"attribute schema: {name!r} must map a name to value names")
+        if len(set(values)) != len(values):
+            raise ValueError(f"attribute schema: {name!r} has repeated values {values}")
+        result[name] = values
+    given = [len(values) for values in result.values()]
+    if given != sizes or sum(given) != width:
+        raise ValueError(
+            f"attribute schema sizes {given} do not match the model's attribute sizes {sizes} "
+            f"(design width {width})"
+        )
+    return result
+
+
 class EditorExportModule(tf.Module):
     """Wraps an editor with uint8 image I/O, in-graph resizing and input checks.
 
@@ -136,10 +192,14 @@ class EditorExportModule(tf.Module):
 
     Args:
         editor: object following the editor contract (image_size, state_dim,
-            max_words, start(images), edit(images, texts, state)).
+            max_words, start(images), edit(images, texts, state)); an `edit` that also
+            returns "design" adds the design output and the attribute_schema signature.
+        attribute_schema: attribute name -> value names for the design (see
+            `attribute_schema_for`); None: the editor's `attribute_schema` attribute if it
+            has one, else generic names.
     """
 
-    def __init__(self, editor: Any):
+    def __init__(self, editor: Any, attribute_schema: Mapping[str, Sequence[str]] | None = None):
         super().__init__(name="editor_export")
         self.image_size = int(editor.image_size)
         # The state that crosses the wire (SeqAttnGAN: [h; attribute slots]).
@@ -153,8 +213,16 @@ class EditorExportModule(tf.Module):
         def start(image):
             with tf.control_dependencies(_image_checks(image)):
                 x = _to_model_range(image, size)
-            state = tf.cast(editor.start(x), tf.float32)
-            return {contract.STATE_OUTPUT: tf.ensure_shape(state, [None, state_dim])}
+            if hasattr(editor, "start_outputs"):
+                out = editor.start_outputs(x)
+            else:
+                out = {"state": editor.start(x)}
+            state = tf.cast(out["state"], tf.float32)
+            result = {contract.STATE_OUTPUT: tf.ensure_shape(state, [None, state_dim])}
+            if "design" in out:
+                design = tf.cast(out["design"], tf.float32)
+                result[contract.DESIGN_OUTPUT] = tf.ensure_shape(design, [None, design.shape[-1]])
+            return result
 
         def edit(image, text, state):
             batch = tf.shape(image)[0]
@@ -175,7 +243,12 @@ class EditorExportModule(tf.Module):
             out = editor.edit(x, text, state)
             # The attention grid is the model's sub-region grid (S/4 for SeqAttnGAN: 16 at 64x64).
             attention_shape = [None, None, None, words]
+            extra = {}
+            if "design" in out:
+                design = tf.cast(out["design"], tf.float32)
+                extra[contract.DESIGN_OUTPUT] = tf.ensure_shape(design, [None, design.shape[-1]])
             return {
+                **extra,
                 contract.IMAGE_OUTPUT: tf.ensure_shape(
                     _to_uint8(out["image"]), [None, size, size, 3]
                 ),
@@ -195,15 +268,45 @@ class EditorExportModule(tf.Module):
         used = {id(v): v for fn in concrete for v in fn.variables}
         self.editor_variables = list(used.values())
         self.editor_tables = _lookup_tables(editor)
+        # Plain strings: tf.Module would wrap a dict of lists into trackable containers.
+        self.schema_json: str | None = None
+        self._schema_dir: str | None = None
+        design = concrete[1].structured_outputs.get(contract.DESIGN_OUTPUT)
+        if design is not None:
+            if attribute_schema is None:
+                attribute_schema = getattr(editor, "attribute_schema", None)
+            sizes = getattr(editor, "attribute_sizes", None)
+            schema = attribute_schema_for(int(design.shape[-1]), sizes, attribute_schema)
+            self.schema_json = json.dumps(schema, ensure_ascii=False, indent=1)
+            # The asset is copied into the SavedModel's assets/ under this file name.
+            self._schema_dir = tempfile.mkdtemp(prefix="attribute-schema-")
+            path = os.path.join(self._schema_dir, contract.ATTRIBUTE_SCHEMA_ASSET)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(self.schema_json)
+            self.attribute_schema_asset = tf.saved_model.Asset(path)
+
+            def schema_text():
+                text = tf.io.read_file(self.attribute_schema_asset)
+                return {contract.SCHEMA_OUTPUT: text}
+
+            self.attribute_schema = tf.function(schema_text, input_signature=[])
+
+    def cleanup(self) -> None:
+        """Removes the temporary copy of the schema file (after saving)."""
+        if self._schema_dir is not None:
+            shutil.rmtree(self._schema_dir, ignore_errors=True)
 
     def signatures(self) -> dict[str, Any]:
         """The concrete functions to export, keyed by signature name."""
         edit = self.edit.get_concrete_function()
-        return {
+        signatures = {
             contract.START_SIGNATURE: self.start.get_concrete_function(),
             contract.EDIT_SIGNATURE: edit,
             contract.DEFAULT_SIGNATURE: edit,
         }
+        if self.schema_json is not None:
+            signatures[contract.SCHEMA_SIGNATURE] = self.attribute_schema.get_concrete_function()
+        return signatures
 
 
 def existing_versions(model_dir: str) -> list[int]:
@@ -220,6 +323,7 @@ def export_editor(
     version: int | None = None,
     write_warmup: bool = True,
     provenance: Mapping[str, Any] | None = None,
+    attribute_schema: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
     """Writes `editor` as SavedModel `<export_base_dir>/<model_name>/<version>/`.
 
@@ -232,6 +336,8 @@ def export_editor(
         provenance: what the version was made from (e.g. {"run_dir", "data_build": the build's
           fingerprint}); written as `assets.extra/provenance.json` (TF Serving ignores the
           folder's other files; the version carries its own record).
+        attribute_schema: attribute name -> value names of the design (editors with
+            attribute slots; see `EditorExportModule`).
 
     Returns:
         The path of the new version folder.
@@ -252,7 +358,8 @@ def export_editor(
     if os.path.exists(final_dir):
         raise FileExistsError(f"version folder already exists: {final_dir}")
 
-    module = EditorExportModule(editor)  # traces the signatures: fails early on a bad editor
+    # Traces the signatures: fails early on a bad editor.
+    module = EditorExportModule(editor, attribute_schema)
     # Hidden, non-integer name: ignored by TF Serving and by serving/server.py.
     tmp_dir = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=model_dir)
     try:
@@ -271,4 +378,6 @@ def export_editor(
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
+    finally:
+        module.cleanup()
     return final_dir

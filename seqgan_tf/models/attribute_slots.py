@@ -54,6 +54,24 @@ def apply_changes(
     return changed * segment_one_hot(value_logits, sizes) + (1.0 - changed) * previous
 
 
+def design_probabilities(
+    change_logits: tf.Tensor, value_logits: tf.Tensor, previous: tf.Tensor, sizes: Sequence[int]
+) -> tf.Tensor:
+    """The design `apply_changes` decides, as value probabilities [..., sum(sizes)].
+
+    A slot whose change logit is positive holds the softmax of its value logits (how sure the
+    editor is of the value the words asked for); any other slot keeps its previous segment (a
+    one-hot: the value it held, probability 1). Each segment's largest entry is the value
+    `apply_changes` puts in the state.
+
+    Example:
+        >>> design_probabilities([[1.0, -1.0]], [[0.0, 2.0, 5.0, 0.0]], [[1.0, 0.0, 1.0, 0.0]],
+        ...                      [2, 2])  # slot 0 changes (to value 1, p 0.88), slot 1 keeps 0
+    """
+    changed = expand_per_slot(tf.cast(change_logits > 0.0, tf.float32), sizes)
+    return changed * segment_softmax(value_logits, sizes) + (1.0 - changed) * previous
+
+
 def segment_cross_entropy(logits: tf.Tensor, ids: tf.Tensor, sizes: Sequence[int]) -> tf.Tensor:
     """Per-attribute cross-entropy [..., K] of segment logits against ids (-1 gives 0)."""
     losses = []

@@ -223,12 +223,21 @@ class SeqAttnGAN(GANModel):
 
     def start(self, images: tf.Tensor) -> tf.Tensor:
         """First image(s) [N,S,S,3] in [-1,1] -> initial serving state [N, serving_state_dim]."""
+        return self.start_outputs(images)["state"]
+
+    def start_outputs(self, images: tf.Tensor) -> Tensors:
+        """`start` with what the model read: dict "state" and, with attribute slots, "design"
+        [N, sum(attribute_sizes)], the attribute reader's value probabilities per attribute
+        (the state holds each segment's most probable value)."""
         _, v0 = self.image_encoder(images)
         h0 = to_float32(self.state_tracker.initial_state(v0))
         if not self.attribute_state:
-            return h0
-        design = slots.segment_one_hot(self.attribute_reader(images), self.attribute_sizes)
-        return tf.concat([h0, design], axis=-1)
+            return {"state": h0}
+        read = slots.segment_softmax(
+            to_float32(self.attribute_reader(images)), self.attribute_sizes
+        )
+        design = slots.segment_one_hot(read, self.attribute_sizes)
+        return {"state": tf.concat([h0, design], axis=-1), "design": read}
 
     # ------------------------------------------------------------------ one turn
     def track(
@@ -300,7 +309,8 @@ class SeqAttnGAN(GANModel):
     def edit(self, images: tf.Tensor, texts: tf.Tensor, state: tf.Tensor) -> Tensors:
         """Serving step. images: the current image [N,S,S,3] in [-1,1]; texts string [N] (or
         word ids [N,L]); state [N, serving_state_dim]. Zero noise: the same request gives the
-        same answer."""
+        same answer. With attribute slots, "design" [N, sum(attribute_sizes)] is the design the
+        state now holds as value probabilities (`attribute_slots.design_probabilities`)."""
         ids, tokens = self.preprocessor.tokenize(texts)
         words, sentence, mask = self.encode_text(ids)
         tracked = self.track(state, words, sentence, mask)
@@ -310,7 +320,15 @@ class SeqAttnGAN(GANModel):
         noise = tf.zeros([tf.shape(state)[0], self.noise_dim], tf.float32)
         drawn = self.draw(tracked, sentence, words, mask, noise, images)
         image, attention = drawn["image"], drawn["attention"]
-        return {"image": image, "state": tracked["state"], "attention": attention, "tokens": tokens}
+        out = {"image": image, "state": tracked["state"], "attention": attention, "tokens": tokens}
+        if self.attribute_state:
+            out["design"] = slots.design_probabilities(
+                tracked["change_logits"],
+                tracked["value_logits"],
+                tracked["previous_design"],
+                self.attribute_sizes,
+            )
+        return out
 
     # ------------------------------------------------------------------ sessions
     def generate_session(self, batch: Tensors) -> Tensors:

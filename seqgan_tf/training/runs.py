@@ -4,6 +4,7 @@
 <run_dir>/data_build.json      the fingerprint of the dataset build it trains on
                                (tfrecords/build_fingerprint.py; evaluate.py checks it)
 <run_dir>/vocab.txt            the tokenizer vocabulary (training split)
+<run_dir>/attribute_schema.json the dataset's attribute schema (runs with attribute slots)
 <run_dir>/damsm.weights.h5     the pretrained DAMSM (when enabled) + damsm_metrics.json
 <run_dir>/backup/              BackupAndRestore state (resumes a killed run)
 <run_dir>/checkpoints/         latest weights after every epoch
@@ -15,6 +16,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 
@@ -34,6 +36,7 @@ VOCAB_FILE = "vocab.txt"
 DAMSM_WEIGHTS = "damsm.weights.h5"
 FINAL_WEIGHTS = "final.weights.h5"
 TRAIN_STATE = "train_state.json"
+ATTRIBUTE_SCHEMA_FILE = "attribute_schema.json"
 
 
 def default_run_dir(
@@ -186,6 +189,44 @@ def load_model(
             raise FileNotFoundError(f"no trained weights in {run_dir!r} (looked for {candidates})")
     model.load_weights(weights)
     return model, config
+
+
+def load_attribute_schema(run_dir: str) -> dict[str, list[str]] | None:
+    """The attribute schema of a run with attribute slots (None without them).
+
+    Read from `<run_dir>/attribute_schema.json`, or for runs trained before it was written,
+    from the dataset_info.json of the run's dataset (when that dataset is here).
+
+    Raises:
+      FileNotFoundError: the folder is not a run directory.
+      ValueError: the schema's sizes are not the run's attribute sizes.
+    """
+    config_path = os.path.join(run_dir, CONFIG_FILE)
+    if not os.path.exists(config_path):
+        raise FileNotFoundError(f"{run_dir!r} is not a run directory (no {CONFIG_FILE})")
+    config = ExperimentConfig.load(config_path)
+    if not config.edit.attribute_state:
+        return None
+    path = os.path.join(run_dir, ATTRIBUTE_SCHEMA_FILE)
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            schema = json.load(f)
+    else:
+        from seqgan_tf.data.input_pipeline import load_dataset_info
+
+        try:
+            schema = load_dataset_info(config.data.data_dir, config.data.dataset)[
+                "attribute_schema"
+            ]
+        except (FileNotFoundError, KeyError):
+            return None
+    sizes = [len(values) for values in schema.values()]
+    if sizes != list(config.model.attribute_sizes):
+        raise ValueError(
+            f"{run_dir}: the attribute schema's sizes {sizes} are not the run's "
+            f"{list(config.model.attribute_sizes)}"
+        )
+    return schema
 
 
 def load_editor(run_dir: str) -> SeqAttnGAN:

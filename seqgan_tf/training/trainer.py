@@ -33,7 +33,11 @@ from seqgan_tf.training.callbacks import (
 )
 from seqgan_tf.training.damsm_pretraining import load_pretrained_damsm, pretrain_damsm
 from seqgan_tf.training.strategy import is_chief, make_strategy, task_index
-from tfrecords.atomic_files import remove_temporaries, save_weights_atomically
+from tfrecords.atomic_files import (
+    remove_temporaries,
+    save_weights_atomically,
+    write_json_atomically,
+)
 from tfrecords.build_fingerprint import describe, fingerprint_of
 from tfrecords.datasets import SYNTHETIC_DATASETS
 
@@ -141,6 +145,10 @@ def train(
         for folder in ("", "backup", "checkpoints", "snapshots", "strips"):
             remove_temporaries(os.path.join(run_dir, folder))
     logging.info("data: %s", describe(fingerprint))
+    if is_chief() and config.edit.attribute_state:  # names the design of the exports
+        write_json_atomically(
+            os.path.join(run_dir, runs.ATTRIBUTE_SCHEMA_FILE), info["attribute_schema"]
+        )
     if os.path.exists(state_path):
         with open(state_path) as f:
             state = json.load(f)

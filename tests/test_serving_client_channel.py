@@ -1,0 +1,85 @@
+"""The client on a channel shared by many callers: every failure is a ServingClientError, one
+call's failure leaves the others' calls alone, and the channel recovers from a restart."""
+
+import threading
+import time
+
+import grpc
+import pytest
+
+from serving import client, contract
+from tests.serving_testlib import (
+    MODEL_NAME,
+    edit_inputs,
+    export_tiny,
+    instrumented_model,
+    running_server,
+    wait_for,
+)
+
+
+@pytest.fixture(scope="module")
+def export_base(tmp_path_factory):
+    base = tmp_path_factory.mktemp("exports")
+    export_tiny(str(base), version=1)
+    return str(base)
+
+
+def test_a_call_on_a_closed_channel_raises_the_clients_error():
+    channel = client.make_channel("127.0.0.1:9")  # never connected
+    channel.close()
+    with pytest.raises(client.ServingClientError) as raised:
+        client.predict(channel, MODEL_NAME, contract.EDIT_SIGNATURE, edit_inputs(), 1.0)
+    assert raised.value.code == grpc.StatusCode.CANCELLED
+    assert "closed on the client side" in raised.value.details
+    with pytest.raises(client.ServingClientError):
+        client.model_status(channel, MODEL_NAME, timeout_s=1.0)
+
+
+def test_one_calls_failure_leaves_the_shared_channel_and_the_other_calls_alone(export_base):
+    with running_server(export_base) as (server, target):
+        channel = client.make_channel(target)
+        with instrumented_model(server, delay_s=1.0):
+            outcome: list = []
+
+            def slow_edit():
+                try:
+                    client.predict(channel, MODEL_NAME, contract.EDIT_SIGNATURE, edit_inputs())
+                    outcome.append("OK")
+                except client.ServingClientError as error:
+                    outcome.append(error.code.name)
+
+            thread = threading.Thread(target=slow_edit)
+            thread.start()
+            time.sleep(0.3)  # the slow edit is in flight
+            with pytest.raises(client.ServingClientError) as failed:
+                client.predict(channel, MODEL_NAME, contract.EDIT_SIGNATURE, edit_inputs(), 0.05)
+            thread.join()
+        assert failed.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
+        assert outcome == ["OK"]
+        client.predict(channel, MODEL_NAME, contract.EDIT_SIGNATURE, edit_inputs())
+        channel.close()
+
+
+def test_a_shared_channel_recovers_by_itself_after_a_restart(tmp_path, export_base):
+    with running_server(export_base) as (server, target):
+        channel = client.make_channel(target)
+        client.predict(channel, MODEL_NAME, contract.EDIT_SIGNATURE, edit_inputs())
+        port = server.port
+    with pytest.raises(client.ServingClientError) as down:
+        client.predict(channel, MODEL_NAME, contract.EDIT_SIGNATURE, edit_inputs(), 2.0)
+    assert down.value.code == grpc.StatusCode.UNAVAILABLE
+    with running_server(export_base, port=port):
+        start = time.monotonic()
+
+        def answers() -> bool:
+            try:
+                client.predict(channel, MODEL_NAME, contract.EDIT_SIGNATURE, edit_inputs(), 2.0)
+                return True
+            except client.ServingClientError:
+                return False
+
+        # wait_for_ready is off: the channel itself reconnects (backoff at most 1 s).
+        wait_for(answers, timeout_s=10.0, what="the same channel to answer again")
+        assert time.monotonic() - start < 3.0
+    channel.close()
