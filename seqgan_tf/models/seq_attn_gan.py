@@ -314,11 +314,12 @@ class SeqAttnGAN(GANModel):
         ids, tokens = self.preprocessor.tokenize(texts)
         words, sentence, mask = self.encode_text(ids)
         tracked = self.track(state, words, sentence, mask)
-        if self.read_previous:
+        to_draw = dict(tracked)
+        if self.read_previous:  # edit from what the image shows, not what the state held
             read = to_float32(self.attribute_reader(images))
-            tracked["previous_design"] = slots.segment_one_hot(read, self.attribute_sizes)
+            to_draw["previous_design"] = slots.segment_one_hot(read, self.attribute_sizes)
         noise = tf.zeros([tf.shape(state)[0], self.noise_dim], tf.float32)
-        drawn = self.draw(tracked, sentence, words, mask, noise, images)
+        drawn = self.draw(to_draw, sentence, words, mask, noise, images)
         image, attention = drawn["image"], drawn["attention"]
         out = {"image": image, "state": tracked["state"], "attention": attention, "tokens": tokens}
         if self.attribute_state:
