@@ -1,6 +1,6 @@
 """Runs one benchmark: python scripts/benchmark.py --target=pipeline|training|serving [flags].
 
-Each target is a module of seqgan_tf/benchmarks/ with `define_flags()` and
+Each target is a module of benchmarks/ with `define_flags()` and
 `main_with_flags(argv)`. Only the chosen target's flags are defined (the targets reuse names
 such as --batch_size), so `--target` is read before absl parses the command line:
 `python scripts/benchmark.py --target=pipeline --helpfull` lists the pipeline's flags.
@@ -16,7 +16,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 from absl import app, flags  # noqa: E402
 
-from seqgan_tf.benchmarks import pipeline, serving, training  # noqa: E402
+from benchmarks import pipeline, serving, training  # noqa: E402
 
 TARGETS = {"pipeline": pipeline, "training": training, "serving": serving}
 

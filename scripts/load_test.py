@@ -1,5 +1,5 @@
 r"""Load test of the local server: concurrent sessions while versions are swapped and the
-server is restarted (logic: seqgan_tf/benchmarks/load_test.py).
+server is restarted (logic: benchmarks/load_test.py).
 
     python -m scripts.load_test --num_sessions=8 --duration_s=60 --swap_every_s=15 \
         --restart_at=0.5
@@ -33,7 +33,7 @@ flags.DEFINE_float("startup_timeout_s", 300.0, "Wait this long for a (re)started
 
 def main(argv: list[str]) -> None:
     del argv
-    from seqgan_tf.benchmarks.load_test import LoadTestConfig, format_report, run
+    from benchmarks.load_test import LoadTestConfig, format_report, run
 
     report = run(
         LoadTestConfig(

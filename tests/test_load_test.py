@@ -1,7 +1,7 @@
 """The load test runs end to end with tiny bounds: sessions over loopback, one version swap,
 one server restart, and a report with no failed request (issue 14.13)."""
 
-from seqgan_tf.benchmarks.load_test import LoadTestConfig, format_report, run
+from benchmarks.load_test import LoadTestConfig, format_report, run
 
 
 def test_load_test_survives_a_swap_and_a_restart(tmp_path):

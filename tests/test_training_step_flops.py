@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from seqgan_tf.benchmarks import step_flops
+from benchmarks import step_flops
 
 
 def test_a_conv_and_a_dense_step_count_forward_and_both_backward_products():
@@ -79,7 +79,7 @@ def test_the_counted_step_really_trains():
 
 
 def test_the_benchmark_batch_has_the_asked_real_turns():
-    from seqgan_tf.benchmarks import training
+    from benchmarks import training
 
     mask = training.turn_mask(6, 4, [4, 3, 2, 3])
     assert mask.sum(axis=1).tolist() == [4, 3, 2, 3, 4, 3]
@@ -89,7 +89,7 @@ def test_the_benchmark_batch_has_the_asked_real_turns():
 
 
 def test_the_training_benchmark_reports_the_flops_of_the_step_it_timed():
-    from seqgan_tf.benchmarks import training
+    from benchmarks import training
 
     row = training.time_config("tiny_edit", False, 1, 1, True, [1, 2], count_flops=True)
     assert row["turns"] == 6  # batch 4: sessions of 1, 2, 1, 2 real turns

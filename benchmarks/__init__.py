@@ -1,6 +1,6 @@
 """Benchmarks run by `python scripts/benchmark.py --target=<name>`.
 
-Each target is a module `seqgan_tf.benchmarks.<name>` (pipeline, training, serving) with:
+Each target is a module `benchmarks.<name>` (pipeline, training, serving) with:
 
 - `define_flags() -> None`: defines the target's absl flags; scripts/benchmark.py calls it
   once, before parsing the command line, so only the chosen target's flags exist.

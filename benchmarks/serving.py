@@ -1,7 +1,7 @@
 """Serving benchmark: per-turn latency through gRPC vs in-process, and throughput.
 
 Called by the benchmark dispatcher (scripts/benchmark.py) as
-`seqgan_tf.benchmarks.serving.main(...)`; it reads no flags of its own.
+`benchmarks.serving.main(...)`; it reads no flags of its own.
 
 It exports a model (a trained run via `seqgan_tf.training.runs.load_editor`, or
 else the untrained TinyEditor, labelled as such in the output), serves it with

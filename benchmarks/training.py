@@ -23,7 +23,7 @@ import time
 import numpy as np
 from absl import flags
 
-from seqgan_tf.benchmarks import step_flops
+from benchmarks import step_flops
 from tfrecords.datasets import DEFAULT_DATASET
 
 FLAGS = flags.FLAGS

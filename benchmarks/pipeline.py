@@ -15,15 +15,14 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from typing import Any
 
 from absl import flags
 
 from seqgan_tf.data.input_pipeline import load_dataset_info, make_dataset
-from tfrecords.dataset_info import read_info
+from tfrecords import builders
 from tfrecords.datasets import DEFAULT_DATASET
-from tfrecords.shard_writer import dataset_dir
-from tfrecords.synthetic_builder import DEFAULT_VERSION, build_synthetic, synthetic_build_params
 
 FLAGS = flags.FLAGS
 DATASET = DEFAULT_DATASET
@@ -47,13 +46,16 @@ def define_flags() -> None:
 
 
 def ensure_build(data_dir: str, num_sessions: int, seed: int, image_size: int) -> bool:
-    """Builds the benchmark dataset unless a matching complete build exists; True if built."""
-    params = synthetic_build_params(DATASET, num_sessions, seed, image_size, None)
-    existing = read_info(dataset_dir(data_dir, DATASET, DEFAULT_VERSION))
-    if existing is not None and existing.get("build_params") == json.loads(json.dumps(params)):
-        return False
-    build_synthetic(DATASET, data_dir, num_sessions, seed=seed, image_size=image_size)
-    return True
+    """Builds the benchmark dataset unless a matching complete build exists; True if built.
+
+    `data_dir` is the benchmark's own folder: a build there with other parameters is replaced.
+    """
+    params = dict(num_sessions=num_sessions, seed=seed, image_size=image_size)
+    try:
+        _, built = builders.build(DATASET, data_dir, **params)
+    except ValueError:  # a complete build with other parameters (builders.build names them)
+        _, built = builders.build(DATASET, data_dir, overwrite=True, **params)
+    return built
 
 
 def measure(
@@ -63,8 +65,10 @@ def measure(
     max_turns: int,
     warmup_batches: int,
     num_batches: int,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> dict[str, Any]:
-    """Times the training pipeline of the benchmark build.
+    """Times the training pipeline of the benchmark build: `num_batches` batches read after
+    `warmup_batches` untimed ones (`clock` is read just before and just after them).
 
     Returns:
       {"sessions_per_second", "batches_per_second", "seconds", ...}.
@@ -81,10 +85,10 @@ def measure(
     iterator = iter(ds)
     for _ in range(warmup_batches):
         next(iterator)
-    start = time.perf_counter()
+    start = clock()
     for _ in range(num_batches):
         batch = next(iterator)
-    seconds = time.perf_counter() - start
+    seconds = clock() - start
     assert batch["images"].shape[0] == batch_size
     return {
         "sessions_per_second": round(num_batches * batch_size / seconds, 1),
