@@ -1,7 +1,7 @@
 """Session strips for clients: the images of a session left to right, each caption above.
 
 Lives in serving/ so that clients (serving.client, scripts/edit.py) need nothing of the
-training package; the one font lookup of the project is here too.
+training package; the font comes from `common.fonts`, the project's one font lookup.
 """
 
 from __future__ import annotations
@@ -10,21 +10,11 @@ import os
 import textwrap
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-)
+from common.fonts import font
+
 REFUSED_COLOUR = (200, 30, 30)
-
-
-def font(size: int = 11) -> ImageFont.ImageFont:
-    """A TrueType font (DejaVu Sans when installed; PIL's bitmap default squeezes spaces away)."""
-    for path in FONT_CANDIDATES:
-        if os.path.exists(path):
-            return ImageFont.truetype(path, size)
-    return ImageFont.load_default(size=size)
 
 
 def write_strip(

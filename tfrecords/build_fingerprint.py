@@ -29,7 +29,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from tfrecords.atomic_files import write_json_atomically
+from common.atomic_files import write_json_atomically
 
 FINGERPRINT_KEY = "fingerprint"
 _CHUNK = 1 << 20

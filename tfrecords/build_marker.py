@@ -18,7 +18,7 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from tfrecords.atomic_files import write_json_atomically
+from common.atomic_files import write_json_atomically
 from tfrecords.shard_writer import DATASET_INFO_FILENAME
 
 BUILD_MARKER_SUFFIX = ".build_in_progress.json"

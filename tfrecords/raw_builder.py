@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import hashlib
 import json
 import os
 import time
@@ -48,6 +47,7 @@ import numpy as np
 from PIL import Image, ImageOps
 from tqdm import tqdm
 
+from common.atomic_files import sha256_of_file
 from tfrecords.build_common import (
     assign_splits,
     resolve_num_shards,
@@ -517,14 +517,6 @@ def _load_sessions(
         )
 
 
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def raw_build_params(
     raw_dir: str,
     dataset: str,
@@ -540,8 +532,8 @@ def raw_build_params(
     return {
         "dataset": dataset,
         "raw_dir": os.path.abspath(raw_dir),
-        "sessions_sha256": _sha256(sessions_path) if os.path.exists(sessions_path) else None,
-        "schema_sha256": _sha256(schema_path) if os.path.exists(schema_path) else None,
+        "sessions_sha256": sha256_of_file(sessions_path) if os.path.exists(sessions_path) else None,
+        "schema_sha256": sha256_of_file(schema_path) if os.path.exists(schema_path) else None,
         "seed": seed,
         "image_size": image_size,
         "num_shards": dict(num_shards) if isinstance(num_shards, Mapping) else num_shards,

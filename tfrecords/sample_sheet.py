@@ -7,21 +7,10 @@ import textwrap
 from collections.abc import Iterable
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
+from common import fonts
 from tfrecords.session import Session
-
-_FONT_PATHS = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed.ttf",
-)
-
-
-def _font(size: int) -> ImageFont.ImageFont:
-    for path in _FONT_PATHS:
-        if os.path.exists(path):
-            return ImageFont.truetype(path, size)
-    return ImageFont.load_default()
 
 
 def write_sample_sheet(
@@ -55,7 +44,7 @@ def write_sample_sheet(
     cell = size * scale
     gap = 10
     col = max(cell, 150)
-    font = _font(font_size)
+    font = fonts.font(font_size)
     chars = max(12, int(col / (font_size * 0.55)))
     line_h = font_size + 3
     max_cols = max(len(s.images) for s in rows)

@@ -22,7 +22,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from tfrecords.atomic_files import TEMP_PREFIX, TEMP_SUFFIX, write_json_atomically
+from common.atomic_files import TEMP_PREFIX, TEMP_SUFFIX, write_json_atomically
 from tfrecords.build_fingerprint import FINGERPRINT_KEY, make_fingerprint
 
 DATASET_INFO_FILENAME = "dataset_info.json"

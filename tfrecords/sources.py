@@ -53,7 +53,7 @@ from typing import Any
 
 import numpy as np
 
-from tfrecords.atomic_files import write_text_atomically
+from common.atomic_files import sha256_of_file, write_text_atomically
 from tfrecords.dataset_info import SPLIT_FRACTIONS, SPLITS, split_sizes
 from tfrecords.datasets import SOURCES
 from tfrecords.image_paths import path_problem
@@ -796,14 +796,6 @@ def read_human_descriptions(path: str, problems: ProblemReport) -> dict[tuple[st
 # ----------------------------------------------------------------------------------- build
 
 
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def check_source(source: str, dataset: str, source_dir: str) -> None:
     """Fails at once on an unknown source, a source/dataset mismatch or a wrong layout."""
     if source not in SOURCES:
@@ -847,8 +839,8 @@ def source_build_params(
         "strict": strict,
         "allow_outside_paths": allow_outside_paths,
         "descriptions_file": os.path.abspath(descriptions_file) if descriptions_file else None,
-        "descriptions_sha256": _sha256(descriptions_file) if descriptions_file else None,
-        "metadata_sha256": {os.path.relpath(p, source_dir): _sha256(p) for p in metadata},
+        "descriptions_sha256": sha256_of_file(descriptions_file) if descriptions_file else None,
+        "metadata_sha256": {os.path.relpath(p, source_dir): sha256_of_file(p) for p in metadata},
         "grammar_version": _grammar_version(),
     }
 

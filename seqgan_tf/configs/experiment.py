@@ -11,7 +11,7 @@ import dataclasses
 import json
 from typing import Any
 
-from tfrecords.atomic_files import write_json_atomically
+from common.atomic_files import write_json_atomically
 from tfrecords.datasets import DEFAULT_DATASET
 
 

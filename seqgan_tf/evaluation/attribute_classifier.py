@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfrecords.atomic_files import save_model_atomically, write_json_atomically
+from common.atomic_files import save_model_atomically, write_json_atomically
 
 MODEL_FILENAME = "attribute_classifier.keras"
 SCHEMA_FILENAME = "attribute_schema.json"

@@ -21,6 +21,7 @@ import keras
 import numpy as np
 from absl import logging
 
+from common.atomic_files import write_atomically, write_json_atomically
 from seqgan_tf.evaluation.attribute_classifier import (
     AttributeClassifier,
     load_attribute_classifier,
@@ -33,7 +34,6 @@ from seqgan_tf.evaluation.classifier_training import (
     train_attribute_classifier,
 )
 from seqgan_tf.evaluation.residual_attribute_classifier import ResidualAttributeClassifier
-from tfrecords.atomic_files import write_atomically, write_json_atomically
 from tfrecords.build_fingerprint import fingerprint_of, record_build
 
 METRICS_FILENAME = "metrics.json"

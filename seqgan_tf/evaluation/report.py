@@ -9,12 +9,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
-from seqgan_tf.visualization import strips
-from tfrecords.atomic_files import (
+from common import fonts
+from common.atomic_files import (
     save_image_atomically,
     write_json_atomically,
     write_text_atomically,
 )
+from seqgan_tf.visualization import strips
 
 REPORT_FILENAME = "report.md"
 METRICS_FILENAME = "metrics.json"
@@ -240,11 +241,6 @@ def _to_uint8(image: np.ndarray) -> np.ndarray:
     return strips.to_uint8(np.asarray(image, np.float32))  # the project's one [-1, 1] -> uint8
 
 
-def _font():
-    # A TrueType font (DejaVu where installed): PIL's bitmap default squeezes the spaces away.
-    return strips.font(11)
-
-
 def _wrap(draw: ImageDraw.ImageDraw, text: str, width_px: int, font) -> list[str]:
     chars = max(4, width_px // max(1, int(draw.textlength("x", font=font))))
     return textwrap.wrap(text, chars) or [""]
@@ -281,7 +277,7 @@ def figure4_grid(
     num = min(max_sessions, len(first))
     size = first.shape[1] * scale
     turns = targets.shape[1]
-    font = _font()
+    font = fonts.font(11)
     label_w, line_h, text_lines = 110, 12, 5
     block_h = text_lines * line_h + (1 + len(model_names)) * (size + 4) + 16
     canvas = Image.new("RGB", (label_w + (turns + 1) * (size + 4), num * block_h), "white")
@@ -355,7 +351,7 @@ def attention_figure(
     if len(tokens) != images.shape[0]:
         raise ValueError(f"attention_figure: {len(tokens)} token lists for {images.shape[0]} turns")
     turns, size = images.shape[0], images.shape[1] * scale
-    font = _font()
+    font = fonts.font(11)
     desc_w = 150 if descriptions else 0
     canvas = Image.new("RGB", (desc_w + (max_words + 1) * (size + 4), turns * (size + 18)), "white")
     draw = ImageDraw.Draw(canvas)

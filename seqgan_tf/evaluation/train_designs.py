@@ -20,7 +20,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from tfrecords.atomic_files import write_json_atomically
+from common.atomic_files import write_json_atomically
 from tfrecords.build_fingerprint import fingerprint_of
 from tfrecords.session_format import parse_session
 

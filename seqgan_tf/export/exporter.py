@@ -25,9 +25,9 @@ from typing import Any
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from common.atomic_files import write_json_atomically
 from seqgan_tf.text.normalization import split_words
 from serving import contract, warmup
-from tfrecords.atomic_files import write_json_atomically
 
 PROVENANCE_FILENAME = "provenance.json"
 

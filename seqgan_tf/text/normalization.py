@@ -51,7 +51,7 @@ def build_vocabulary(texts: Iterable[str], min_count: int = 1) -> list[str]:
 
 def save_vocabulary(vocabulary: list[str], path: str) -> None:
     """Writes one word per line, atomically."""
-    from tfrecords.atomic_files import write_text_atomically
+    from common.atomic_files import write_text_atomically
 
     write_text_atomically(path, "\n".join(vocabulary) + "\n")
 

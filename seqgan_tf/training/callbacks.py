@@ -1,7 +1,7 @@
 """Callbacks: validation strips every epoch, flat scalar logs, the run's state file, the latest
 weights, weight snapshots every few epochs (for a figures-against-training-time table) and the
 backup a killed run resumes from. Every file is written to a temporary name and renamed
-(tfrecords/atomic_files.py), so a kill during a save leaves the previous file, never a
+(common/atomic_files.py), so a kill during a save leaves the previous file, never a
 truncated one."""
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from seqgan_tf.visualization.strips import session_strips
-from tfrecords.atomic_files import (
+from common.atomic_files import (
     save_image_atomically,
     save_weights_atomically,
     write_json_atomically,
 )
+from seqgan_tf.visualization.strips import session_strips
 
 
 def _scalar(value) -> float:

@@ -8,11 +8,11 @@ import keras
 import tensorflow as tf
 from absl import logging
 
+from common.atomic_files import save_weights_atomically, write_json_atomically
 from seqgan_tf.configs.experiment import ExperimentConfig
 from seqgan_tf.data.input_pipeline import count_turns, make_dataset
 from seqgan_tf.models.session_preprocessor import damsm_texts
 from seqgan_tf.training import runs
-from tfrecords.atomic_files import save_weights_atomically, write_json_atomically
 
 
 def session_pairs(sessions: tf.data.Dataset, pair_batch_size: int, drop_remainder: bool):

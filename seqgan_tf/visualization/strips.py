@@ -7,7 +7,7 @@ import textwrap
 import numpy as np
 from PIL import Image, ImageDraw
 
-from serving.strips import font  # the project's one font lookup
+from common.fonts import font
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:

@@ -10,8 +10,9 @@ import textwrap
 import warnings
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
+from common import fonts
 from serving.editor_app.backend import EditorError
 
 logger = logging.getLogger(__name__)
@@ -250,18 +251,9 @@ def attention_maps(attention: np.ndarray, num_tokens: int) -> list[dict]:
     ]
 
 
-def _font(size: int) -> ImageFont.ImageFont:
-    for name in ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"):
-        try:
-            return ImageFont.truetype(name, size)
-        except OSError:
-            continue
-    return ImageFont.load_default(size)
-
-
 def strip_png(images: list[np.ndarray], captions: list[str], tile_size: int = 160) -> bytes:
     """The session strip: images left to right, each caption wrapped above its image."""
-    font = _font(12)
+    font = fonts.font(12)
     line_height, chars_per_line, max_lines = 15, max(8, tile_size // 7), 5
     wrapped = [textwrap.wrap(c, chars_per_line)[:max_lines] or [""] for c in captions]
     header = line_height * max(len(lines) for lines in wrapped) + 8
