@@ -144,11 +144,14 @@ def time_config(
     import tensorflow as tf
 
     from seqgan_tf.configs import get_experiment
+    from seqgan_tf.configs.overrides import override
     from seqgan_tf.training import runs
 
-    config = get_experiment(name, DEFAULT_DATASET)
     # The synthetic shoes' schema sizes (the trainer derives them from dataset_info.json).
-    config.model.attribute_sizes = [6, 13, 4, 3, 3, 4, 5, 3]
+    shoe_schema_sizes = [6, 13, 4, 3, 3, 4, 5, 3]
+    config = override(
+        get_experiment(name, DEFAULT_DATASET), {"model.attribute_sizes": shoe_schema_sizes}
+    )
     vocab = ["make", "it", "red", "has", "a", "higher", "heel", "laces", "boot", "blue"]
     keras.backend.clear_session()
     model = runs.build_model(config, vocab)

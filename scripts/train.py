@@ -13,7 +13,7 @@ import os
 
 from absl import app, flags, logging
 
-from seqgan_tf.configs import EXPERIMENTS, EditModeConfig
+from seqgan_tf.configs import EXPERIMENTS
 from seqgan_tf.configs.experiment import MIXED_PRECISION_POLICIES
 from tfrecords.datasets import DATASETS, DEFAULT_DATASET
 
@@ -101,48 +101,34 @@ flags.DEFINE_integer(
 
 
 def config_from_flags():
+    """The named experiment with every flag applied (seqgan_tf.configs.overrides)."""
     from seqgan_tf.configs import get_experiment
+    from seqgan_tf.configs.overrides import override
 
-    config = get_experiment(FLAGS.config, FLAGS.dataset)
-    config.data.data_dir = FLAGS.data_dir
-    if FLAGS.epochs is not None:
-        config.train.epochs = FLAGS.epochs
-    if FLAGS.steps_per_epoch is not None:
-        config.train.steps_per_epoch = FLAGS.steps_per_epoch
-    if FLAGS.batch_size is not None:
-        config.data.global_batch_size = FLAGS.batch_size
-    if FLAGS.num_sessions is not None:
-        config.data.num_synthetic_sessions = FLAGS.num_sessions
-    if FLAGS.recon_weight is not None:
-        config.train.recon_weight = FLAGS.recon_weight
-    if FLAGS.seed is not None:
-        config.train.seed = FLAGS.seed
-    if FLAGS.jit_compile is not None:
-        config.train.jit_compile = FLAGS.jit_compile
-    config.train.mixed_precision = FLAGS.mixed_precision
-    config.model.use_attention = FLAGS.attention
-    config.model.use_history = FLAGS.history
-    if FLAGS.edit is False:  # the paper's generator: nothing of the edit mode applies
-        config.edit = EditModeConfig()
-        config.inference.mask_threshold = 0.0
-    if FLAGS.attribute_state is not None:
-        config.edit.attribute_state = FLAGS.attribute_state
-        if not FLAGS.attribute_state:
-            config.edit.attribute_weight = 0.0
-            config.edit.classify_weight = 0.0
-            config.edit.read_previous = False
-            config.edit.skip_turn_rate = 0.0
-    if FLAGS.edit_generator is not None:
-        config.edit.generator = FLAGS.edit_generator
-    if FLAGS.read_previous is not None:
-        config.edit.read_previous = FLAGS.read_previous
-        config.edit.skip_turn_rate = config.edit.skip_turn_rate if FLAGS.read_previous else 0.0
-    if FLAGS.classify is not None:
-        config.edit.classify_weight = 1.0 if FLAGS.classify else 0.0
-    config.model.resnet101_weights = FLAGS.resnet101_weights
-    config.damsm.enabled = FLAGS.damsm
+    fields = {
+        "data.data_dir": FLAGS.data_dir,
+        "train.epochs": FLAGS.epochs,
+        "train.steps_per_epoch": FLAGS.steps_per_epoch,
+        "data.global_batch_size": FLAGS.batch_size,
+        "data.num_synthetic_sessions": FLAGS.num_sessions,
+        "train.recon_weight": FLAGS.recon_weight,
+        "train.seed": FLAGS.seed,
+        "train.jit_compile": FLAGS.jit_compile,
+        "train.mixed_precision": FLAGS.mixed_precision,
+        "model.use_attention": FLAGS.attention,
+        "model.use_history": FLAGS.history,
+        "edit.generator": FLAGS.edit_generator,
+        "model.resnet101_weights": FLAGS.resnet101_weights,
+        "damsm.enabled": FLAGS.damsm,
+    }
+    switches = {
+        "edit": FLAGS.edit,
+        "attribute_state": FLAGS.attribute_state,
+        "read_previous": FLAGS.read_previous,
+        "classify": FLAGS.classify,
+    }
     try:
-        return config.validate()
+        return override(get_experiment(FLAGS.config, FLAGS.dataset), fields, switches)
     except ValueError as e:
         raise app.UsageError(str(e)) from e
 

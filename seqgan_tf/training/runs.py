@@ -23,6 +23,7 @@ from collections.abc import Callable
 import tensorflow as tf
 
 from seqgan_tf.configs.experiment import ExperimentConfig
+from seqgan_tf.configs.overrides import override
 from seqgan_tf.losses.seq_attn_gan_loss import SeqAttnGANLoss
 from seqgan_tf.models.damsm import Damsm
 from seqgan_tf.models.seq_attn_gan import SeqAttnGAN
@@ -175,8 +176,7 @@ def load_model(
     if not os.path.exists(config_path):
         raise FileNotFoundError(f"{run_dir!r} is not a run directory (no {CONFIG_FILE})")
     config = ExperimentConfig.load(config_path)
-    if mask_threshold is not None:
-        config.inference.mask_threshold = mask_threshold
+    override(config, {"inference.mask_threshold": mask_threshold})
     vocabulary = load_vocabulary(os.path.join(run_dir, VOCAB_FILE))
     model = build_model(config, vocabulary)
     if weights is None:

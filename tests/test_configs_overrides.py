@@ -1,0 +1,78 @@
+"""The one config-override function, and scripts/train.py's flags through it."""
+
+import pytest
+from absl import flags
+
+from scripts import train as train_script
+from seqgan_tf.configs import EditModeConfig, get_experiment
+from seqgan_tf.configs.overrides import override
+
+
+def _quick():
+    return get_experiment("quick", "synth_zap_seq")
+
+
+def test_fields_are_set_and_none_keeps_the_config():
+    config = override(_quick(), {"train.epochs": 3, "train.seed": None, "data.data_dir": "d"})
+    assert (config.train.epochs, config.train.seed, config.data.data_dir) == (3, 0, "d")
+
+
+def test_an_unknown_field_or_switch_is_named():
+    with pytest.raises(ValueError, match="no setting 'epoch'"):
+        override(_quick(), {"train.epoch": 3})
+    with pytest.raises(ValueError, match="unknown config field 'epochs'"):
+        override(_quick(), {"epochs": 3})
+    with pytest.raises(ValueError, match="unknown switch 'attention'"):
+        override(_quick(), switches={"attention": False})
+
+
+def test_switches_take_what_only_acts_with_them():
+    latent = override(_quick(), switches={"attribute_state": False})
+    e = latent.edit
+    assert (e.attribute_state, e.attribute_weight, e.classify_weight) == (False, 0.0, 0.0)
+    assert (e.read_previous, e.skip_turn_rate) == (False, 0.0)
+    assert e.generator == "unet" and e.enabled
+
+    kept = override(_quick(), switches={"read_previous": True})
+    assert kept.edit.skip_turn_rate == _quick().edit.skip_turn_rate > 0
+    off = override(_quick(), switches={"read_previous": False, "classify": False})
+    assert (off.edit.read_previous, off.edit.skip_turn_rate, off.edit.classify_weight) == (
+        False,
+        0.0,
+        0.0,
+    )
+
+    paper_generator = override(_quick(), switches={"edit": False})
+    assert paper_generator.edit == EditModeConfig()
+    assert paper_generator.inference.mask_threshold == 0.0
+
+
+def test_a_refused_combination_raises():
+    with pytest.raises(ValueError, match="attribute_state"):
+        override(_quick(), switches={"edit": False, "attribute_state": True})
+
+
+def _config_from(argv):
+    flags.FLAGS.unparse_flags()
+    flags.FLAGS(["train.py", *argv])
+    try:
+        return train_script.config_from_flags()
+    finally:
+        flags.FLAGS.unparse_flags()
+
+
+def test_train_flags_map_to_the_same_config_as_their_fields():
+    config = _config_from(
+        ["--epochs=2", "--seed=1", "--batch_size=8", "--noattention", "--nodamsm",
+         "--edit_generator=templates", "--noread_previous", "--noclassify"]
+    )  # fmt: skip
+    assert (config.train.epochs, config.train.seed, config.data.global_batch_size) == (2, 1, 8)
+    assert not config.model.use_attention and not config.damsm.enabled
+    assert config.edit.generator == "templates"
+    assert (config.edit.read_previous, config.edit.skip_turn_rate) == (False, 0.0)
+    assert config.edit.classify_weight == 0.0
+    assert config.edit.attribute_state  # untouched
+
+    noedit = _config_from(["--noedit", "--edit_generator=templates"])
+    assert not noedit.edit.enabled and noedit.edit.generator == "templates"
+    assert _config_from([]).to_dict() == _quick().to_dict()  # no flag: the named config
