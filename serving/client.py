@@ -697,10 +697,3 @@ class EditSession:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def write_strip(
-    path: str, images: list[np.ndarray], captions: list[str], tile_size: int = 128
-) -> str:
-    """Writes images side by side with a wrapped caption above each (see serving.strips)."""
-    return strips.write_strip(path, images, captions, tile_size)

@@ -386,10 +386,6 @@ class ModelManager:
         """Versions that can serve requests now, ascending."""
         return sorted(self._available)
 
-    def retired_versions(self) -> list[int]:
-        """Unloaded versions whose memory is not released yet, ascending."""
-        return sorted(self._retired)
-
     def statuses(self) -> list[VersionStatus]:
         """Every version seen so far, ascending."""
         with self._lock:

@@ -12,7 +12,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import pytest  # noqa: E402
 
 
-def _split_cpu() -> None:
+def _split_cpu() -> str | None:
+    """Splits the CPU; returns why it could not (TensorFlow already initialised), or None."""
     import tensorflow as tf
 
     cpus = tf.config.list_physical_devices("CPU")
@@ -20,11 +21,23 @@ def _split_cpu() -> None:
         tf.config.set_logical_device_configuration(
             cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2
         )
-    except RuntimeError:
-        pass  # Already initialised (e.g. by a plugin); tests needing 2 devices will skip.
+    except RuntimeError as error:
+        return f"{type(error).__name__}: {error}"
+    return None
 
 
-_split_cpu()
+CPU_SPLIT_ERROR = _split_cpu()
+
+
+@pytest.fixture
+def two_cpu_devices() -> list[str]:
+    """["CPU:0", "CPU:1"] for a 2-replica MirroredStrategy. Fails, with the reason, when the
+    CPU could not be split: a 2-replica test must not pass by being skipped."""
+    import tensorflow as tf
+
+    if len(tf.config.list_logical_devices("CPU")) < 2:
+        pytest.fail(f"the CPU was not split into 2 logical devices: {CPU_SPLIT_ERROR}")
+    return ["CPU:0", "CPU:1"]
 
 
 @pytest.fixture(autouse=True)

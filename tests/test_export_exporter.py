@@ -159,7 +159,9 @@ def test_in_graph_checks(exported, bad):
 def test_in_graph_text_check_accepts_any_word(exported, text):
     _, _, loaded = exported
     inputs = {**edit_inputs(), "text": np.array([text.encode()], dtype=object)}
-    call_in_process(loaded, contract.EDIT_SIGNATURE, inputs)
+    outputs = call_in_process(loaded, contract.EDIT_SIGNATURE, inputs)
+    assert outputs["image"].shape[0] == 1
+    assert outputs["tokens"][0][0] != b""  # the word was read, not normalised away
 
 
 def test_dropped_words_counts_what_the_tokenizer_cuts(exported):

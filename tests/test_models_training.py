@@ -166,15 +166,12 @@ def _fit_steps(strategy, batch, weights, steps=2, jit=False, lr=1e-2):
     return model, logs
 
 
-def test_two_replica_mirrored_step_matches_one_replica():
-    devices = tf.config.list_logical_devices("CPU")
-    if len(devices) < 2:
-        pytest.skip("needs the CPU split into 2 logical devices (tests/conftest.py)")
+def test_two_replica_mirrored_step_matches_one_replica(two_cpu_devices):
     batch = fake_batch(4, seed=3, turns=[2, 4, 3, 2])
     keras.utils.set_random_seed(0)
     weights = tiny_edit_model().get_weights()
     one, one_logs = _fit_steps(tf.distribute.OneDeviceStrategy("CPU:0"), batch, weights)
-    two, two_logs = _fit_steps(tf.distribute.MirroredStrategy(["CPU:0", "CPU:1"]), batch, weights)
+    two, two_logs = _fit_steps(tf.distribute.MirroredStrategy(two_cpu_devices), batch, weights)
     # Second-step losses depend on the first update, so they check gradient aggregation too.
     for name, value in one_logs.items():
         assert two_logs[name] == pytest.approx(value, rel=2e-3, abs=2e-4), name

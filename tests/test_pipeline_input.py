@@ -179,10 +179,8 @@ def test_input_context_shards_files_between_pipelines(data_dir):
         assert len(first) + len(second) == info["split_sizes"][split]
 
 
-def test_distributed_dataset_on_two_cpu_replicas(data_dir):
-    if len(tf.config.list_logical_devices("CPU")) < 2:
-        pytest.skip("needs two logical CPU devices (tests/conftest.py)")
-    strategy = tf.distribute.MirroredStrategy(["CPU:0", "CPU:1"])
+def test_distributed_dataset_on_two_cpu_replicas(data_dir, two_cpu_devices):
+    strategy = tf.distribute.MirroredStrategy(two_cpu_devices)
     ds = make_distributed_dataset(strategy, data_dir, DATASET, "train", 4, True, image_size=SIZE)
     batch = next(iter(ds))
     per_replica = strategy.experimental_local_results(batch["images"])

@@ -8,7 +8,6 @@ import pytest
 from tfrecords.session import PHRASE_TYPES
 from tfrecords.statistics import tokenize
 from tfrecords.synthetic import (
-    GENERATOR_VERSION,
     SYNTHETIC_DATASETS,
     attribute_schema,
     generate_sessions,
@@ -23,7 +22,6 @@ COMPARATIVE_WORDS = {"higher", "lower", "taller", "darker", "lighter", "longer",
 def test_public_constants():
     assert SYNTHETIC_DATASETS[:2] == ("synth_zap_seq", "synth_deepfashion_seq")
     assert "photo_zap_seq" in SYNTHETIC_DATASETS
-    assert isinstance(GENERATOR_VERSION, str) and GENERATOR_VERSION
     for name in SYNTHETIC_DATASETS:
         schema = attribute_schema(name)
         assert len(schema) >= (5 if name.startswith("photo_") else 6)
