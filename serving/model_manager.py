@@ -58,6 +58,7 @@ import tensorflow as tf
 from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 
 from serving import contract, warmup
+from serving.signature_info import signature_info
 
 # Version states, named as in tensorflow.serving.ModelVersionStatus.State.
 LOADING = "LOADING"
@@ -127,16 +128,7 @@ def register_custom_ops() -> None:
 def _synthesized_inputs(loaded: LoadedVersion, signature: str) -> dict[str, np.ndarray]:
     """Warm-up inputs for a signature the warm-up file does not cover."""
     specs = loaded.input_specs(signature)
-    image_size = _DEFAULT_IMAGE_SIZE
-    for name in (contract.EDIT_SIGNATURE, contract.DEFAULT_SIGNATURE):
-        if name in loaded.signature_defs:
-            dims = [
-                d.size
-                for d in loaded.signature_defs[name].outputs[contract.IMAGE_OUTPUT].tensor_shape.dim
-            ]
-            if len(dims) == 4 and dims[1] > 0:
-                image_size = dims[1]
-                break
+    image_size = signature_info(loaded.signature_defs).image_size or _DEFAULT_IMAGE_SIZE
     state = specs.get(contract.STATE_INPUT)
     if set(specs) <= set(contract.EDIT_INPUTS) and (state is None or state.shape[-1] is not None):
         state_dim = 1 if state is None else int(state.shape[-1])

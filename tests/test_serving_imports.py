@@ -10,6 +10,9 @@ import sys
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODULES = [
     "serving.client",  # first: the lightest, what a client application imports
+    "serving.rpc",
+    "serving.designs",
+    "serving.signature_info",
     "serving.strips",
     "serving.warmup",
     "serving.request_validation",

@@ -23,6 +23,7 @@ import grpc
 import numpy as np
 
 from serving import client, contract
+from serving.signature_info import signature_info
 
 # RE2's [[:punct:]], which the exported tokenizer maps to spaces before splitting on whitespace.
 _PUNCTUATION = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"})
@@ -269,19 +270,13 @@ class Backend:
                 502,
             )
 
-        def dims(name: str) -> list[int]:
-            return [d.size for d in edit.outputs[name].tensor_shape.dim]
-
-        image_dims = dims(contract.IMAGE_OUTPUT)
-        if len(image_dims) != 4 or image_dims[1] <= 0:
+        info = signature_info(signatures)
+        if info.image_size is None:
+            image_dims = [d.size for d in edit.outputs[contract.IMAGE_OUTPUT].tensor_shape.dim]
             raise EditorError("bad_model", f"the edit signature's image is {image_dims}", 502)
-        max_words = None
-        for name, axis in ((contract.TOKENS_OUTPUT, 1), (contract.ATTENTION_OUTPUT, 3)):
-            shape = dims(name) if name in edit.outputs else []
-            if len(shape) > axis and shape[axis] > 0:
-                max_words = shape[axis]
-                break
-        self._info = ModelInfo(version=version, image_size=image_dims[1], max_words=max_words)
+        self._info = ModelInfo(
+            version=version, image_size=info.image_size, max_words=info.max_words
+        )
         return self._info
 
     def status(self) -> dict:
