@@ -16,6 +16,9 @@ MODULES = [
     "serving.strips",
     "serving.warmup",
     "serving.request_validation",
+    "serving.version_loading",
+    "serving.version_policy",
+    "serving.version_memory",
     "serving.model_manager",
     "serving.server",
 ]
