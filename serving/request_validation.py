@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import unicodedata
 
 import grpc
 import numpy as np
 import tensorflow as tf
 from tensorflow.core.framework import tensor_pb2, types_pb2
 
-from serving import contract
+from serving import contract, edit_text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,12 +127,6 @@ def check_content_size(name: str, proto: tensor_pb2.TensorProto, dims: list[int]
         )
 
 
-def has_word(text: str) -> bool:
-    """True if `text` has a letter or digit after NFKC normalisation (as the exported graph)."""
-    normalised = unicodedata.normalize("NFKC", text)
-    return any(unicodedata.category(ch)[0] in "LN" for ch in normalised)
-
-
 def check_text(name: str, values: np.ndarray, limits: RequestLimits) -> None:
     for i, value in enumerate(values.reshape(-1)):
         raw = value if isinstance(value, bytes) else str(value).encode()
@@ -145,13 +138,14 @@ def check_text(name: str, values: np.ndarray, limits: RequestLimits) -> None:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
             raise invalid(f"{name}[{i}] is not valid UTF-8: {error}") from None
-        if not text.strip():
+        problem = edit_text.text_problem(text, limits.max_text_chars)
+        if problem == edit_text.EMPTY:
             raise invalid(f"{name}[{i}] is empty; an edit needs a description")
-        if len(text) > limits.max_text_chars:
+        if problem == edit_text.TOO_LONG:
             raise too_big(
                 f"{name}[{i}] has {len(text)} characters; at most {limits.max_text_chars} allowed"
             )
-        if not has_word(text):
+        if problem == edit_text.NO_WORD:
             raise invalid(
                 f"{name}[{i}] ({text!r}) has no word (no letter or digit); "
                 "an edit needs a description"

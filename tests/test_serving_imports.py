@@ -13,6 +13,7 @@ MODULES = [
     "serving.rpc",
     "serving.designs",
     "serving.signature_info",
+    "serving.edit_text",
     "serving.strips",
     "serving.warmup",
     "serving.request_validation",

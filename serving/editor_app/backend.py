@@ -17,22 +17,13 @@ import contextlib
 import dataclasses
 import threading
 import time
-import unicodedata
 
 import grpc
 import numpy as np
 
-from serving import client, contract
+from serving import client, contract, edit_text
+from serving.edit_text import split_words  # noqa: F401 (re-exported by editor_app)
 from serving.signature_info import signature_info
-
-# RE2's [[:punct:]], which the exported tokenizer maps to spaces before splitting on whitespace.
-_PUNCTUATION = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"})
-
-
-def split_words(text: str) -> list[str]:
-    """The words the model reads, as the in-graph tokenizer splits them (NFKC, case fold,
-    ASCII punctuation to spaces, whitespace split)."""
-    return unicodedata.normalize("NFKC", text).casefold().translate(_PUNCTUATION).split()
 
 
 class EditorError(Exception):
@@ -303,16 +294,17 @@ class Backend:
     def check_text(self, text: str) -> str:
         """The edit text, stripped, or an EditorError saying why the model cannot take it."""
         text = text.strip()
-        if not text:
+        problem = edit_text.text_problem(text, self.max_text_chars)
+        if problem == edit_text.EMPTY:
             raise EditorError("bad_text", "Type an edit first (the text is empty).")
-        if len(text) > self.max_text_chars:
+        if problem == edit_text.TOO_LONG:
             raise EditorError(
                 "bad_text",
                 f"The edit is {len(text)} characters long; at most {self.max_text_chars} are "
                 "accepted.",
             )
         words = split_words(text)
-        if not words:
+        if problem == edit_text.NO_WORD or not words:
             raise EditorError(
                 "bad_text", "The edit has no words (only punctuation or symbols): type a word."
             )
