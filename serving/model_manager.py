@@ -30,7 +30,13 @@ from serving.version_loading import (  # noqa: F401 (register_custom_ops: part o
     warm_up,
 )
 from serving.version_memory import RetiredVersions
-from serving.version_policy import LoadFailure, fingerprint, list_versions
+from serving.version_policy import (
+    LoadFailure,
+    fingerprint,
+    list_versions,
+    next_failure,
+    skip_reason,
+)
 
 # Version states, named as in tensorflow.serving.ModelVersionStatus.State.
 LOADING = "LOADING"
@@ -152,53 +158,32 @@ class ModelManager:
     def _skip_reason(self, version: int, prints: dict[int, tuple], now: float) -> str | None:
         """Why `version` is not a candidate for loading now (None: it is)."""
         path = os.path.join(self.base_path, str(version))
-        if not os.path.exists(os.path.join(path, "saved_model.pb")):
-            return "skipped: no saved_model.pb (incomplete or not a SavedModel)"
-        failure = self._failed.get(version)
-        if failure is None:
-            return None
-        if prints[version] != failure.fingerprint:
-            if prints[version] != self._last_fingerprint.get(version):
-                return "skipped: contents changing since the failed load; retried once they settle"
-            return None  # changed since the failure and settled: retry
-        if now >= failure.next_retry:
-            return None
-        if failure.attempts > self.max_load_retries:
-            return (
-                f"skipped: failed {failure.attempts} times with these contents "
-                f"({failure.reason}); retried when its contents change"
-            )
-        return (
-            f"skipped: failed ({failure.reason}); retry {failure.attempts} of "
-            f"{self.max_load_retries} {failure.delay:.1f}s after the failure, or when its "
-            "contents change"
+        return skip_reason(
+            os.path.exists(os.path.join(path, "saved_model.pb")),
+            self._failed.get(version),
+            prints[version],
+            self._last_fingerprint.get(version),
+            now,
+            self.max_load_retries,
         )
 
     def _record_failure(self, version: int, print_: tuple, error: BaseException) -> None:
-        previous = self._failed.get(version)
-        attempts = (
-            1 if previous is None or previous.fingerprint != print_ else previous.attempts + 1
+        failure, when = next_failure(
+            self._failed.get(version),
+            print_,
+            error,
+            time.monotonic(),
+            self.max_load_retries,
+            self.poll_interval_s,
+            self.max_retry_interval_s,
         )
-        reason = f"{type(error).__name__}: {error}".strip()
-        if len(reason) > 500:
-            reason = reason[:500] + "..."
-        delay = 0.0
-        if attempts > self.max_load_retries:
-            next_retry = float("inf")
-            when = "no more retries until its contents change"
-        else:
-            delay = min(
-                self.max_retry_interval_s, max(self.poll_interval_s, 0.1) * 2 ** (attempts - 1)
-            )
-            next_retry = time.monotonic() + delay
-            when = f"retry {attempts} of {self.max_load_retries} in {delay:.1f}s or when its contents change"
-        self._failed[version] = LoadFailure(print_, attempts, next_retry, reason, delay)
+        self._failed[version] = failure
         # What GetModelStatus tells clients: the kind of failure, not its text (paths and
         # internals of this machine); the log below has the reason.
         self._set_status(
             version, END, f"failed to load ({type(error).__name__}); the server log has the reason"
         )
-        self._decide(version, f"failed to load ({reason}); {when}", logging.WARNING)
+        self._decide(version, f"failed to load ({failure.reason}); {when}", logging.WARNING)
 
     def _load(self, version: int, print_: tuple) -> bool:
         """Loads and warms up `version`, then routes to it; False (logged) if that failed."""

@@ -58,3 +58,72 @@ class LoadFailure:
     next_retry: float  # time.monotonic(); inf once the retries are used up
     reason: str
     delay: float = 0.0
+
+
+def skip_reason(
+    has_saved_model: bool,
+    failure: LoadFailure | None,
+    contents: tuple,
+    last_contents: tuple | None,
+    now: float,
+    max_load_retries: int,
+) -> str | None:
+    """Why a version folder is not a candidate for loading now (None: it is).
+
+    Args:
+        has_saved_model: the folder holds a saved_model.pb.
+        failure: the version's last failed load, or None.
+        contents: its `fingerprint` now; last_contents: at the previous poll.
+        now: time.monotonic().
+        max_load_retries: retries while the contents are unchanged.
+    """
+    if not has_saved_model:
+        return "skipped: no saved_model.pb (incomplete or not a SavedModel)"
+    if failure is None:
+        return None
+    if contents != failure.fingerprint:
+        if contents != last_contents:
+            return "skipped: contents changing since the failed load; retried once they settle"
+        return None  # changed since the failure and settled: retry
+    if now >= failure.next_retry:
+        return None
+    if failure.attempts > max_load_retries:
+        return (
+            f"skipped: failed {failure.attempts} times with these contents "
+            f"({failure.reason}); retried when its contents change"
+        )
+    return (
+        f"skipped: failed ({failure.reason}); retry {failure.attempts} of "
+        f"{max_load_retries} {failure.delay:.1f}s after the failure, or when its "
+        "contents change"
+    )
+
+
+def next_failure(
+    previous: LoadFailure | None,
+    contents: tuple,
+    error: BaseException,
+    now: float,
+    max_load_retries: int,
+    poll_interval_s: float,
+    max_retry_interval_s: float,
+) -> tuple[LoadFailure, str]:
+    """The record of a failed load and when it is retried: (failure, "retry 2 of 5 in ...").
+
+    The count restarts when the contents changed since the previous failure; the delay doubles
+    from one poll interval up to `max_retry_interval_s`; past `max_load_retries` the version
+    waits for its contents to change.
+    """
+    attempts = 1 if previous is None or previous.fingerprint != contents else previous.attempts + 1
+    reason = f"{type(error).__name__}: {error}".strip()
+    if len(reason) > 500:
+        reason = reason[:500] + "..."
+    delay = 0.0
+    if attempts > max_load_retries:
+        next_retry = float("inf")
+        when = "no more retries until its contents change"
+    else:
+        delay = min(max_retry_interval_s, max(poll_interval_s, 0.1) * 2 ** (attempts - 1))
+        next_retry = now + delay
+        when = f"retry {attempts} of {max_load_retries} in {delay:.1f}s or when its contents change"
+    return LoadFailure(contents, attempts, next_retry, reason, delay), when
