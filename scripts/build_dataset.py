@@ -4,7 +4,7 @@ Synthetic stand-ins (generated here, deterministic by seed):
   python scripts/build_dataset.py --dataset=synth_zap_seq --data_dir=data --num_sessions=10000 --seed=0
 The paper's datasets, from a raw folder (layout in tfrecords/raw_builder.py):
   python scripts/build_dataset.py --dataset=zap_seq --raw_dir=/path/to/raw --data_dir=data
-or retrieved from the public source downloads (tfrecords/sources.py):
+or retrieved from the public source downloads (tfrecords/build/):
   python scripts/build_dataset.py --dataset=zap_seq --source=ut_zap50k --source_dir=/path/to/ut-zap50k
   python scripts/build_dataset.py --dataset=deepfashion_seq --source=deepfashion \
     --source_dir="/path/to/Category and Attribute Prediction Benchmark"
@@ -21,7 +21,7 @@ import sys
 
 from absl import app, flags
 
-from tfrecords import builders, sources
+from tfrecords import builders, datasets
 from tfrecords.datasets import DATASETS
 from tfrecords.shard_writer import dataset_dir
 
@@ -34,7 +34,7 @@ flags.DEFINE_string(
 flags.DEFINE_enum(
     "source",
     None,
-    sorted(sources.SOURCES),
+    sorted(datasets.SOURCES),
     "Retrieve zap_seq / deepfashion_seq sessions from this public download (--source_dir).",
 )
 flags.DEFINE_string("source_dir", None, "The --source download's folder.")

@@ -95,14 +95,14 @@ def test_dataset_stats_accepts_registry_names_only():
 
 def test_derived_lists_follow_the_registry():
     from seqgan_tf.configs.experiments import damsm_weight_for
-    from tfrecords import builders, sources
+    from tfrecords import builders
     from tfrecords.synthetic import SYNTHETIC_DATASETS
     from tfrecords.synthetic.sessions import SPECS
 
     assert datasets.DATASETS == datasets.SYNTHETIC_DATASETS + datasets.RAW_DATASETS
     assert builders.DATASETS == datasets.DATASETS
     assert SYNTHETIC_DATASETS == datasets.SYNTHETIC_DATASETS == tuple(SPECS)
-    assert set(sources.SOURCES.values()) == set(datasets.RAW_DATASETS)
+    assert set(datasets.SOURCES.values()) == set(datasets.RAW_DATASETS)
     assert datasets.synthetic_standin("deepfashion_seq") == "synth_deepfashion_seq"
     assert datasets.synthetic_standin("synth_zap_seq") == "synth_zap_seq"
     assert damsm_weight_for("zap_seq") == 2.0 and damsm_weight_for("deepfashion_seq") == 2.5

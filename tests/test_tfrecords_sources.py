@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from tfrecords import sources
+from tfrecords.build import deepfashion, source_spec
 from tfrecords.builders import build
 from tfrecords.dataset_info import SPLITS
 from tfrecords.session_format import example_to_session, split_attribute
@@ -61,10 +61,10 @@ def zap_dir(tmp_path):
 
 
 ZAP_PROBLEM_LINES = {
-    sources.UNREADABLE_ROW: 74,
-    sources.UNKNOWN_VALUE: 75,
-    sources.MISSING_IMAGE: 76,
-    sources.WRONG_FOLDER: 77,
+    source_spec.UNREADABLE_ROW: 74,
+    source_spec.UNKNOWN_VALUE: 75,
+    source_spec.MISSING_IMAGE: 76,
+    source_spec.WRONG_FOLDER: 77,
 }
 
 
@@ -97,7 +97,7 @@ def _check_invariants(info, by_split, retrieved, spec):
             for t, (before, after) in enumerate(zip(values[:-1], values[1:])):
                 changed = [a for a in spec.attributes if before[a] != after[a]]
                 assert 1 <= len(changed) <= 2
-                assert sources.UNKNOWN not in [before[a] for a in changed] + [
+                assert source_spec.UNKNOWN not in [before[a] for a in changed] + [
                     after[a] for a in changed
                 ]
                 assert before[spec.fixed] == after[spec.fixed]
@@ -125,7 +125,7 @@ def test_ut_zap50k_build_keeps_every_invariant_and_reports_every_problem(tmp_pat
     info, built = _build_ut_zap50k(data_dir, zap_dir)
     assert built
     info, by_split, retrieved = _sessions(data_dir, "zap_seq")
-    _check_invariants(info, by_split, retrieved, sources.ZAP_SPEC)
+    _check_invariants(info, by_split, retrieved, source_spec.ZAP_SPEC)
     assert by_split["train"]
     problems = info["source_problems"]
     for reason, line in ZAP_PROBLEM_LINES.items():
@@ -205,14 +205,16 @@ def test_human_descriptions_replace_generated_ones(tmp_path, zap_dir):
     assert session.descriptions[0] == "make it suede, please"
     assert session.descriptions[1:] == first["descriptions"][1:]
     assert info["descriptions"]["human"] == 1 and info["descriptions"]["source"] == "mixed"
-    assert info["source_problems"][sources.DESCRIPTION_KEY]["count"] == 1
-    assert info["source_problems"][sources.DESCRIPTION_ROW]["first"][0].startswith("human.csv:4: ")
+    assert info["source_problems"][source_spec.DESCRIPTION_KEY]["count"] == 1
+    assert info["source_problems"][source_spec.DESCRIPTION_ROW]["first"][0].startswith(
+        "human.csv:4: "
+    )
 
 
 def test_wrong_source_dir_fails_at_once_saying_what_was_expected(tmp_path, zap_dir):
-    with pytest.raises(sources.SourceLayoutError, match="ut-zap50k-data/meta-data.csv"):
+    with pytest.raises(source_spec.SourceLayoutError, match="ut-zap50k-data/meta-data.csv"):
         build("zap_seq", str(tmp_path / "d"), source="ut_zap50k", source_dir=str(tmp_path))
-    with pytest.raises(sources.SourceLayoutError, match="Anno/list_attr_img.txt"):
+    with pytest.raises(source_spec.SourceLayoutError, match="Anno/list_attr_img.txt"):
         build("deepfashion_seq", str(tmp_path / "d"), source="deepfashion", source_dir=zap_dir)
     with pytest.raises(ValueError, match="builds --dataset=zap_seq"):
         build("deepfashion_seq", str(tmp_path / "d"), source="ut_zap50k", source_dir=zap_dir)
@@ -347,7 +349,7 @@ def test_deepfashion_build_keeps_every_invariant_and_reports_every_problem(
         image_size=8,
     )
     info, by_split, retrieved = _sessions(data_dir, "deepfashion_seq")
-    _check_invariants(info, by_split, retrieved, sources.DEEPFASHION_SPEC)
+    _check_invariants(info, by_split, retrieved, source_spec.DEEPFASHION_SPEC)
     schema = info["attribute_schema"]
     assert set(schema) == {
         "category",
@@ -363,12 +365,12 @@ def test_deepfashion_build_keeps_every_invariant_and_reports_every_problem(
     assert schema["category_type"] == ["full_body"]
     problems = info["source_problems"]
     expected = {
-        sources.UNREADABLE_ROW: "Anno/list_attr_img.txt:",
-        sources.UNKNOWN_VALUE: "Anno/list_attr_img.txt:",
-        sources.MISSING_ANNOTATION: "Anno/list_category_img.txt:",
-        sources.MISSING_IMAGE: "Anno/list_category_img.txt:",
-        sources.WRONG_FOLDER: "Anno/list_category_img.txt:",
-        sources.COUNT_MISMATCH: "Anno/list_attr_img.txt:1:",
+        source_spec.UNREADABLE_ROW: "Anno/list_attr_img.txt:",
+        source_spec.UNKNOWN_VALUE: "Anno/list_attr_img.txt:",
+        source_spec.MISSING_ANNOTATION: "Anno/list_category_img.txt:",
+        source_spec.MISSING_IMAGE: "Anno/list_category_img.txt:",
+        source_spec.WRONG_FOLDER: "Anno/list_category_img.txt:",
+        source_spec.COUNT_MISMATCH: "Anno/list_attr_img.txt:1:",
     }
     for reason, where in expected.items():
         assert problems[reason]["count"] == 1, reason
@@ -391,7 +393,7 @@ def test_deepfashion_wrong_header_fails_at_once(tmp_path, deepfashion_dir):
     lines = open(path).read().splitlines()
     lines[1] = "name type"
     open(path, "w").write("\n".join(lines) + "\n")
-    with pytest.raises(sources.SourceLayoutError, match="attribute_name attribute_type"):
+    with pytest.raises(source_spec.SourceLayoutError, match="attribute_name attribute_type"):
         build(
             "deepfashion_seq", str(tmp_path / "d"), source="deepfashion", source_dir=deepfashion_dir
         )
@@ -474,7 +476,7 @@ def test_table_1_reads_a_source_build(tmp_path, zap_dir):
 
 
 def test_deepfashion_rows_with_malformed_names_or_bytes_are_reported_not_fatal(deepfashion_dir):
-    good_items, _, _ = sources.read_deepfashion(deepfashion_dir, seed=0)
+    good_items, _, _ = deepfashion.read_deepfashion(deepfashion_dir, seed=0)
     with open(os.path.join(deepfashion_dir, "Anno", "list_category_img.txt"), "ab") as f:
         f.write(b"img/Pretty_Dress/img\x00_00000906.jpg 3\n")  # a NUL in the name
         f.write(b"img/Pretty_Dress/img_\xff\xfe.jpg 3\n")  # bytes that are not UTF-8
@@ -482,11 +484,11 @@ def test_deepfashion_rows_with_malformed_names_or_bytes_are_reported_not_fatal(d
         f.write(b"img/Pretty_Dress/img\x00_00000906.jpg " + b" ".join([b"-1"] * 9) + b"\n")
     with open(os.path.join(deepfashion_dir, "Eval", "list_eval_partition.txt"), "ab") as f:
         f.write(b"img/Pretty_Dress/img\x00_00000906.jpg train\n")
-    items, problems, _ = sources.read_deepfashion(deepfashion_dir, seed=0)
+    items, problems, _ = deepfashion.read_deepfashion(deepfashion_dir, seed=0)
     assert len(items) == len(good_items)
     report = problems.as_dict()
-    assert report[sources.MALFORMED_PATH]["count"] == 1
-    (nul,) = report[sources.MALFORMED_PATH]["first"]
+    assert report[source_spec.MALFORMED_PATH]["count"] == 1
+    (nul,) = report[source_spec.MALFORMED_PATH]["first"]
     assert nul.startswith("Anno/list_category_img.txt:") and "NUL" in nul
-    assert report[sources.NOT_UTF8]["count"] == 1
-    assert "list_category_img.txt" in report[sources.NOT_UTF8]["first"][0]
+    assert report[source_spec.NOT_UTF8]["count"] == 1
+    assert "list_category_img.txt" in report[source_spec.NOT_UTF8]["first"][0]

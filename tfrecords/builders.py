@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from tfrecords import sources
+from tfrecords.build import source_build
 from tfrecords.dataset_info import read_info
 from tfrecords.datasets import DATASETS, RAW_DATASETS, SYNTHETIC_DATASETS, synthetic_standin
 from tfrecords.raw_builder import RawDatasetError, build_raw, raw_build_params
@@ -93,7 +93,7 @@ def build(
     if source is not None:
         if not source_dir:
             raise ValueError(f"--source={source} needs --source_dir (the download's folder)")
-        params = sources.source_build_params(
+        params = source_build.source_build_params(
             source,
             dataset,
             source_dir,
@@ -129,7 +129,7 @@ def build(
             "pass --overwrite to replace it (or use another --data_dir / --version)"
         )
     if source is not None:
-        info = sources.build_from_source(
+        info = source_build.build_from_source(
             source,
             dataset,
             source_dir,

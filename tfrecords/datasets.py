@@ -1,7 +1,7 @@
 """The dataset registry: every dataset name the project knows, defined here and only here.
 
 Everything else derives from it: the builders (`tfrecords.builders`), the synthetic generators
-(`tfrecords.synthetic.sessions.SPECS`), the public-download readers (`tfrecords.sources`), the
+(`tfrecords.synthetic.sessions.SPECS`), the public-download readers (`tfrecords.build`), the
 experiment configs (`seqgan_tf.configs.experiments`) and every script's `--dataset` flag
 (`flags.DEFINE_enum("dataset", DEFAULT_DATASET, DATASETS, ...)`). The module imports nothing,
 so scripts can read it before TensorFlow loads.
