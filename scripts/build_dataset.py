@@ -2,7 +2,7 @@
 
 Synthetic stand-ins (generated here, deterministic by seed):
   python scripts/build_dataset.py --dataset=synth_zap_seq --data_dir=data --num_sessions=10000 --seed=0
-The paper's datasets, from a raw folder (layout in tfrecords/raw_builder.py):
+The paper's datasets, from a raw folder (layout in tfrecords/build/raw_build.py):
   python scripts/build_dataset.py --dataset=zap_seq --raw_dir=/path/to/raw --data_dir=data
 or retrieved from the public source downloads (tfrecords/build/):
   python scripts/build_dataset.py --dataset=zap_seq --source=ut_zap50k --source_dir=/path/to/ut-zap50k

@@ -8,8 +8,9 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from tfrecords import raw_builder
-from tfrecords.raw_builder import RawDatasetError, build_raw
+from tfrecords.build import raw_format
+from tfrecords.build.raw_build import build_raw
+from tfrecords.build.raw_format import RawDatasetError
 from tfrecords.session_format import example_to_session
 
 
@@ -89,7 +90,7 @@ def _bad_case(tmp_path, reason):
     return entries, extra, label
 
 
-@pytest.mark.parametrize("reason", raw_builder.SKIP_REASONS)
+@pytest.mark.parametrize("reason", raw_format.SKIP_REASONS)
 def test_bad_input_is_an_error_with_strict_and_a_counted_skip_otherwise(tmp_path, reason, capsys):
     raw = tmp_path / "raw"
     raw.mkdir()

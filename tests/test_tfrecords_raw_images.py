@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tfrecords import raw_builder
-from tfrecords.raw_builder import TRANSPARENCY_BACKGROUND, load_image
+from tfrecords.build import raw_images
+from tfrecords.build.raw_images import TRANSPARENCY_BACKGROUND, load_image
 
 SIZE = 32
 
@@ -138,4 +138,4 @@ def test_image_check_and_load_use_the_same_conversion(tmp_path):
     Image.fromarray(ramp).save(buffer, format="PNG")
     path = tmp_path / "flat16.png"
     path.write_bytes(buffer.getvalue())
-    assert raw_builder.load_image(str(path), 8)[0, 0].tolist() == [128, 128, 128]
+    assert raw_images.load_image(str(path), 8)[0, 0].tolist() == [128, 128, 128]

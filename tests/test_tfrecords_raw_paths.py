@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tfrecords.image_paths import path_problem
-from tfrecords.raw_builder import (
+from tfrecords.build.raw_build import build_raw
+from tfrecords.build.raw_format import (
     MALFORMED_JSON,
     MALFORMED_PATH,
     OUTSIDE_RAW_DIR,
     RawDatasetError,
-    build_raw,
 )
+from tfrecords.image_paths import path_problem
 
 
 def _png(path, value):

@@ -1,6 +1,6 @@
 """One entry point for every dataset build: synthetic sets and raw-folder sets.
 
-`build_synthetic` (tfrecords/synthetic_builder.py) and `build_raw` (tfrecords/raw_builder.py) do
+`build_synthetic` (tfrecords/synthetic_builder.py) and `build_raw` (tfrecords/build/raw_build.py) do
 the work; the dataset names come from the registry (tfrecords/datasets.py). This module writes
 the command lines that error messages quote.
 """
@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 
 from tfrecords.build import source_build
+from tfrecords.build.raw_build import build_raw, raw_build_params
+from tfrecords.build.raw_format import RawDatasetError
 from tfrecords.dataset_info import read_info
 from tfrecords.datasets import DATASETS, RAW_DATASETS, SYNTHETIC_DATASETS, synthetic_standin
-from tfrecords.raw_builder import RawDatasetError, build_raw, raw_build_params
 from tfrecords.shard_writer import dataset_dir
 from tfrecords.synthetic_builder import build_synthetic, synthetic_build_params
 
