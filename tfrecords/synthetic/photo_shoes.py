@@ -327,7 +327,7 @@ def render_photo_shoe(
         strap += [tuple(low + (w, 0.0)), tuple(low - (w, 0.0))]
         details.append(Layer(frame.polygons(strap), darker, surface, relief=0.6, lift=0.03))
         centre = mid + 0.6 * (low - mid)
-        bw, bh = 0.055, 0.04
+        bw, bh = 0.065, 0.05
         ring = [
             [(centre[0] - bw, centre[1] - bh), (centre[0] + bw, centre[1] - bh)],
             [(centre[0] + bw, centre[1] - bh), (centre[0] + bw, centre[1] + bh)],
@@ -341,12 +341,12 @@ def render_photo_shoe(
         x0 = 0.085
         y_top = top - 0.015
         y_bottom = float(fb(x0)) + 0.025
-        tape = frame.lines([[(x0, y_top), (x0 + 0.01, y_bottom)]], 0.026) * upper_alpha
+        tape = frame.lines([[(x0, y_top), (x0 + 0.01, y_bottom)]], 0.03) * upper_alpha
         details.append(Layer(tape, (0.16, 0.16, 0.17), relief=0.2))
-        teeth = frame.lines([[(x0, y_top), (x0 + 0.01, y_bottom)]], 0.012) * upper_alpha
+        teeth = frame.lines([[(x0, y_top), (x0 + 0.01, y_bottom)]], 0.015) * upper_alpha
         details.append(Layer(teeth, metal_rgb, _shiny_metal(frame), relief=0.1))
-        pull = [(x0 - 0.012, y_top - 0.01), (x0 + 0.012, y_top - 0.01)]
-        pull += [(x0 + 0.016, y_top - 0.07), (x0 - 0.008, y_top - 0.07)]
+        pull = [(x0 - 0.016, y_top - 0.01), (x0 + 0.016, y_top - 0.01)]
+        pull += [(x0 + 0.022, y_top - 0.085), (x0 - 0.01, y_top - 0.085)]
         details.append(
             Layer(frame.polygons(pull), metal_rgb, _shiny_metal(frame), relief=0.4, lift=0.04)
         )
