@@ -35,7 +35,8 @@ class Finish:
       specular: strength of the specular highlight (0: none).
       shininess: Phong exponent of the highlight (higher: smaller, sharper).
       gloss: strength of a white environment reflection on surfaces facing up (patent, satin).
-      matte: 0..1, how much of the diffuse shading contrast is flattened (suede's soft look).
+      matte: how much of the diffuse shading contrast is flattened (suede's soft look: 0..1);
+        negative values deepen it (patent mirrors its dark surroundings too).
     """
 
     specular: float
@@ -68,7 +69,7 @@ FINISHES: dict[str, Finish] = {
     "suede": Finish(specular=0.0, shininess=1.0, matte=0.6),
     "canvas": Finish(specular=0.03, shininess=6.0, matte=0.15),
     "knit": Finish(specular=0.02, shininess=6.0, matte=0.2),
-    "patent": Finish(specular=1.0, shininess=60.0, gloss=0.55),
+    "patent": Finish(specular=1.0, shininess=60.0, gloss=0.55, matte=-0.9),
     "cotton": Finish(specular=0.02, shininess=6.0, matte=0.1),
     "denim": Finish(specular=0.02, shininess=6.0, matte=0.15),
     "satin": Finish(specular=0.35, shininess=14.0, gloss=0.18),
@@ -118,7 +119,7 @@ def material_surface(material: str, u: np.ndarray, v: np.ndarray, seed: int) -> 
     if material == "suede":
         mottle = _noise(rng, res, 5.0 * fine)  # a speckled, brushed nap, paler than leather
         nap = _noise(rng, res, fine)
-        return Surface(one + 0.07 * mottle + 0.16 * nap, 0.07 + 0.02 * nap, zero, finish, 0.7)
+        return Surface(one + 0.07 * mottle + 0.16 * nap, 0.07 + 0.04 * nap, zero, finish, 0.7)
     phase_u, phase_v = rng.uniform(0, 2 * np.pi, size=2)
     if material in ("canvas", "denim"):
         if material == "canvas":  # plain weave: threads over and under in both directions
@@ -128,7 +129,7 @@ def material_surface(material: str, u: np.ndarray, v: np.ndarray, seed: int) -> 
             weave = _normalised(a * b + 0.35 * (a + b))
             slub = _noise(rng, res, fine)
             return Surface(
-                one + 0.11 * weave + 0.03 * slub, 0.04 * weave, 0.04 * weave, finish, 0.92
+                one + 0.11 * weave + 0.03 * slub, 0.07 * weave, 0.04 * weave, finish, 0.92
             )
         period = 0.06  # denim: a diagonal twill
         twill = _normalised(np.cos(2 * np.pi * (u + v) / period + phase_u))
@@ -139,7 +140,7 @@ def material_surface(material: str, u: np.ndarray, v: np.ndarray, seed: int) -> 
         wale = np.abs(np.sin(np.pi * u / period + phase_u))
         rows = np.cos(2 * np.pi * v / (0.5 * period) + phase_v + 2.0 * wale)
         rib = _normalised(wale**0.6 + 0.12 * rows)
-        return Surface(one + 0.2 * rib, 0.06 * rib, 0.07 * rib, finish, 0.95)
+        return Surface(one + 0.2 * rib, 0.08 * rib, 0.07 * rib, finish, 0.95)
     if material == "satin":
         return Surface(one + 0.03 * _noise(rng, res, 8 * fine), zero, zero, finish, 1.05)
     if material == "cotton":

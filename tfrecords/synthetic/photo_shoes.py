@@ -205,18 +205,16 @@ def _upper(category: str, cat: _Category, s, fb) -> _Upper:
 
 
 def _sandal_mask(frame: Frame, upper: _Upper, cat: _Category, fb) -> np.ndarray:
-    """What a sandal keeps of the upper: a heel counter, an ankle strap, bands over the foot."""
-    band = 0.055
+    """What a sandal keeps of the upper: a heel counter, an ankle strap, a wide instep band and
+    a wide band over the toes (wide enough for the material and the closure to read at 64)."""
     top, xcf = upper.top, cat.collar_front
-    straps = [[(-0.05, -0.1), (0.13, -0.1), (0.10, top + 0.1), (-0.05, top + 0.1)]]
-    straps.append([(-0.05, top - 0.06), (xcf + 0.06, top - 0.07), (xcf + 0.06, top + 0.1)])
+    straps = [[(-0.05, -0.1), (0.16, -0.1), (0.12, top + 0.1), (-0.05, top + 0.1)]]
+    straps.append([(-0.05, top - 0.07), (xcf + 0.08, top - 0.08), (xcf + 0.08, top + 0.1)])
     straps[-1].append((-0.05, top + 0.1))
-    for x0, lean in (
-        (xcf + 0.02, 0.1),
-        (upper.throat[0] + 0.04, -0.05),
-        (upper.toe_start + 0.02, -0.08),
-    ):
-        straps.append([(x0, -0.1), (x0 + band, -0.1), (x0 + band + lean, 1.2), (x0 + lean, 1.2)])
+    x0 = upper.throat[0] - 0.1  # the instep band leans forward, the toe band back
+    straps.append([(x0, -0.1), (x0 + 0.11, -0.1), (x0 + 0.2, 1.2), (x0 + 0.09, 1.2)])
+    x0 = upper.toe_start - 0.06
+    straps.append([(x0, -0.1), (x0 + 0.17, -0.1), (x0 + 0.09, 1.2), (x0 - 0.08, 1.2)])
     rim_x = np.linspace(-0.05, 1.05, 12)
     rim = list(zip(rim_x.tolist(), (fb(rim_x) + 0.014).tolist()))
     rim += [(1.05, -0.1), (-0.05, -0.1)]
