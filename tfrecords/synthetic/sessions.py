@@ -32,7 +32,9 @@ from tfrecords.synthetic.shoes import SHOE_SCHEMA, render_shoe
 # Bump when the images or descriptions produced for a given (name, seed, i) of a flat set
 # change. Each photographic set carries its own version (DatasetSpec.version).
 GENERATOR_VERSION = "1.1.0"
-PHOTO_GENERATOR_VERSION = "photo-1.1.0"  # photo-1.0.0: commits cabe4cb..b7f716d (renders changed within it)
+PHOTO_GENERATOR_VERSION = (
+    "photo-1.1.0"  # photo-1.0.0: commits cabe4cb..b7f716d (renders changed within it)
+)
 
 MIN_IMAGES = 3
 MAX_IMAGES = 5
