@@ -32,9 +32,8 @@ from tfrecords.synthetic.shoes import SHOE_SCHEMA, render_shoe
 # Bump when the images or descriptions produced for a given (name, seed, i) of a flat set
 # change. Each photographic set carries its own version (DatasetSpec.version).
 GENERATOR_VERSION = "1.1.0"
-PHOTO_GENERATOR_VERSION = (
-    "photo-1.1.0"  # photo-1.0.0: commits cabe4cb..b7f716d (renders changed within it)
-)
+# photo-1.0.0 covered commits cabe4cb..b7f716d, whose renders changed within the range.
+PHOTO_GENERATOR_VERSION = "photo-1.1.0"
 
 MIN_IMAGES = 3
 MAX_IMAGES = 5
