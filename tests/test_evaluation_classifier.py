@@ -121,3 +121,27 @@ def test_image_cache_is_reused_only_for_the_same_build(tmp_path, monkeypatch):
     classifier_run.load_images(job, build_b)
     assert len(reads) == 3
     assert not [f for f in os.listdir(tmp_path) if f.startswith(".tmp-")]
+
+
+def test_a_saved_judge_loads_in_a_fresh_process(tmp_path):
+    # evaluate.py imports only load_attribute_classifier: it must register the judge's class.
+    import subprocess
+    import sys
+
+    from seqgan_tf.evaluation.residual_attribute_classifier import ResidualAttributeClassifier
+
+    judge = ResidualAttributeClassifier(SCHEMA, image_size=24, widths=(4, 8), feature_dim=8)
+    judge(np.zeros([1, 16, 16, 3], np.float32))
+    save_attribute_classifier(judge, str(tmp_path))
+    code = (
+        "import sys\n"
+        "from seqgan_tf.evaluation.attribute_classifier import load_attribute_classifier\n"
+        "print(type(load_attribute_classifier(sys.argv[1])).__name__)\n"
+    )
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=repo, TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "ResidualAttributeClassifier"
