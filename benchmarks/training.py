@@ -53,7 +53,7 @@ def cpu_times() -> tuple[float, float] | None:
     """(steal, total) jiffies of all CPUs from /proc/stat, or None off Linux. Steal is time the
     hypervisor gave this VM's virtual CPUs to someone else; the benchmark reports it so that a
     slow row can be told apart from a busy host (here it read 0% in every row, including the
-    unexplained slow processes the README mentions)."""
+    unexplained slow processes docs/performance.md mentions)."""
     try:
         with open("/proc/stat") as f:
             fields = [float(x) for x in f.readline().split()[1:]]

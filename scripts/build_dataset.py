@@ -2,6 +2,9 @@
 
 Synthetic stand-ins (generated here, deterministic by seed):
   python scripts/build_dataset.py --dataset=synth_zap_seq --data_dir=data --num_sessions=10000 --seed=0
+  python scripts/build_dataset.py --dataset=photo_zap_seq --data_dir=data --num_sessions=20000
+  python scripts/build_dataset.py --dataset=photo_zap_seq --data_dir=data --retrieved_sessions \
+    --version=retrieved-1.0.0   # sessions of different items retrieved as neighbours
 The paper's datasets, from a raw folder (layout in tfrecords/build/raw_build.py):
   python scripts/build_dataset.py --dataset=zap_seq --raw_dir=/path/to/raw --data_dir=data
 or retrieved from the public source downloads (tfrecords/build/):
@@ -61,6 +64,13 @@ flags.DEFINE_bool("strict", False, "Raw builds: fail on the first bad session in
 flags.DEFINE_integer(
     "num_workers", None, "Synthetic builds: generator processes (default: automatic)."
 )
+flags.DEFINE_bool(
+    "retrieved_sessions",
+    False,
+    "Synthetic builds: sessions of different items retrieved as neighbours (every image its "
+    "own item, 1-2 attributes from the previous one, as Zap-Seq was built) instead of one "
+    "item edited turn by turn. Give such a build its own --version or --data_dir.",
+)
 flags.DEFINE_bool("overwrite", False, "Rebuild even if a complete build exists.")
 flags.mark_flag_as_required("dataset")
 
@@ -84,6 +94,7 @@ def main(argv: list[str]) -> None:
             source_dir=FLAGS.source_dir,
             descriptions_file=FLAGS.descriptions_file,
             allow_outside_paths=FLAGS.allow_outside_paths,
+            retrieved=FLAGS.retrieved_sessions,
         )
     except (ValueError, FileNotFoundError) as e:
         print(f"build_dataset: error: {e}", file=sys.stderr)

@@ -2,6 +2,8 @@
 
     python -m scripts.dataset_stats --datasets=synth_zap_seq,synth_deepfashion_seq \
         --num_sessions=2000 --seed=0 --out_dir=docs/data
+    python -m scripts.dataset_stats --datasets=photo_zap_seq,photo_deepfashion_seq \
+        --num_sessions=2000 --seed=0 --out_dir=docs/data        # the photographic sets
     python -m scripts.dataset_stats --datasets=zap_seq --data_dir=data   # a build's shards
 
 Synthetic sets are generated on the fly; with --data_dir the sessions are read from a complete

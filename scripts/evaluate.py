@@ -15,7 +15,7 @@ labelled with their feature source: "domain features" (the attribute classifier)
 "InceptionV3" only with --inception_weights=<local .h5>.
 
 The test split is cut in two fixed slices (tfrecords/split_rule.py): --slice=dev (the default)
-for looking at results while designing, --slice=final only for the figures the README quotes.
+for looking at results while designing, --slice=final only for the figures docs/results.md quotes.
 The classifier and every run must have been made from the build being evaluated (their
 data_build.json fingerprint); otherwise the script stops, naming both builds, unless
 --allow_other_build, and the report then lists the mismatch. See docs/evaluation.md.
@@ -41,7 +41,7 @@ flags.DEFINE_enum(
     "slice",
     "dev",
     ["dev", "final", "all"],
-    "Slice of the test split: dev (designing), final (the README's figures only), all.",
+    "Slice of the test split: dev (designing), final (the published figures only), all.",
 )
 flags.DEFINE_bool(
     "allow_other_build",

@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# The README's main job on the embedded default (synthetic shoes), end to end:
+# The README's main job on the embedded default (photographic synthetic shoes), end to end:
 #   synthetic data -> TFRecord shards -> quick training -> SavedModel export ->
 #   the local TF-Serving-compatible gRPC server -> a scripted 4-turn edit session over gRPC
 #   -> out/demo_session/strip.png
 # Re-running reuses what is already there (the build, a finished run, the export) and resumes
 # a training run that was killed. Environment overrides: DATA_DIR, RUN_DIR, EXPORT_DIR, OUT_DIR,
-# NUM_SESSIONS, EPOCHS, CONFIG; EDITOR_APP=1 ends by serving the interactive editor on the new model.
+# NUM_SESSIONS, EPOCHS, CONFIG, DATASET; EDITOR_APP=1 ends by serving the interactive editor on the new model.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck disable=SC1091
 . "$ROOT/scripts/setup_env.sh"
 cd "$ROOT"
 
-DATASET=synth_zap_seq
+DATASET="${DATASET:-photo_zap_seq}"
 CONFIG="${CONFIG:-quick}"
 DATA_DIR="${DATA_DIR:-data}"
 RUN_DIR="${RUN_DIR:-runs/${CONFIG}_${DATASET}}"

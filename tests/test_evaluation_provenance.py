@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from seqgan_tf.evaluation.attribute_classifier import AttributeClassifier, save_attribute_classifier
@@ -52,9 +53,9 @@ def setup(tmp_path_factory):
     )
     classifier = str(root / "clf")
     schema = {k: list(v) for k, v in FAKE_SCHEMA.items()}
-    save_attribute_classifier(
-        AttributeClassifier(schema, image_size=16, widths=(4, 8), feature_dim=8), classifier
-    )
+    model = AttributeClassifier(schema, image_size=16, widths=(4, 8), feature_dim=8)
+    model(np.zeros([1, 16, 16, 3], np.float32))  # built, so that its weights are saved
+    save_attribute_classifier(model, classifier)
     return {"root": root, "info": info, "classifier": classifier}
 
 
@@ -72,7 +73,8 @@ def _evaluate(setup, out: str, *extra: str) -> subprocess.CompletedProcess:
         "--num_examples=1",
         *extra,
     ]
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    # PYTHONPATH: this checkout's code, not the installed one.
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=REPO)
     return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
 
 

@@ -106,5 +106,7 @@ def test_derived_lists_follow_the_registry():
     assert datasets.synthetic_standin("deepfashion_seq") == "synth_deepfashion_seq"
     assert datasets.synthetic_standin("synth_zap_seq") == "synth_zap_seq"
     assert damsm_weight_for("zap_seq") == 2.0 and damsm_weight_for("deepfashion_seq") == 2.5
+    assert damsm_weight_for("photo_zap_seq") == 2.0
+    assert damsm_weight_for("photo_deepfashion_seq") == 2.5
     with pytest.raises(ValueError, match="unknown dataset"):
         damsm_weight_for("mnist")

@@ -149,3 +149,31 @@ def test_a_tiny_build_through_build_dataset(tmp_path):
     assert built and info["num_sessions"] == 6
     assert info["generator"]["version"] == generator_version("photo_zap_seq")
     assert "photo_zap_seq" in build_dataset.FLAGS["dataset"].parser.enum_values
+
+
+@pytest.mark.parametrize("name", PHOTO_DATASETS)
+def test_retrieved_sessions_chain_different_items_with_the_same_walk(name):
+    for index in range(4):
+        edited = make_session(name, seed=0, index=index)
+        retrieved = make_session(name, seed=0, index=index, retrieved=True)
+        assert retrieved.attributes == edited.attributes
+        assert retrieved.descriptions == edited.descriptions
+        assert np.array_equal(retrieved.images[0], edited.images[0])
+        for t in range(1, len(edited.images)):
+            # Another item: another backdrop, noise and framing even where no attribute acts.
+            moved = np.abs(_corners(retrieved.images[t]) - _corners(retrieved.images[t - 1]))
+            assert moved.mean() > 1.0, (index, t)
+
+
+def test_a_tiny_retrieved_build_records_its_kind(tmp_path):
+    info, built = builders.build(
+        "photo_deepfashion_seq", str(tmp_path), num_sessions=3, image_size=16, retrieved=True
+    )
+    assert built and info["build_params"]["sessions"] == "retrieved"
+    assert info["generator"]["sessions"] == "retrieved"
+    plain, _ = builders.build(
+        "photo_deepfashion_seq", str(tmp_path / "plain"), num_sessions=3, image_size=16
+    )
+    assert "sessions" not in plain["build_params"]
+    with pytest.raises(ValueError, match="not synthetic"):
+        builders.build("zap_seq", str(tmp_path), retrieved=True)

@@ -5,10 +5,17 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
 import tensorflow as tf
 
 from tests.tfrecords_testlib import FAKE_SCHEMA, fake_generate_sessions
-from tfrecords.build_fingerprint import fingerprint_of, make_fingerprint, same_build
+from tfrecords.build_fingerprint import (
+    fingerprint_of,
+    make_fingerprint,
+    read_build,
+    record_build,
+    same_build,
+)
 from tfrecords.dataset_info import read_info
 from tfrecords.session_format import example_to_session
 from tfrecords.split_rule import assign_splits, slice_of, split_of_key
@@ -130,3 +137,17 @@ def test_test_slices_are_disjoint_cover_and_do_not_move_with_size():
     # The small build's test sessions are the large build's first ones, in the same slices.
     assert set(small) <= set(large)
     assert {i for i in small if slice_of(i) == "dev"} == {i for i in dev if i in set(small)}
+
+
+def test_a_folder_keeps_the_build_it_was_made_from(tmp_path):
+    # A training run records its build; started again on another build it stops (trainer.train
+    # calls record_build before training), unless --overwrite.
+    a = {"id": "a" * 16, "name": DATASET, "seed": 0}
+    b = {"id": "b" * 16, "name": DATASET, "seed": 1}
+    record_build(str(tmp_path), a)
+    record_build(str(tmp_path), a)  # resuming on the same build
+    with pytest.raises(ValueError, match="a{16}.*b{16}"):
+        record_build(str(tmp_path), b)
+    assert read_build(str(tmp_path)) == a
+    record_build(str(tmp_path), b, overwrite=True)
+    assert read_build(str(tmp_path)) == b

@@ -16,17 +16,20 @@ from tfrecords.shard_writer import ShardedWriter
 DEFAULT_SESSIONS_PER_SHARD = 256
 
 
-def assign_splits(keys: Sequence[str], seed: int) -> tuple[list[str], dict[str, int]]:
+def assign_splits(keys: Sequence[str] | int, seed: int) -> tuple[list[str], dict[str, int]]:
     """Assigns each session to a split, 85/5/10, by tfrecords.split_rule (a hash of the seed and
     the session's key, so that builds of different sizes agree).
 
     Args:
-      keys: one key per session in index order (synthetic: str(index); raw: the session id).
+      keys: one key per session in index order (synthetic: str(index); raw: the session id), or
+        the number of sessions n (keys "0" .. "n-1", the session indices).
       seed: the build's seed; the same seed gives the same assignment.
 
     Returns:
       (split name per session, split sizes).
     """
+    if isinstance(keys, int):
+        keys = [str(i) for i in range(keys)]
     return split_rule.assign_splits(keys, seed)
 
 

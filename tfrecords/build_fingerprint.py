@@ -11,7 +11,7 @@ The fingerprint is written into `dataset_info.json` (key "fingerprint") when a b
 Two builds have the same id exactly when their name, version, seed, size, split sizes and
 shard bytes agree, so a rebuild with the same parameters keeps its id and any change of content
 changes it. Builds written before fingerprints existed get theirs computed from their shards
-on demand (`fingerprint_of`), which reads every shard once (about a second per 250 MB).
+on demand (`fingerprint_of`), which reads every shard once (28 MB in 0.11 s, page cache warm).
 
 No TensorFlow import: the builders, the training run and the scripts all use it.
 

@@ -64,6 +64,7 @@ def build(
     source_dir: str | None = None,
     descriptions_file: str | None = None,
     allow_outside_paths: bool = False,
+    retrieved: bool = False,
 ) -> tuple[dict, bool]:
     """Builds a dataset unless a complete build with the same parameters exists.
 
@@ -83,14 +84,20 @@ def build(
       source_dir: the download's folder (required with `source`).
       descriptions_file: human descriptions keyed by (session_id, turn) for source builds.
       allow_outside_paths: accept image paths resolving outside the raw / source folder.
+      retrieved: synthetic builds: sessions of different items retrieved as neighbours
+        (tfrecords.synthetic.make_session) instead of one item edited turn by turn.
 
     Returns:
       (dataset_info dict, whether it was built now (False: reused)).
 
     Raises:
       ValueError: missing --raw_dir for a raw dataset, or an existing complete build with other
-        parameters and no `overwrite`.
+        parameters and no `overwrite`, or `retrieved` for a dataset that is not synthetic.
     """
+    if retrieved and dataset not in SYNTHETIC_DATASETS:
+        raise ValueError(
+            f"retrieved sessions are a synthetic-build option; {dataset} is not synthetic"
+        )
     if source is not None:
         if not source_dir:
             raise ValueError(f"--source={source} needs --source_dir (the download's folder)")
@@ -107,7 +114,9 @@ def build(
             descriptions_file,
         )
     elif dataset in SYNTHETIC_DATASETS:
-        params = synthetic_build_params(dataset, num_sessions, seed, image_size, num_shards)
+        params = synthetic_build_params(
+            dataset, num_sessions, seed, image_size, num_shards, retrieved=retrieved
+        )
     else:
         if not raw_dir:
             raise ValueError(
@@ -154,6 +163,7 @@ def build(
             version=version,
             image_size=image_size,
             num_workers=num_workers,
+            retrieved=retrieved,
         )
     else:
         info = build_raw(

@@ -12,7 +12,7 @@ only happens to builds of a few dozen sessions (an empty test split has probabil
 
 Test slices: the test split is cut in two by the session id alone, u = sha256("test_slice/<id>"):
 below 0.5 the `dev` slice (look at results while designing: epochs, thresholds, variants),
-otherwise the `final` slice (only for the figures the README quotes). The slices never overlap,
+otherwise the `final` slice (only for the figures docs/results.md quotes). The slices never overlap,
 cover the test split, and a session keeps its slice whatever the build's size.
 
 No TensorFlow import.

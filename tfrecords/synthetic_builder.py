@@ -8,6 +8,7 @@ split in builds of any size; each split's sessions are written in index order.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import multiprocessing
 import os
@@ -69,10 +70,13 @@ def synthetic_build_params(
     image_size: int,
     num_shards: Mapping[str, int] | int | None,
     generator_version: str | None = None,
+    retrieved: bool = False,
 ) -> dict[str, Any]:
     """The parameters that identify a synthetic build (compared before skipping a rebuild).
 
     `generator_version` defaults to the dataset's (`tfrecords.synthetic.generator_version`).
+    A build of retrieved sessions adds "sessions": "retrieved" (edited-session builds keep
+    the parameters they always had, so existing builds are still reused).
     """
     if generator_version is None:
         from tfrecords.synthetic import generator_version as version_of
@@ -85,7 +89,7 @@ def synthetic_build_params(
         "image_size": image_size,
         "num_shards": dict(num_shards) if isinstance(num_shards, Mapping) else num_shards,
         "generator_version": generator_version,
-    }
+    } | ({"sessions": "retrieved"} if retrieved else {})
 
 
 def build_synthetic(
@@ -100,6 +104,7 @@ def build_synthetic(
     schema: Mapping[str, Sequence[str]] | None = None,
     generator_version: str | None = None,
     num_workers: int | None = None,
+    retrieved: bool = False,
 ) -> dict[str, Any]:
     """Generates `num_sessions` sessions and writes them as shards plus dataset_info.json.
 
@@ -117,13 +122,17 @@ def build_synthetic(
       generator_version: recorded with `generate_fn`.
       num_workers: processes generating sessions (spawned; the output is identical for any
         count). None: 1 below 1000 sessions, else min(cpu count, 4).
+      retrieved: sessions of different items retrieved as neighbours instead of one item
+        edited turn by turn (tfrecords.synthetic.make_session); not with `generate_fn`.
 
     Returns:
       The dataset_info dict that was written.
 
     Raises:
-      ValueError: for an unknown dataset or num_sessions < 1.
+      ValueError: for an unknown dataset, num_sessions < 1 or `retrieved` with `generate_fn`.
     """
+    if retrieved and generate_fn is not None:
+        raise ValueError("retrieved sessions come from the synthetic generator, not generate_fn")
     if generate_fn is None:
         from tfrecords.synthetic import (
             SYNTHETIC_DATASETS,
@@ -136,7 +145,9 @@ def build_synthetic(
             raise ValueError(
                 f"unknown synthetic dataset {dataset!r}; expected {SYNTHETIC_DATASETS}"
             )
-        generate_fn = generate_sessions
+        generate_fn = (
+            functools.partial(generate_sessions, retrieved=True) if retrieved else generate_sessions
+        )
         schema = attribute_schema(dataset)
         generator_version = version_of(dataset)
         generator_module = "tfrecords.synthetic"
@@ -146,7 +157,13 @@ def build_synthetic(
         raise ValueError(f"num_sessions must be >= 1, got {num_sessions}")
 
     build_params = synthetic_build_params(
-        dataset, num_sessions, seed, image_size, num_shards, generator_version or "custom"
+        dataset,
+        num_sessions,
+        seed,
+        image_size,
+        num_shards,
+        generator_version or "custom",
+        retrieved=retrieved,
     )
     directory = dataset_dir(data_dir, dataset, version)
     prepare_output_dir(directory)
@@ -181,7 +198,8 @@ def build_synthetic(
                 "module": generator_module,
                 "version": generator_version,
                 "seed": seed,
-            },
+            }
+            | ({"sessions": "retrieved"} if retrieved else {}),
             "build_seconds": round(time.time() - start_time, 2),
         },
     )

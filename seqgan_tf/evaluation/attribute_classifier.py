@@ -187,6 +187,10 @@ def load_attribute_classifier(run_dir: str) -> AttributeClassifier:
         raise FileNotFoundError(
             f"no attribute classifier at {path}; train one with scripts/train_attribute_classifier.py"
         )
+    # Registers the judge's class with Keras (it subclasses this module's class, so it cannot
+    # be imported at the top).
+    from seqgan_tf.evaluation import residual_attribute_classifier  # noqa: F401
+
     model = keras.models.load_model(path)
     schema_path = os.path.join(run_dir, SCHEMA_FILENAME)
     if os.path.exists(schema_path):

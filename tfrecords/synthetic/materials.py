@@ -17,9 +17,10 @@ import dataclasses
 import numpy as np
 from scipy import ndimage
 
-# Shoe materials (tell-apart cues at 64x64): leather = smooth, fine grain, broad sheen;
-# suede = matte, mottled nap, no highlight; canvas = a visible two-way weave;
-# knit = strong one-way ribbing; patent = mirror-like white highlights and reflections.
+# Shoe materials (tell-apart cues at 64x64): leather = smooth, a faint grain, a soft broad sheen;
+# suede = matte, paler, a speckled nap, no highlight; canvas = a visible two-way weave;
+# knit = strong one-way ribbing; patent = a deep colour under sharp white highlights and
+# reflections.
 SHOE_MATERIALS = ("leather", "suede", "canvas", "knit", "patent")
 # Garment fabrics (a per-session nuisance of the garments, see photo_garments.py).
 FABRICS = ("cotton", "knit", "denim", "satin", "canvas")
@@ -34,7 +35,8 @@ class Finish:
       specular: strength of the specular highlight (0: none).
       shininess: Phong exponent of the highlight (higher: smaller, sharper).
       gloss: strength of a white environment reflection on surfaces facing up (patent, satin).
-      matte: 0..1, how much of the diffuse shading contrast is flattened (suede's soft look).
+      matte: how much of the diffuse shading contrast is flattened (suede's soft look: 0..1);
+        negative values deepen it (patent mirrors its dark surroundings too).
     """
 
     specular: float
@@ -63,11 +65,11 @@ class Surface:
 
 
 FINISHES: dict[str, Finish] = {
-    "leather": Finish(specular=0.30, shininess=18.0, gloss=0.06),
-    "suede": Finish(specular=0.0, shininess=1.0, matte=0.45),
+    "leather": Finish(specular=0.15, shininess=6.0),
+    "suede": Finish(specular=0.0, shininess=1.0, matte=0.6),
     "canvas": Finish(specular=0.03, shininess=6.0, matte=0.15),
     "knit": Finish(specular=0.02, shininess=6.0, matte=0.2),
-    "patent": Finish(specular=1.0, shininess=60.0, gloss=0.55),
+    "patent": Finish(specular=1.0, shininess=60.0, gloss=0.55, matte=-0.9),
     "cotton": Finish(specular=0.02, shininess=6.0, matte=0.1),
     "denim": Finish(specular=0.02, shininess=6.0, matte=0.15),
     "satin": Finish(specular=0.35, shininess=14.0, gloss=0.18),
@@ -110,17 +112,14 @@ def material_surface(material: str, u: np.ndarray, v: np.ndarray, seed: int) -> 
     one = np.ones((res, res), np.float32)
     finish = FINISHES[material]
     if material == "leather":
-        grain = _noise(rng, res, fine)
-        broad = _noise(rng, res, 6.0 * fine)
-        return Surface(one + 0.05 * grain + 0.02 * broad, zero, 0.018 * grain, finish)
-    if material == "patent":
-        return Surface(one, zero, zero, finish, saturation=1.15)
+        grain = _noise(rng, res, fine)  # smooth: a faint grain that glints in the sheen
+        return Surface(one + 0.025 * grain, zero, 0.008 * grain, finish)
+    if material == "patent":  # a deep body colour under mirror-like highlights
+        return Surface(0.82 * one, zero, zero, finish, saturation=1.2)
     if material == "suede":
-        mottle = _noise(rng, res, 5.0 * fine)
+        mottle = _noise(rng, res, 5.0 * fine)  # a speckled, brushed nap, paler than leather
         nap = _noise(rng, res, fine)
-        return Surface(
-            one + 0.06 * mottle + 0.1 * nap, 0.05 + 0.015 * nap, 0.006 * nap, finish, 0.8
-        )
+        return Surface(one + 0.07 * mottle + 0.16 * nap, 0.07 + 0.04 * nap, zero, finish, 0.7)
     phase_u, phase_v = rng.uniform(0, 2 * np.pi, size=2)
     if material in ("canvas", "denim"):
         if material == "canvas":  # plain weave: threads over and under in both directions
@@ -130,7 +129,7 @@ def material_surface(material: str, u: np.ndarray, v: np.ndarray, seed: int) -> 
             weave = _normalised(a * b + 0.35 * (a + b))
             slub = _noise(rng, res, fine)
             return Surface(
-                one + 0.11 * weave + 0.03 * slub, 0.04 * weave, 0.04 * weave, finish, 0.92
+                one + 0.11 * weave + 0.03 * slub, 0.07 * weave, 0.04 * weave, finish, 0.92
             )
         period = 0.06  # denim: a diagonal twill
         twill = _normalised(np.cos(2 * np.pi * (u + v) / period + phase_u))
@@ -141,7 +140,7 @@ def material_surface(material: str, u: np.ndarray, v: np.ndarray, seed: int) -> 
         wale = np.abs(np.sin(np.pi * u / period + phase_u))
         rows = np.cos(2 * np.pi * v / (0.5 * period) + phase_v + 2.0 * wale)
         rib = _normalised(wale**0.6 + 0.12 * rows)
-        return Surface(one + 0.2 * rib, 0.06 * rib, 0.07 * rib, finish, 0.95)
+        return Surface(one + 0.2 * rib, 0.08 * rib, 0.07 * rib, finish, 0.95)
     if material == "satin":
         return Surface(one + 0.03 * _noise(rng, res, 8 * fine), zero, zero, finish, 1.05)
     if material == "cotton":

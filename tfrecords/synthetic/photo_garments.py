@@ -194,12 +194,13 @@ def _folds(frame: Frame, period: float, depth: float, waist_y: float) -> np.ndar
 
 
 def _fabric_surface(frame: Frame, fabric: str, period: float, depth: float, waist_y: float):
-    """The session's fabric, quieter than on shoes (the print must stay readable), folded."""
+    """The session's fabric at 0.3 of its shoe contrast (a rib or a twill must not read as a
+    print at 64x64), with the cloth folds."""
 
     def compute() -> Surface:
         folds = _folds(frame, period, depth, waist_y)
         surface = frame.surface(fabric)
-        soft = 0.6
+        soft = 0.3
         return Surface(
             1.0 + soft * (surface.multiply - 1.0),
             soft * surface.add,
@@ -209,6 +210,93 @@ def _fabric_surface(frame: Frame, fabric: str, period: float, depth: float, wais
         )
 
     return frame.cached("fabric", (fabric, period, depth, waist_y), compute)
+
+
+def _outline(category: str, cut: _Cut, hem_y: float, drape: float) -> list:
+    """The body: the right side, the hem (legs for a jumpsuit), the mirrored left side."""
+    right = cut.right
+    if category == "jumpsuit":
+        gap = 0.012 + 0.075 * max(0.0, cut.waist_y - 0.1 - hem_y)
+        crotch_y = cut.waist_y - 0.16
+        legs = [(gap + 0.02, hem_y), (0.006, crotch_y), (-0.006, crotch_y), (-gap - 0.02, hem_y)]
+        return right + legs + _mirror(right)
+    hem = _hem_curve(right[-1][0], hem_y, drape, category == "shirt")
+    return right + hem[1:-1] + _mirror(right)
+
+
+def _sleeves(frame: Frame, sleeves: str, cut: _Cut, s, albedo, surface, darker) -> list[Layer]:
+    """Sleeves hang from the shoulder seam: short ones stand out, long ones hang by the body."""
+    if sleeves == "sleeveless":
+        return []
+    sx, sy = cut.shoulder
+    ax, ay = cut.armpit
+    if sleeves == "short":
+        angle, length, end = np.deg2rad(40 + 12 * s["sleeve_angle"]), 0.2, 0.12
+    else:
+        angle, length, end = np.deg2rad(9 + 8 * s["sleeve_angle"]), 0.55, 0.09
+    d = np.array([np.sin(angle), -np.cos(angle)])
+    perp = np.array([-d[1], d[0]])  # across the sleeve, towards the body and down
+    if perp[0] > 0:
+        perp = -perp
+    outer_end = np.array([sx + 0.012, sy]) + length * d
+    inner_end = outer_end + end * perp
+    sleeve = [(sx - 0.01, sy + 0.005), tuple(outer_end), tuple(inner_end), (ax - 0.01, ay)]
+    sleeve_alpha = frame.polygons(sleeve, _mirror(sleeve))
+    cuffs = [[tuple(outer_end), tuple(inner_end)], [(-outer_end[0], outer_end[1])]]
+    cuffs[1].append((-inner_end[0], inner_end[1]))
+    seam = frame.lines(cuffs, 0.008) * sleeve_alpha
+    return [Layer(sleeve_alpha, albedo, surface, relief=0.8), Layer(seam, darker, relief=0.0)]
+
+
+def _neck_opening(neckline: str, nw: float, depth: float) -> list:
+    """The polygon the neckline cuts out of the front."""
+    if neckline == "round":
+        half = _curve((nw, 1.03), (nw, 1.0 - 0.1 * depth), (0.0, 1.0 - 0.09 * depth), 6)
+        return half + _mirror(half)
+    if neckline == "v_neck":
+        return [(-nw, 1.03), (nw, 1.03), (nw * 0.9, 0.99), (0.0, 1.0 - 0.22 * depth)] + [
+            (-nw * 0.9, 0.99)
+        ]
+    if neckline == "square":
+        return [(-nw, 1.03), (nw, 1.03), (nw, 1.0 - 0.12 * depth), (-nw, 1.0 - 0.12 * depth)]
+    half = _curve((nw * 0.85, 1.03), (nw * 0.85, 0.95), (0.0, 0.945), 6)  # under a collar
+    return half + _mirror(half)
+
+
+def _category_details(
+    frame: Frame, category: str, cut: _Cut, front, top_y, nw, colour, surface, trim
+) -> list[Layer]:
+    """Plackets, lapels, belts, seams and bands, in darker tones of the garment."""
+    darker = colour * 0.5
+    hem_y = cut.hem_y
+    if category == "shirt":  # a button placket
+        placket = [[(0.0, top_y), (0.0, hem_y + 0.01)]]
+        ys = np.arange(top_y - 0.05, hem_y + 0.04, -0.085)
+        buttons = [(0.018, y, 0.011, 0.011) for y in ys]
+        return [
+            Layer(frame.lines(placket, 0.006) * front, darker, relief=0.0),
+            Layer(frame.ellipses(*buttons) * front, trim, relief=0.3, lift=0.03),
+        ]
+    if category == "coat":  # lapels, an opening, a belt and two rows of buttons
+        lapels = [[(nw, 1.0), (0.07, 0.82), (0.0, 0.74)], [(-nw, 1.0), (-0.07, 0.82)]]
+        opening_line = [[(0.0, 0.74), (0.0, hem_y + 0.005)]]
+        w = cut.waist_half + 0.02
+        belt = [(-w, cut.waist_y + 0.025), (w, cut.waist_y + 0.025)]
+        belt += [(w, cut.waist_y - 0.025), (-w, cut.waist_y - 0.025)]
+        buttons = [(side * 0.06, y, 0.012, 0.012) for side in (-1, 1) for y in (0.80, 0.72)]
+        return [
+            Layer(frame.lines(lapels, 0.006) * front, darker, relief=0.0),
+            Layer(frame.lines(opening_line, 0.006) * front, darker, relief=0.0),
+            Layer(frame.polygons(belt) * front, colour * 0.8, surface, relief=0.6, lift=0.04),
+            Layer(frame.ellipses(*buttons) * front, darker, relief=0.3, lift=0.03),
+        ]
+    seam = [[(-cut.waist_half, cut.waist_y), (cut.waist_half, cut.waist_y)]]
+    if category == "dress":  # a waist seam
+        return [Layer(frame.lines(seam, 0.007) * front, darker, relief=0.0)]
+    if category == "jumpsuit":  # a waist seam with a tie
+        return [Layer(frame.lines(seam, 0.014) * front, darker, relief=0.4, lift=0.02)]
+    band = [(-0.5, hem_y + 0.05), (0.5, hem_y + 0.05), (0.5, -0.2), (-0.5, -0.2)]  # tunic
+    return [Layer(frame.polygons(band) * front, colour * 0.7, surface, relief=0.3)]
 
 
 def render_photo_garment(
@@ -243,62 +331,13 @@ def render_photo_garment(
     surface = _fabric_surface(frame, fabric, s["fold_period"], s["fold_depth"], cut.waist_y)
     albedo = _albedo(frame, attributes["pattern"], colour_name, s["pattern_scale"])
     trim = np.asarray(palette.trim_colour(palette.COLOURS[colour_name]), np.float32) / 255.0
-    darker = colour * 0.5
-
-    # The body: the right side, the hem (legs for a jumpsuit), the mirrored left side.
-    right = cut.right
-    hem_x = right[-1][0]
-    if category == "jumpsuit":
-        gap = 0.012 + 0.25 * max(0.0, cut.waist_y - 0.1 - hem_y) * 0.3
-        crotch_y = cut.waist_y - 0.16
-        legs = [(gap + 0.02, hem_y), (0.006, crotch_y), (-0.006, crotch_y), (-gap - 0.02, hem_y)]
-        outline = right + legs + _mirror(right)
-    else:
-        hem = _hem_curve(hem_x, hem_y, s["drape"], category == "shirt")
-        outline = right + hem[1:-1] + _mirror(right)
-    body = frame.polygons(outline)
-
-    # Sleeves hang from the shoulder seam: short ones stand out, long ones hang by the body.
-    sleeves = attributes["sleeves"]
-    layers = []
-    if sleeves != "sleeveless":
-        sx, sy = cut.shoulder
-        ax, ay = cut.armpit
-        if sleeves == "short":
-            angle, length, end = np.deg2rad(40 + 12 * s["sleeve_angle"]), 0.2, 0.12
-        else:
-            angle, length, end = np.deg2rad(9 + 8 * s["sleeve_angle"]), 0.55, 0.09
-        d = np.array([np.sin(angle), -np.cos(angle)])
-        perp = np.array([-d[1], d[0]])  # across the sleeve, towards the body and down
-        if perp[0] > 0:
-            perp = -perp
-        outer_end = np.array([sx + 0.012, sy]) + length * d
-        inner_end = outer_end + end * perp
-        sleeve = [(sx - 0.01, sy + 0.005), tuple(outer_end), tuple(inner_end), (ax - 0.01, ay)]
-        polys = [sleeve, _mirror(sleeve)]
-        sleeve_alpha = frame.polygons(*polys)
-        layers.append(Layer(sleeve_alpha, albedo, surface, relief=0.8))
-        cuffs = [[tuple(outer_end), tuple(inner_end)], [(-outer_end[0], outer_end[1])]]
-        cuffs[1].append((-inner_end[0], inner_end[1]))
-        seam = frame.lines(cuffs, 0.008) * sleeve_alpha
-        layers.append(Layer(seam, darker, relief=0.0))
+    body = frame.polygons(_outline(category, cut, hem_y, s["drape"]))
+    layers = _sleeves(frame, attributes["sleeves"], cut, s, albedo, surface, colour * 0.5)
 
     # The neckline: the front is cut away; the inside of the back shows through it.
     neckline = attributes["neckline"]
     nw = s["neck"] + 0.008
-    depth = s["neck_depth"]
-    if neckline == "round":
-        cut_poly = [(x, 1.0 + 0.03) for x in (-nw, nw)]
-        cut_poly = _curve((nw, 1.03), (nw, 1.0 - 0.1 * depth), (0.0, 1.0 - 0.09 * depth), 6)
-        cut_poly = cut_poly + _mirror(cut_poly)
-    elif neckline == "v_neck":
-        cut_poly = [(-nw, 1.03), (nw, 1.03), (nw * 0.9, 0.99), (0.0, 1.0 - 0.22 * depth)]
-        cut_poly.append((-nw * 0.9, 0.99))
-    elif neckline == "square":
-        cut_poly = [(-nw, 1.03), (nw, 1.03), (nw, 1.0 - 0.12 * depth), (-nw, 1.0 - 0.12 * depth)]
-    else:  # collar: a small round opening under the collar flaps
-        cut_poly = _curve((nw * 0.85, 1.03), (nw * 0.85, 0.95), (0.0, 0.945), 6)
-        cut_poly = cut_poly + _mirror(cut_poly)
+    cut_poly = _neck_opening(neckline, nw, s["neck_depth"])
     opening = frame.polygons(cut_poly)
     back_neck = _curve((nw, 1.0), (nw * 0.7, 0.965), (0.0, 0.962), 5)
     back_neck = back_neck + _mirror(back_neck) + [(-0.5, 1.2), (0.5, 1.2)]
@@ -306,37 +345,8 @@ def render_photo_garment(
     front = body * (1.0 - opening)
     layers.append(Layer(inside, colour * 0.42, relief=0.2))
     layers.append(Layer(front, albedo, surface, relief=0.9))
-
-    # Category details.
-    if category == "shirt":  # a button placket
-        top_y = min(p[1] for p in cut_poly)
-        placket = [[(0.0, top_y), (0.0, hem_y + 0.01)]]
-        layers.append(Layer(frame.lines(placket, 0.006) * front, darker, relief=0.0))
-        ys = np.arange(top_y - 0.05, hem_y + 0.04, -0.085)
-        buttons = [(0.018, y, 0.011, 0.011) for y in ys]
-        layers.append(Layer(frame.ellipses(*buttons) * front, trim, relief=0.3, lift=0.03))
-    elif category == "coat":  # lapels, an opening, a belt and two rows of buttons
-        lapels = [[(nw, 1.0), (0.07, 0.82), (0.0, 0.74)], [(-nw, 1.0), (-0.07, 0.82)]]
-        layers.append(Layer(frame.lines(lapels, 0.006) * front, darker, relief=0.0))
-        opening_line = [[(0.0, 0.74), (0.0, hem_y + 0.005)]]
-        layers.append(Layer(frame.lines(opening_line, 0.006) * front, darker, relief=0.0))
-        w = cut.waist_half + 0.02
-        belt = [(-w, cut.waist_y + 0.025), (w, cut.waist_y + 0.025)]
-        belt += [(w, cut.waist_y - 0.025), (-w, cut.waist_y - 0.025)]
-        layers.append(
-            Layer(frame.polygons(belt) * front, colour * 0.8, surface, relief=0.6, lift=0.04)
-        )
-        buttons = [(sx * 0.06, y, 0.012, 0.012) for sx in (-1, 1) for y in (0.80, 0.72)]
-        layers.append(Layer(frame.ellipses(*buttons) * front, darker, relief=0.3, lift=0.03))
-    elif category == "dress":  # a waist seam
-        seam = [[(-cut.waist_half, cut.waist_y), (cut.waist_half, cut.waist_y)]]
-        layers.append(Layer(frame.lines(seam, 0.007) * front, darker, relief=0.0))
-    elif category == "tunic":  # a hem band
-        band = [(-0.5, hem_y + 0.05), (0.5, hem_y + 0.05), (0.5, -0.2), (-0.5, -0.2)]
-        layers.append(Layer(frame.polygons(band) * front, colour * 0.7, surface, relief=0.3))
-    elif category == "jumpsuit":  # a waist seam with a tie
-        seam = [[(-cut.waist_half, cut.waist_y), (cut.waist_half, cut.waist_y)]]
-        layers.append(Layer(frame.lines(seam, 0.014) * front, darker, relief=0.4, lift=0.02))
+    top_y = min(p[1] for p in cut_poly)
+    layers += _category_details(frame, category, cut, front, top_y, nw, colour, surface, trim)
     if neckline == "collar":  # two collar flaps in a contrasting tone
         flaps = [[(nw * 0.85, 1.02), (0.0, 0.945), (0.03, 0.90), (nw + 0.05, 0.93)]]
         flaps.append(_mirror(flaps[0]))
@@ -344,7 +354,7 @@ def render_photo_garment(
         layers.append(Layer(frame.polygons(*flaps), collar_rgb, relief=0.6, lift=0.05))
 
     # A soft drop shadow on the backdrop behind the garment.
-    silhouette = np.maximum(body, layers[0].alpha if sleeves != "sleeveless" else 0.0)
+    silhouette = np.maximum(body, layers[0].alpha if attributes["sleeves"] != "sleeveless" else 0.0)
     shift = max(1, int(0.015 * frame.scale))
     drop = np.zeros_like(silhouette)
     drop[shift:, shift:] = 0.35 * silhouette[:-shift, :-shift]

@@ -138,42 +138,29 @@ def _metal_albedo(tone: float) -> tuple[float, float, float]:
     return (0.78, 0.78, 0.8) if tone < 0.6 else (0.86, 0.7, 0.34)
 
 
-def render_photo_shoe(
-    attributes: dict[str, str], look: SessionLook, image_size: int = 64
-) -> np.ndarray:
-    """Renders one shoe as a product photograph.
+@dataclasses.dataclass(frozen=True)
+class _Upper:
+    """The upper's outline and the points its details hang from (shoe lengths).
 
-    Args:
-      attributes: every PHOTO_SHOE_SCHEMA attribute -> one of its values (not validated here;
-        use tfrecords.synthetic.render for checked input).
-      look: the session's look (drawn with SHOE_SHAPE).
-      image_size: output side in pixels.
-
-    Returns:
-      uint8 array [image_size, image_size, 3] (a decoded JPEG).
-
-    Example:
-      look = draw_look(5, SHOE_SHAPE)
-      image = render_photo_shoe({"category": "boot", "colour": "tan", "heel": "mid",
-                                 "closure": "zipper", "material": "suede"}, look)
+    Attributes:
+      outline: the upper's polygon.
+      top: height of the collar (or shaft top) at the back.
+      instep_top: where the instep (the closure's line) starts.
+      throat: where the vamp starts (the closure's line ends).
+      toe_start: where the toe box starts to round down.
+      toe_top: height of the toe box's top at toe_start.
     """
-    s = look.shape
-    category = attributes["category"]
-    cat = CATEGORIES[category]
-    lo, hi = HEEL_RANGES[attributes["heel"]]
-    shoe = _Shoe(
-        heel=lo + (hi - lo) * s["heel_level"],
-        sole=cat.sole * s["sole_scale"],
-        ball_x=s["ball_x"],
-        spring=s["toe_spring"],
-    )
-    frame = Frame(look, image_size, EXTENT, (0.5, cat.ref_height / 2))
-    fb = shoe.footbed
-    colour = np.asarray(palette.COLOURS[attributes["colour"]], np.float32) / 255.0
-    material = attributes["material"]
-    surface = frame.surface(material)
 
-    # The upper, anticlockwise from the back of the footbed.
+    outline: list
+    top: float
+    instep_top: tuple[float, float]
+    throat: tuple[float, float]
+    toe_start: float
+    toe_top: float
+
+
+def _upper(category: str, cat: _Category, s, fb) -> _Upper:
+    """The upper, anticlockwise from the back of the footbed."""
     back_y = float(fb(0.0))
     collar = cat.collar * s["collar_scale"]
     top = back_y + collar
@@ -182,8 +169,7 @@ def render_photo_shoe(
     upper = [(-bulge * np.sin(np.pi * t * 0.85), back_y + t * collar) for t in ts]
     xcf = cat.collar_front
     throat = (s["throat_x"], float(fb(s["throat_x"])) + cat.throat * s["throat_scale"])
-    boot = category in ("boot", "ankle_boot")
-    if boot:  # the shaft top, then the shaft front down to the ankle
+    if category in ("boot", "ankle_boot"):  # the shaft top, then the shaft front to the ankle
         ankle = (xcf + 0.05, float(fb(xcf + 0.05)) + 0.27)
         upper += [(0.02, top + 0.004), (xcf, top - 0.01)]
         upper += _curve((xcf, top - 0.01), (xcf + 0.01, (top + ankle[1]) / 2), ankle, 5)[1:]
@@ -215,23 +201,30 @@ def render_photo_shoe(
         upper.append((x, y))
     xs = np.linspace(1.0, 0.0, 10)
     upper += list(zip(xs.tolist(), (fb(xs) - 0.008).tolist()))
-    upper_alpha = frame.polygons(upper)
+    return _Upper(upper, top, instep_top, throat, toe_start, toe_top)
 
-    if category == "sandal":  # keep a heel counter, an ankle strap and bands over the foot
-        band = 0.055
-        straps = [[(-0.05, -0.1), (0.13, -0.1), (0.10, top + 0.1), (-0.05, top + 0.1)]]
-        straps.append([(-0.05, top - 0.06), (xcf + 0.06, top - 0.07), (xcf + 0.06, top + 0.1)])
-        straps[-1].append((-0.05, top + 0.1))
-        for x0, lean in ((xcf + 0.02, 0.1), (throat[0] + 0.04, -0.05), (toe_start + 0.02, -0.08)):
-            straps.append(
-                [(x0, -0.1), (x0 + band, -0.1), (x0 + band + lean, 1.2), (x0 + lean, 1.2)]
-            )
-        rim_x = np.linspace(-0.05, 1.05, 12)
-        rim = list(zip(rim_x.tolist(), (fb(rim_x) + 0.014).tolist()))
-        rim += [(1.05, -0.1), (-0.05, -0.1)]
-        upper_alpha = upper_alpha * np.minimum(1.0, frame.polygons(*straps, rim))
 
-    # The sole, then the heel block.
+def _sandal_mask(frame: Frame, upper: _Upper, cat: _Category, fb) -> np.ndarray:
+    """What a sandal keeps of the upper: a heel counter, an ankle strap, a wide instep band and
+    a wide band over the toes (wide enough for the material and the closure to read at 64)."""
+    top, xcf = upper.top, cat.collar_front
+    straps = [[(-0.05, -0.1), (0.16, -0.1), (0.12, top + 0.1), (-0.05, top + 0.1)]]
+    straps.append([(-0.05, top - 0.07), (xcf + 0.08, top - 0.08), (xcf + 0.08, top + 0.1)])
+    straps[-1].append((-0.05, top + 0.1))
+    x0 = upper.throat[0] - 0.1  # the instep band leans forward, the toe band back
+    straps.append([(x0, -0.1), (x0 + 0.11, -0.1), (x0 + 0.2, 1.2), (x0 + 0.09, 1.2)])
+    x0 = upper.toe_start - 0.06
+    straps.append([(x0, -0.1), (x0 + 0.17, -0.1), (x0 + 0.09, 1.2), (x0 - 0.08, 1.2)])
+    rim_x = np.linspace(-0.05, 1.05, 12)
+    rim = list(zip(rim_x.tolist(), (fb(rim_x) + 0.014).tolist()))
+    rim += [(1.05, -0.1), (-0.05, -0.1)]
+    return np.minimum(1.0, frame.polygons(*straps, rim))
+
+
+def _sole(frame: Frame, shoe: _Shoe, s, category: str, tone: float):
+    """The sole and the heel block as layers, and the coverage of where they touch the ground."""
+    fb = shoe.footbed
+    back_y = float(fb(0.0))
     sx = np.linspace(-0.012, 1.012, 16)
     sole_top = list(zip(sx.tolist(), (fb(sx) + 0.004).tolist()))
     bx = np.linspace(1.0, 0.0, 16)
@@ -239,7 +232,6 @@ def render_photo_shoe(
     front = [(1.016, float(fb(1.0)) - 0.3 * shoe.sole)]
     sole_poly = sole_top + front + sole_bottom + [(-0.012, float(fb(0.0)) - 0.5 * shoe.sole)]
     sole_parts = [sole_poly]
-    contact_x = [shoe.ball_x - 0.1, 1.0]
     if shoe.heel > 0.02:
         taper = s["heel_taper"]
         length = s["heel_length"]
@@ -259,17 +251,22 @@ def render_photo_shoe(
     else:
         contact_x = [0.0, 1.0]
     sole_alpha = frame.polygons(*sole_parts)
-    sole_rgb = _sole_albedo(look.tones["sole"])
+    sole_rgb = _sole_albedo(tone)
     layers = [Layer(sole_alpha, sole_rgb, relief=0.6)]
     if category == "sneaker":  # a midsole line
         mid = [list(zip(sx.tolist(), (fb(sx) - shoe.sole * 0.45).tolist()))]
         line = frame.lines(mid, 0.006) * sole_alpha
         layers.append(Layer(line, tuple(0.55 * c for c in sole_rgb), relief=0.0))
-    layers.append(Layer(upper_alpha, colour, surface, relief=0.7))
+    contact_polys = [
+        [(x0, -0.012), (x1, -0.012), (x1, 0.01), (x0, 0.01)]
+        for x0, x1 in zip(contact_x[0::2], contact_x[1::2])
+    ]
+    return layers, frame.polygons(*contact_polys)
 
-    # Seams and category details, drawn in a darker tone of the upper.
-    darker = colour * 0.55
-    trim_rgb = (0.12, 0.12, 0.13) if _luminance(colour * 255) > 140 else (0.93, 0.92, 0.89)
+
+def _category_details(frame, category, upper: _Upper, upper_alpha, fb, darker, surface):
+    """Seams and category details, in a darker tone of the upper."""
+    throat, toe_start, toe_top = upper.throat, upper.toe_start, upper.toe_top
     details = []
     if category == "loafer":  # the moccasin apron and a saddle across the vamp
         apron = _curve(
@@ -294,17 +291,21 @@ def render_photo_shoe(
             6,
         )
         details.append(Layer(frame.lines([cap], 0.006) * upper_alpha, darker, relief=0.0))
+    return details
 
-    # The closure, along the instep from its top to the throat.
-    closure = attributes["closure"]
-    metal_rgb = _metal_albedo(look.tones["metal"])
-    instep = np.array([instep_top, throat], np.float64)
+
+def _closure(frame, closure, upper: _Upper, upper_alpha, fb, s, colour, surface, metal_rgb):
+    """The closure along the instep (laces, a buckled strap) or up the back (a zip)."""
+    darker = colour * 0.55
+    trim_rgb = (0.12, 0.12, 0.13) if _luminance(colour * 255) > 140 else (0.93, 0.92, 0.89)
+    metal = frame.surface("patent")  # metal shines like patent leather
+    instep = np.array([upper.instep_top, upper.throat], np.float64)
     direction = instep[1] - instep[0]
-    length = float(np.hypot(*direction))
-    along = direction / max(length, 1e-6)
+    along = direction / max(float(np.hypot(*direction)), 1e-6)
     inward = np.array([-along[1], along[0]])  # points into the shoe (down and back)
     if inward[1] > 0:
         inward = -inward
+    details = []
     if closure == "laces":
         count = int(s["lace_count"])
         ks = np.linspace(0.08, 0.95, count)
@@ -326,44 +327,75 @@ def render_photo_shoe(
         strap = [tuple(mid - w * along + 0.01 * -inward), tuple(mid + w * along + 0.01 * -inward)]
         strap += [tuple(low + (w, 0.0)), tuple(low - (w, 0.0))]
         details.append(Layer(frame.polygons(strap), darker, surface, relief=0.6, lift=0.03))
-        centre = mid + 0.6 * (low - mid)
-        bw, bh = 0.055, 0.04
-        ring = [
-            [(centre[0] - bw, centre[1] - bh), (centre[0] + bw, centre[1] - bh)],
-            [(centre[0] + bw, centre[1] - bh), (centre[0] + bw, centre[1] + bh)],
-            [(centre[0] + bw, centre[1] + bh), (centre[0] - bw, centre[1] + bh)],
-            [(centre[0] - bw, centre[1] + bh), (centre[0] - bw, centre[1] - bh)],
-        ]
-        details.append(
-            Layer(frame.lines(ring, 0.014), metal_rgb, _shiny_metal(frame), relief=0.5, lift=0.05)
-        )
+        cx, cy = mid + 0.6 * (low - mid)
+        bw, bh = 0.065, 0.05
+        corners = [(cx - bw, cy - bh), (cx + bw, cy - bh), (cx + bw, cy + bh), (cx - bw, cy + bh)]
+        ring = [[corners[k], corners[(k + 1) % 4]] for k in range(4)]
+        details.append(Layer(frame.lines(ring, 0.014), metal_rgb, metal, relief=0.5, lift=0.05))
     elif closure == "zipper":  # a zip up the back quarter, with a pull tab
         x0 = 0.085
-        y_top = top - 0.015
+        y_top = upper.top - 0.015
         y_bottom = float(fb(x0)) + 0.025
-        tape = frame.lines([[(x0, y_top), (x0 + 0.01, y_bottom)]], 0.026) * upper_alpha
+        tape = frame.lines([[(x0, y_top), (x0 + 0.01, y_bottom)]], 0.03) * upper_alpha
         details.append(Layer(tape, (0.16, 0.16, 0.17), relief=0.2))
-        teeth = frame.lines([[(x0, y_top), (x0 + 0.01, y_bottom)]], 0.012) * upper_alpha
-        details.append(Layer(teeth, metal_rgb, _shiny_metal(frame), relief=0.1))
-        pull = [(x0 - 0.012, y_top - 0.01), (x0 + 0.012, y_top - 0.01)]
-        pull += [(x0 + 0.016, y_top - 0.07), (x0 - 0.008, y_top - 0.07)]
-        details.append(
-            Layer(frame.polygons(pull), metal_rgb, _shiny_metal(frame), relief=0.4, lift=0.04)
-        )
-
-    xs_contact = np.asarray(contact_x)
-    contact_polys = [
-        [
-            (xs_contact[i], -0.012),
-            (xs_contact[i + 1], -0.012),
-            (xs_contact[i + 1], 0.01),
-            (xs_contact[i], 0.01),
-        ]
-        for i in range(0, len(xs_contact), 2)
-    ]
-    contact = frame.polygons(*contact_polys)
-    return photograph(frame, layers + details, contact)
+        teeth = frame.lines([[(x0, y_top), (x0 + 0.01, y_bottom)]], 0.015) * upper_alpha
+        details.append(Layer(teeth, metal_rgb, metal, relief=0.1))
+        pull = [(x0 - 0.016, y_top - 0.01), (x0 + 0.016, y_top - 0.01)]
+        pull += [(x0 + 0.022, y_top - 0.085), (x0 - 0.01, y_top - 0.085)]
+        details.append(Layer(frame.polygons(pull), metal_rgb, metal, relief=0.4, lift=0.04))
+    return details
 
 
-def _shiny_metal(frame: Frame):
-    return frame.surface("patent")
+def render_photo_shoe(
+    attributes: dict[str, str], look: SessionLook, image_size: int = 64
+) -> np.ndarray:
+    """Renders one shoe as a product photograph.
+
+    Args:
+      attributes: every PHOTO_SHOE_SCHEMA attribute -> one of its values (not validated here;
+        use tfrecords.synthetic.render for checked input).
+      look: the session's look (drawn with SHOE_SHAPE).
+      image_size: output side in pixels.
+
+    Returns:
+      uint8 array [image_size, image_size, 3] (a decoded JPEG).
+
+    Example:
+      look = draw_look(5, SHOE_SHAPE)
+      image = render_photo_shoe({"category": "boot", "colour": "tan", "heel": "mid",
+                                 "closure": "zipper", "material": "suede"}, look)
+    """
+    s = look.shape
+    category = attributes["category"]
+    cat = CATEGORIES[category]
+    lo, hi = HEEL_RANGES[attributes["heel"]]
+    shoe = _Shoe(
+        heel=lo + (hi - lo) * s["heel_level"],
+        sole=cat.sole * s["sole_scale"],
+        ball_x=s["ball_x"],
+        spring=s["toe_spring"],
+    )
+    frame = Frame(look, image_size, EXTENT, (0.5, cat.ref_height / 2))
+    colour = np.asarray(palette.COLOURS[attributes["colour"]], np.float32) / 255.0
+    surface = frame.surface(attributes["material"])
+    upper = _upper(category, cat, s, shoe.footbed)
+    upper_alpha = frame.polygons(upper.outline)
+    if category == "sandal":
+        upper_alpha = upper_alpha * _sandal_mask(frame, upper, cat, shoe.footbed)
+    layers, contact = _sole(frame, shoe, s, category, look.tones["sole"])
+    layers.append(Layer(upper_alpha, colour, surface, relief=0.7))
+    layers += _category_details(
+        frame, category, upper, upper_alpha, shoe.footbed, colour * 0.55, surface
+    )
+    layers += _closure(
+        frame,
+        attributes["closure"],
+        upper,
+        upper_alpha,
+        shoe.footbed,
+        s,
+        colour,
+        surface,
+        _metal_albedo(look.tones["metal"]),
+    )
+    return photograph(frame, layers, contact)

@@ -33,7 +33,9 @@ from tfrecords.synthetic.shoes import SHOE_SCHEMA, render_shoe
 # change, or the split a session lands in (1.2.0: splits by a hash of (seed, i),
 # tfrecords/split_rule.py). Each photographic set carries its own version (DatasetSpec.version).
 GENERATOR_VERSION = "1.2.0"
-PHOTO_GENERATOR_VERSION = "photo-1.1.0"
+# photo-1.0.0 and photo-1.1.0 covered renders that changed within their range of commits;
+# photo-1.2.0: the photographic renderers as merged with the hashed split rule.
+PHOTO_GENERATOR_VERSION = "photo-1.2.0"
 
 MIN_IMAGES = 3
 MAX_IMAGES = 5
@@ -286,8 +288,28 @@ def plan_session(name: str, seed: int, index: int) -> SessionPlan:
     return plan
 
 
-def make_session(name: str, seed: int, index: int, image_size: int = 64) -> Session:
+def item_layout_seed(layout_seed: int, turn: int) -> int:
+    """The layout seed of image `turn` of a retrieved session (turn 0 keeps the session's)."""
+    if turn == 0:
+        return layout_seed
+    return int(np.random.default_rng([layout_seed, turn, 11]).integers(1, 2**31 - 1))
+
+
+def make_session(
+    name: str, seed: int, index: int, image_size: int = 64, retrieved: bool = False
+) -> Session:
     """Returns session `index` of dataset `name` for `seed`; it depends only on these three.
+
+    Args:
+      name: a synthetic dataset name.
+      seed: the dataset seed (>= 0).
+      index: the session index (>= 0).
+      image_size: image side in pixels.
+      retrieved: False: one item edited turn by turn (one look for the whole session).
+        True: every image is a different item (its own look: shape, framing, light, noise)
+        whose attributes are 1-2 away from the previous one, as when Zap-Seq and
+        DeepFashion-Seq chained retrieved neighbours. Attributes and descriptions are the
+        same as the edited session's, and so is the first image.
 
     Raises:
       ValueError: unknown dataset, negative seed/index or a bad image_size.
@@ -296,8 +318,13 @@ def make_session(name: str, seed: int, index: int, image_size: int = 64) -> Sess
     if not 8 <= image_size <= 1024:
         raise ValueError(f"image_size must be in [8, 1024], got {image_size}")
     plan = plan_session(name, seed, index)
-    look = spec.look(plan.layout_seed)
-    images = [spec.renderer(state, look, image_size=image_size) for state in plan.states]
+    if retrieved:
+        looks = [spec.look(item_layout_seed(plan.layout_seed, t)) for t in range(len(plan.states))]
+    else:
+        looks = [spec.look(plan.layout_seed)] * len(plan.states)
+    images = [
+        spec.renderer(state, look, image_size=image_size) for state, look in zip(plan.states, looks)
+    ]
     return Session(
         session_id=f"{name}-{seed}-{index:07d}",
         images=images,
@@ -309,7 +336,12 @@ def make_session(name: str, seed: int, index: int, image_size: int = 64) -> Sess
 
 
 def generate_sessions(
-    name: str, num_sessions: int, seed: int, image_size: int = 64, start: int = 0
+    name: str,
+    num_sessions: int,
+    seed: int,
+    image_size: int = 64,
+    start: int = 0,
+    retrieved: bool = False,
 ) -> Iterator[Session]:
     """Yields sessions start .. start+num_sessions-1 of dataset `name`.
 
@@ -321,6 +353,7 @@ def generate_sessions(
       seed: the dataset seed (>= 0).
       image_size: image side in pixels.
       start: index of the first session (>= 0).
+      retrieved: sessions of different items retrieved as neighbours (see make_session).
 
     Yields:
       tfrecords.session.Session objects with session_id f"{name}-{seed}-{i:07d}".
@@ -334,4 +367,4 @@ def generate_sessions(
     if not 8 <= image_size <= 1024:
         raise ValueError(f"image_size must be in [8, 1024], got {image_size}")
     for index in range(start, start + num_sessions):
-        yield make_session(name, seed, index, image_size)
+        yield make_session(name, seed, index, image_size, retrieved=retrieved)
