@@ -28,9 +28,8 @@ class DataConfig:
       global_batch_size: sessions per optimisation step, over all replicas.
       num_synthetic_sessions: sessions to generate when a synthetic set has to be built.
       seed: generator seed for synthetic sets.
-      augment: the paper's training augmentation (one random crop and flip per session). Off
-        for the synthetic sets in `quick`: their renders are exact and never flipped, and the
-        crop's resampling blurs the very pixels the model must reproduce.
+      augment: the paper's training augmentation: one random crop (of the image padded by S/16,
+        nothing resampled) and one random flip per session, the same for every turn.
     """
 
     dataset: str = DEFAULT_DATASET

@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 
 from seqgan_tf.losses.damsm_loss import damsm_loss_per_sample, sentence_level_scores
+from seqgan_tf.models.blocks import MASKED_SCORE
 from seqgan_tf.models.image_encoder import ImageEncoder
 from seqgan_tf.models.prebuilt import PrebuiltUnderStrategy
 from seqgan_tf.models.text_encoder import TextEncoder
@@ -68,8 +69,8 @@ class Damsm(PrebuiltUnderStrategy, keras.Model):
         self.r1_tracker = keras.metrics.Mean(name="text_to_image_r1")
 
     def encode_text(self, texts, training=False):
-        """texts string [N], or word ids int32 [N,L] already tokenized (SeqAttnGAN's
-        prepare_batch) -> (words, sentence, word mask)."""
+        """texts string [N], or word ids int32 [N,L] already tokenized (the input pipeline's
+        SessionPreprocessor) -> (words, sentence, word mask)."""
         ids = self.tokenizer(texts)[0] if texts.dtype == tf.string else texts
         return self.text_encoder(ids, training=training)
 
@@ -104,7 +105,7 @@ class Damsm(PrebuiltUnderStrategy, keras.Model):
         _, _, sentence, _, image_global = encoded
         scores = sentence_level_scores(sentence, image_global)
         valid = tf.cast(mask, tf.bool)
-        scores = tf.where(valid[None, :], scores, -1e9)
+        scores = tf.where(valid[None, :], scores, MASKED_SCORE)
         hit = tf.cast(
             tf.equal(
                 tf.argmax(scores, axis=1, output_type=tf.int32), tf.range(tf.shape(scores)[0])

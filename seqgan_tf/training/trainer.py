@@ -19,6 +19,11 @@ import keras
 import tensorflow as tf
 from absl import logging
 
+from common.atomic_files import (
+    remove_temporaries,
+    save_weights_atomically,
+    write_json_atomically,
+)
 from seqgan_tf.configs.experiment import ExperimentConfig
 from seqgan_tf.data.input_pipeline import load_dataset_info, make_dataset
 from seqgan_tf.text.normalization import build_vocabulary, load_vocabulary, save_vocabulary
@@ -33,11 +38,6 @@ from seqgan_tf.training.callbacks import (
 )
 from seqgan_tf.training.damsm_pretraining import load_pretrained_damsm, pretrain_damsm
 from seqgan_tf.training.strategy import is_chief, make_strategy, task_index
-from tfrecords.atomic_files import (
-    remove_temporaries,
-    save_weights_atomically,
-    write_json_atomically,
-)
 from tfrecords.build_fingerprint import describe, fingerprint_of
 from tfrecords.datasets import SYNTHETIC_DATASETS
 
