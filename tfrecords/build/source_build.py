@@ -1,0 +1,285 @@
+"""Sessions retrieved from the public source datasets, as the paper built Zap-Seq / DeepFashion-Seq.
+
+    python scripts/build_dataset.py --dataset=zap_seq --source=ut_zap50k --source_dir=PATH
+    python scripts/build_dataset.py --dataset=deepfashion_seq --source=deepfashion --source_dir=PATH
+
+Readers (file layouts and the public documentation they follow: docs/own_data.md):
+
+- `ut_zap50k`: `<source_dir>/ut-zap50k-images-square/<Category>/<SubCategory>/<Brand>/<pid>.<sku>.jpg`
+  (or `ut-zap50k-images/`) and `<source_dir>/ut-zap50k-data/meta-data.csv` with the header
+  `CID,Category,SubCategory,HeelHeight,Insole,Closure,Gender,Material,ToeStyle`; an image is
+  found by its CID ("7965307-5291" -> "7965307.5291.jpg") anywhere under the image folder.
+- `deepfashion`: the Category and Attribute Prediction benchmark: `Img/img/<item>/<file>.jpg`,
+  `Anno/list_category_cloth.txt`, `Anno/list_category_img.txt`, `Anno/list_attr_cloth.txt`,
+  `Anno/list_attr_img.txt`, `Eval/list_eval_partition.txt` (first row: a count, second row:
+  the entry names, then the rows).
+
+Retrieval (`retrieve`), per split pool of images (UT-Zap50K: a seeded 85/5/10 hash of the image
+path; DeepFashion: its evaluation partition), so no image is in two splits: a session starts
+at a random image and walks to an unused neighbour that differs in one or two attributes
+(never an unknown one), changing coarse attributes before fine ones: every attribute a turn
+changes is at least as fine as every attribute the turns before it changed. Images are not
+reused within a session; across sessions of a split the least used neighbour is preferred.
+Sessions have 3 to 5 images, as many sessions as asked are built per split (85/5/10 of
+--num_sessions) when the pool allows, and everything is deterministic from the seed. What the
+walk could not do (changes with no neighbour, dead ends, isolated images, a shortfall) is
+reported in dataset_info.json ("retrieval") and on the console.
+
+Descriptions are generated from each turn's attribute changes by the project's description
+grammar (`tfrecords.synthetic.grammar.describe`, its three phrase types and paraphrases) over a
+lexicon made from the attribute values, and marked as generated in dataset_info.json; a file of
+human descriptions keyed by (session_id, turn) replaces them where it has one.
+
+Bad input is reported with file and line and counted per reason (dataset_info.json
+"source_problems"); a --source_dir without the expected layout fails at once. The sessions then
+go through the raw builder (`raw_folder.scan_entries` / `raw_build.write_sessions`): every raw check
+(missing or corrupt images, paths outside the source folder, ...) applies.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from common.atomic_files import sha256_of_file, write_text_atomically
+from tfrecords.build.deepfashion import deepfashion_layout, read_deepfashion
+from tfrecords.build.descriptions import build_lexicon, read_human_descriptions
+from tfrecords.build.retrieval import format_retrieval, retrieve
+from tfrecords.build.source_spec import (
+    DESCRIPTION_KEY,
+    RETRIEVED_SESSIONS_FILENAME,
+    SPECS,
+    SourceLayoutError,
+)
+from tfrecords.build.ut_zap50k import read_ut_zap50k, zap_layout
+from tfrecords.datasets import SOURCES
+from tfrecords.build.raw_build import write_sessions
+from tfrecords.build.raw_folder import scan_entries
+from tfrecords.build.raw_format import RawDatasetError
+from tfrecords.shard_writer import dataset_dir
+from tfrecords.synthetic import grammar
+
+MIN_IMAGES, MAX_IMAGES = 3, 5
+
+READERS = {"ut_zap50k": read_ut_zap50k, "deepfashion": read_deepfashion}
+
+
+def check_source(source: str, dataset: str, source_dir: str) -> None:
+    """Fails at once on an unknown source, a source/dataset mismatch or a wrong layout."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}; expected one of {sorted(SOURCES)}")
+    if SOURCES[source] != dataset:
+        raise ValueError(f"--source={source} builds --dataset={SOURCES[source]}, not {dataset}")
+    if not os.path.isdir(source_dir):
+        raise SourceLayoutError(f"--source_dir={source_dir!r} is not a directory")
+    if source == "ut_zap50k":
+        zap_layout(source_dir)
+    else:
+        deepfashion_layout(source_dir)
+
+
+def source_build_params(
+    source: str,
+    dataset: str,
+    source_dir: str,
+    num_sessions: int,
+    seed: int,
+    image_size: int,
+    num_shards: Mapping[str, int] | int | None,
+    strict: bool,
+    allow_outside_paths: bool,
+    descriptions_file: str | None,
+) -> dict[str, Any]:
+    """The parameters that identify a source build (checks the layout first)."""
+    check_source(source, dataset, source_dir)
+    if source == "ut_zap50k":
+        metadata = [zap_layout(source_dir)[1]]
+    else:
+        metadata = list(deepfashion_layout(source_dir).values())
+    return {
+        "dataset": dataset,
+        "source": source,
+        "source_dir": os.path.abspath(source_dir),
+        "num_sessions": num_sessions,
+        "seed": seed,
+        "image_size": image_size,
+        "num_shards": dict(num_shards) if isinstance(num_shards, Mapping) else num_shards,
+        "strict": strict,
+        "allow_outside_paths": allow_outside_paths,
+        "descriptions_file": os.path.abspath(descriptions_file) if descriptions_file else None,
+        "descriptions_sha256": sha256_of_file(descriptions_file) if descriptions_file else None,
+        "metadata_sha256": {os.path.relpath(p, source_dir): sha256_of_file(p) for p in metadata},
+        "grammar_version": _grammar_version(),
+    }
+
+
+def _grammar_version() -> str:
+    from tfrecords.synthetic import GENERATOR_VERSION
+
+    return GENERATOR_VERSION
+
+
+def build_from_source(
+    source: str,
+    dataset: str,
+    source_dir: str,
+    data_dir: str,
+    num_sessions: int,
+    seed: int = 0,
+    num_shards: Mapping[str, int] | int | None = None,
+    version: str = "1.0.0",
+    image_size: int = 64,
+    strict: bool = False,
+    allow_outside_paths: bool = False,
+    descriptions_file: str | None = None,
+) -> dict[str, Any]:
+    """Reads a source download, retrieves sessions, describes them and builds the shards.
+
+    Returns:
+      The dataset_info dict that was written.
+
+    Raises:
+      SourceLayoutError: --source_dir without the source's layout (before anything is read).
+      RawDatasetError: with `strict`, for the first bad input; or no session could be built.
+      ValueError: unknown source, or a source that does not build `dataset`.
+    """
+    start_time = time.time()
+    if num_sessions < 1:
+        raise ValueError(f"num_sessions must be >= 1, got {num_sessions}")
+    params = source_build_params(
+        source,
+        dataset,
+        source_dir,
+        num_sessions,
+        seed,
+        image_size,
+        num_shards,
+        strict,
+        allow_outside_paths,
+        descriptions_file,
+    )
+    spec = SPECS[source]
+    items, problems, _ = READERS[source](source_dir, seed)
+    if strict and problems.total:
+        raise RawDatasetError(f"--strict: bad input\n{problems.format()}", "source")
+    print(problems.format())
+    if not items:
+        raise RawDatasetError(f"{source_dir}: no usable image\n{problems.format()}", "source")
+    schema: dict[str, list[str]] = {
+        a: sorted({item.values[a] for item in items}) for a in spec.attributes
+    }
+    schema[spec.fixed] = sorted({item.group for item in items})
+    retrieved, retrieval = retrieve(items, spec, num_sessions, seed)
+    print(format_retrieval(retrieval))
+    if not retrieved:
+        raise RawDatasetError(
+            f"{source_dir}: retrieval built no session\n{format_retrieval(retrieval)}", "source"
+        )
+
+    human = read_human_descriptions(descriptions_file, problems) if descriptions_file else {}
+    lexicon = build_lexicon(spec, schema)
+    entries = []
+    split_of: dict[str, str] = {}
+    used_human: set[tuple[str, int]] = set()
+    counters = collections.Counter()
+    for index, session in enumerate(retrieved):
+        session_id = f"{source}-{session.split}-{index:06d}"
+        rng = np.random.default_rng([seed, 7, index])
+        descriptions, phrase_types = [], []
+        for turn, (a, b, changed) in enumerate(
+            zip(session.items[:-1], session.items[1:], session.changes), start=1
+        ):
+            # Generated first, always, so a human description leaves the other turns' text as is.
+            changes = [grammar.Change(c, items[a].values[c], items[b].values[c]) for c in changed]
+            text, phrase_type = grammar.describe(lexicon, changes, rng)
+            key = (session_id, turn)
+            if key in human:
+                text, phrase_type = human[key], ""
+                used_human.add(key)
+                counters["human"] += 1
+            else:
+                counters["generated"] += 1
+            descriptions.append(text)
+            phrase_types.append(phrase_type)
+        entries.append(
+            (
+                f"retrieved session {index}",
+                {
+                    "session_id": session_id,
+                    "images": [items[i].image for i in session.items],
+                    "descriptions": descriptions,
+                    "phrase_types": phrase_types,
+                    "attributes": [
+                        [f"{a}={items[i].values[a]}" for a in spec.attributes]
+                        + [f"{spec.fixed}={items[i].group}"]
+                        for i in session.items
+                    ],
+                },
+            )
+        )
+        split_of[session_id] = session.split
+    for key in sorted(set(human) - used_human):
+        problems.add(
+            DESCRIPTION_KEY, os.path.basename(descriptions_file or ""), 0, f"no turn {key}"
+        )
+
+    raw_sessions, report = scan_entries(
+        entries, source_dir, schema, strict, allow_outside_paths, total=len(entries)
+    )
+    descriptions_info = {
+        "generated": counters["generated"],
+        "human": counters["human"],
+        "source": "generated"
+        if not counters["human"]
+        else ("human" if not counters["generated"] else "mixed"),
+        "generator": "tfrecords.synthetic.grammar.describe over attribute differences",
+        "grammar_version": params["grammar_version"],
+        "human_file": params["descriptions_file"],
+    }
+    print(
+        f"descriptions: {counters['generated']} generated by the grammar, {counters['human']} human"
+    )
+    info = write_sessions(
+        raw_sessions,
+        report,
+        dataset=dataset,
+        data_dir=data_dir,
+        params=params,
+        seed=seed,
+        num_shards=num_shards,
+        version=version,
+        image_size=image_size,
+        schema=schema,
+        schema_source=source,
+        source=source,
+        extra={
+            "source_dataset": {
+                "name": source,
+                "source_dir": params["source_dir"],
+                "metadata_sha256": params["metadata_sha256"],
+                "usable_images": len(items),
+                "attribute_coarseness": dict(spec.coarseness),
+                "fixed_attribute": spec.fixed,
+            },
+            "source_problems": problems.as_dict(),
+            "num_source_problems": problems.total,
+            "retrieval": retrieval,
+            "descriptions": descriptions_info,
+        },
+        split_of=split_of,
+        start_time=start_time,
+    )
+    _write_retrieved(dataset_dir(data_dir, dataset, version), [e for _, e in entries])
+    return info
+
+
+def _write_retrieved(directory: str, entries: Sequence[Mapping[str, Any]]) -> None:
+    """Writes the retrieved sessions (paths relative to --source_dir) for annotators."""
+    path = os.path.join(directory, RETRIEVED_SESSIONS_FILENAME)
+    write_text_atomically(path, "".join(json.dumps(entry) + "\n" for entry in entries))

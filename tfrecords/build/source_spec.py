@@ -1,0 +1,196 @@
+"""What the source readers share: the problem kinds, the report of bad input, the item
+read from a source, and each source's attribute spec (coarse to fine)."""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import hashlib
+import os
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tfrecords.dataset_info import SPLIT_FRACTIONS
+from tfrecords.build.raw_format import RawDatasetError
+
+MIN_IMAGES, MAX_IMAGES = 3, 5
+
+TWO_CHANGE_P = 0.35
+UNKNOWN = "unknown"
+NONE = "none"
+REPORT_EXAMPLES = 5
+RETRIEVED_SESSIONS_FILENAME = "retrieved_sessions.jsonl"
+
+# Problem reasons.
+UNREADABLE_ROW = "unreadable_row"
+UNKNOWN_VALUE = "unknown_attribute_value"
+MISSING_IMAGE = "missing_image"
+MALFORMED_PATH = "malformed_path"
+NOT_UTF8 = "not_utf8"
+WRONG_FOLDER = "wrong_folder"
+MISSING_ANNOTATION = "missing_annotation"
+DUPLICATE_ROW = "duplicate_row"
+COUNT_MISMATCH = "count_mismatch"
+DESCRIPTION_ROW = "description_row"
+DESCRIPTION_KEY = "description_unknown_session_turn"
+
+
+class SourceLayoutError(RawDatasetError):
+    """--source_dir does not hold the source dataset's layout (raised at once)."""
+
+
+class ProblemReport:
+    """Counts bad input per reason, keeping the first few "file:line: message" of each."""
+
+    def __init__(self) -> None:
+        self.counts: collections.Counter[str] = collections.Counter()
+        self.examples: dict[str, list[str]] = collections.defaultdict(list)
+
+    def add(self, reason: str, path: str, line: int, message: str) -> None:
+        self.counts[reason] += 1
+        if len(self.examples[reason]) < REPORT_EXAMPLES:
+            self.examples[reason].append(f"{path}:{line}: {message}")
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            reason: {"count": count, "first": self.examples[reason]}
+            for reason, count in sorted(self.counts.items())
+        }
+
+    def format(self) -> str:
+        if not self.total:
+            return "source: no bad input"
+        lines = [f"source: {self.total} problem(s) in the input"]
+        for reason, entry in self.as_dict().items():
+            lines.append(f"  {reason}: {entry['count']}")
+            lines.extend(f"    {example}" for example in entry["first"])
+        return "\n".join(lines)
+
+
+@dataclasses.dataclass
+class Item:
+    """One usable source image."""
+
+    image: str  # path relative to source_dir
+    values: dict[str, str]  # edit attribute -> value
+    group: str  # value of the fixed attribute: a session never leaves its group
+    pool: str  # split
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceSpec:
+    """How a source maps to sessions.
+
+    Attributes:
+      name: the --source name.
+      attributes: the attributes retrieval may change, in schema order.
+      coarseness: attribute -> 0 (coarse, changed first) .. 2 (fine, changed last).
+      fixed: name of the attribute that stays fixed within a session (stored too).
+      kinds: attribute -> grammar kind ("identity", "property" or "part").
+      nouns: attribute -> the noun that names it in descriptions ("material").
+      item_nouns: generic nouns for the item.
+    """
+
+    name: str
+    attributes: tuple[str, ...]
+    coarseness: Mapping[str, int]
+    fixed: str
+    kinds: Mapping[str, str]
+    nouns: Mapping[str, str]
+    item_nouns: tuple[str, ...]
+
+
+ZAP_SPEC = SourceSpec(
+    name="ut_zap50k",
+    attributes=("category", "subcategory", "heel_height", "material", "closure", "toe_style"),
+    coarseness={
+        "category": 0,
+        "subcategory": 0,
+        "heel_height": 1,
+        "material": 1,
+        "closure": 2,
+        "toe_style": 2,
+    },
+    fixed="gender",
+    kinds={
+        "category": "identity",
+        "subcategory": "identity",
+        "heel_height": "property",
+        "material": "property",
+        "closure": "part",
+        "toe_style": "property",
+    },
+    nouns={
+        "category": "kind",
+        "subcategory": "style",
+        "heel_height": "heel",
+        "material": "material",
+        "closure": "closure",
+        "toe_style": "toe",
+    },
+    item_nouns=("shoe", "pair", "one"),
+)
+DEEPFASHION_ATTRIBUTE_TYPES = {1: "texture", 2: "fabric", 3: "shape", 4: "part", 5: "style"}
+DEEPFASHION_CATEGORY_TYPES = {1: "upper_body", 2: "lower_body", 3: "full_body"}
+DEEPFASHION_SPEC = SourceSpec(
+    name="deepfashion",
+    attributes=("category", "fabric", "shape", "texture", "part", "style"),
+    coarseness={"category": 0, "fabric": 1, "shape": 1, "texture": 2, "part": 2, "style": 2},
+    fixed="category_type",
+    kinds={
+        "category": "identity",
+        "fabric": "property",
+        "shape": "property",
+        "texture": "property",
+        "part": "part",
+        "style": "property",
+    },
+    nouns={
+        "category": "kind",
+        "fabric": "fabric",
+        "shape": "cut",
+        "texture": "pattern",
+        "part": "detail",
+        "style": "style",
+    },
+    item_nouns=("piece", "garment", "one"),
+)
+SPECS = {"ut_zap50k": ZAP_SPEC, "deepfashion": DEEPFASHION_SPEC}
+
+
+def normalize_value(text: str) -> str:
+    """ "Knee High" -> "knee_high"; "=" and "," (which the attribute strings use) are dropped."""
+    text = re.sub(r"[=,]", " ", text.strip().lower())
+    return re.sub(r"\s+", "_", text.strip())
+
+
+def split_pool(seed: int, key: str) -> str:
+    digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
+    u = int.from_bytes(digest[:8], "big") / 2**64
+    if u < SPLIT_FRACTIONS["train"]:
+        return "train"
+    return "val" if u < SPLIT_FRACTIONS["train"] + SPLIT_FRACTIONS["val"] else "test"
+
+
+def layout_error(source: str, source_dir: str, missing: Sequence[str], expected: str) -> None:
+    try:
+        found = sorted(os.listdir(source_dir))[:12]
+    except OSError:
+        found = []
+    raise SourceLayoutError(
+        f"--source_dir={source_dir!r} is not a {source} download: missing "
+        f"{', '.join(missing)}\nexpected:\n{expected}\nfound: {found or 'nothing'}"
+    )
+
+
+def is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
