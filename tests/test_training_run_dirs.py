@@ -81,11 +81,13 @@ def test_full_is_the_quick_design_at_the_papers_scale():
 
 
 def test_train_script_defaults_to_the_editor_design():
-    from absl import flags
+    import subprocess
+    import sys
 
-    from scripts import train  # noqa: F401  (defines the flags)
-
-    assert flags.FLAGS["config"].default == "quick"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = "from absl import flags\nfrom scripts import train\nprint(flags.FLAGS['config'].default)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert out.stdout.strip().splitlines()[-1] == "quick", out.stderr
 
 
 def test_a_runs_attribute_schema_comes_from_the_run_or_its_dataset(tmp_path):

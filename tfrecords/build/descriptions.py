@@ -10,8 +10,8 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tfrecords.build.source_spec import DESCRIPTION_ROW, NONE, UNKNOWN, ProblemReport, SourceSpec
 from tfrecords.build.raw_format import RawDatasetError
+from tfrecords.build.source_spec import DESCRIPTION_ROW, NONE, UNKNOWN, ProblemReport, SourceSpec
 from tfrecords.synthetic.lexicon import AttributeWords, Lexicon
 
 MIN_IMAGES, MAX_IMAGES = 3, 5

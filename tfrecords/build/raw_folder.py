@@ -12,14 +12,14 @@ from PIL import Image
 from tqdm import tqdm
 
 from tfrecords.build.raw_format import (
-    MALFORMED_PATH,
-    MISSING_IMAGE,
     ATTRIBUTE_COUNT,
     CORRUPT_IMAGE,
     DESCRIPTION_COUNT,
     DUPLICATE_SESSION_ID,
     EMPTY_DESCRIPTION,
     MALFORMED_JSON,
+    MALFORMED_PATH,
+    MISSING_IMAGE,
     OUTSIDE_RAW_DIR,
     SCHEMA_FILENAME,
     SESSIONS_FILENAME,

@@ -50,6 +50,9 @@ import numpy as np
 from common.atomic_files import sha256_of_file, write_text_atomically
 from tfrecords.build.deepfashion import deepfashion_layout, read_deepfashion
 from tfrecords.build.descriptions import build_lexicon, read_human_descriptions
+from tfrecords.build.raw_build import write_sessions
+from tfrecords.build.raw_folder import scan_entries
+from tfrecords.build.raw_format import RawDatasetError
 from tfrecords.build.retrieval import format_retrieval, retrieve
 from tfrecords.build.source_spec import (
     DESCRIPTION_KEY,
@@ -59,9 +62,6 @@ from tfrecords.build.source_spec import (
 )
 from tfrecords.build.ut_zap50k import read_ut_zap50k, zap_layout
 from tfrecords.datasets import SOURCES
-from tfrecords.build.raw_build import write_sessions
-from tfrecords.build.raw_folder import scan_entries
-from tfrecords.build.raw_format import RawDatasetError
 from tfrecords.shard_writer import dataset_dir
 from tfrecords.synthetic import grammar
 

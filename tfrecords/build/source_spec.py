@@ -11,8 +11,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tfrecords.dataset_info import SPLIT_FRACTIONS
 from tfrecords.build.raw_format import RawDatasetError
+from tfrecords.dataset_info import SPLIT_FRACTIONS
 
 MIN_IMAGES, MAX_IMAGES = 3, 5
 
