@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import time
 
@@ -110,6 +111,19 @@ def _check_config(config: ExperimentConfig, run_dir: str, overwrite: bool) -> No
         config.save(path)
 
 
+def machine_description() -> str:
+    """The box a run's epoch times belong to: CPU model, logical cores, visible GPUs."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    gpus = len(tf.config.list_physical_devices("GPU"))
+    return f"{cpu}, {os.cpu_count()} logical cores, {gpus} GPU(s)"
+
+
 def train(
     config: ExperimentConfig,
     run_dir: str,
@@ -145,6 +159,7 @@ def train(
         for folder in ("", "backup", "checkpoints", "snapshots", "strips"):
             remove_temporaries(os.path.join(run_dir, folder))
     logging.info("data: %s", describe(fingerprint))
+    logging.info("machine: %s", machine_description())
     if is_chief() and config.edit.attribute_state:  # names the design of the exports
         write_json_atomically(
             os.path.join(run_dir, runs.ATTRIBUTE_SCHEMA_FILE), info["attribute_schema"]
