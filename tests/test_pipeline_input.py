@@ -220,6 +220,7 @@ def test_bad_arguments(data_dir):
 def test_dataset_without_schema_or_phrase_types(tmp_path):
     # A raw build whose sessions have no attributes: A = 0 and unknown phrase types.
     from PIL import Image
+
     from tfrecords.build.raw_build import build_raw
 
     raw = tmp_path / "raw"

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from PIL import Image
+
 from tfrecords.build import raw_format
 from tfrecords.build.raw_build import build_raw
 from tfrecords.build.raw_format import RawDatasetError
-
 from tfrecords.session_format import example_to_session
 
 

@@ -8,6 +8,7 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
+
 from tfrecords.build import raw_images
 from tfrecords.build.raw_images import TRANSPARENCY_BACKGROUND, load_image
 

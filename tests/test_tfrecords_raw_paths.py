@@ -8,6 +8,7 @@ import os
 import numpy as np
 import pytest
 from PIL import Image
+
 from tfrecords.build.raw_build import build_raw
 from tfrecords.build.raw_format import (
     MALFORMED_JSON,
@@ -15,7 +16,6 @@ from tfrecords.build.raw_format import (
     OUTSIDE_RAW_DIR,
     RawDatasetError,
 )
-
 from tfrecords.image_paths import path_problem
 
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from PIL import Image
-from tfrecords.build import deepfashion, source_spec
 
+from tfrecords.build import deepfashion, source_spec
 from tfrecords.builders import build
 from tfrecords.dataset_info import SPLITS
 from tfrecords.session_format import example_to_session, split_attribute
