@@ -71,6 +71,24 @@ def num_doublings(start: int, end: int) -> int:
     return n
 
 
+def compose_edit(drawn, mask, previous_image, attention, mask_threshold, compose, training):
+    """An edit generator's output dict: x-hat = m * x_new + (1 - m) * x_{t-1}, with the hard
+    mask m > mask_threshold at inference (0 = soft); compose=False returns the drawing itself
+    (the single-turn baseline, mask of ones)."""
+    if not compose:
+        return {
+            "image": drawn,
+            "drawn": drawn,
+            "mask": keras.ops.ones_like(mask),
+            "attention": attention,
+        }
+    blend = mask
+    if mask_threshold > 0 and not training:
+        blend = keras.ops.cast(mask > mask_threshold, mask.dtype)
+    image = blend * drawn + (1.0 - blend) * previous_image
+    return {"image": image, "drawn": drawn, "mask": mask, "attention": attention}
+
+
 def to_float32(x):
     """Casts a floating tensor, or each floating tensor of a dict, tuple or list, to float32
     (other values pass): what passes between the model's parts under a mixed-precision policy.

@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from seqgan_tf.models.blocks import compose_edit
 from seqgan_tf.models.word_attention import WordAttention
 
 TEMPLATE_SCALE = 10.0  # see EditGenerator.build
@@ -149,18 +150,9 @@ class EditGenerator(keras.layers.Layer):
         x = act(self.local(x), 0.2)
         drawn = ops.tanh(self.to_rgb(x))
         mask = ops.sigmoid(self.to_mask(x))
-        if not compose:
-            return {
-                "image": drawn,
-                "drawn": drawn,
-                "mask": ops.ones_like(mask),
-                "attention": attention,
-            }
-        blend = mask
-        if self.mask_threshold > 0 and not training:
-            blend = ops.cast(mask > self.mask_threshold, mask.dtype)
-        image = blend * drawn + (1.0 - blend) * previous_image
-        return {"image": image, "drawn": drawn, "mask": mask, "attention": attention}
+        return compose_edit(
+            drawn, mask, previous_image, attention, self.mask_threshold, compose, training
+        )
 
     def get_config(self):
         return {

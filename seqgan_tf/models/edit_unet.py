@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from seqgan_tf.models.blocks import norm
+from seqgan_tf.models.blocks import compose_edit, norm
 from seqgan_tf.models.word_attention import WordAttention
 
 DECODER = (2, 1, 0)  # decoder stages, by scale: stage i works at S / 2**i
@@ -136,18 +136,9 @@ class EditUNet(keras.layers.Layer):
         previous01 = (previous_image + 1.0) * 0.5
         drawn = ops.clip((1.0 + gain) * previous01 + bias, 0.0, 1.0) * 2.0 - 1.0
         mask = ops.sigmoid(self.to_mask(x))
-        if not compose:
-            return {
-                "image": drawn,
-                "drawn": drawn,
-                "mask": ops.ones_like(mask),
-                "attention": attention,
-            }
-        blend = mask
-        if self.mask_threshold > 0 and not training:
-            blend = ops.cast(mask > self.mask_threshold, mask.dtype)
-        image = blend * drawn + (1.0 - blend) * previous_image
-        return {"image": image, "drawn": drawn, "mask": mask, "attention": attention}
+        return compose_edit(
+            drawn, mask, previous_image, attention, self.mask_threshold, compose, training
+        )
 
     def get_config(self):
         return {
