@@ -257,3 +257,67 @@ def test_read_previous_edits_from_what_the_image_shows():
     model.edit(images[:, 0], batch["descriptions"][:, 0], state)
     read = slots.segment_one_hot(model.attribute_reader(images[:, 0]), ATTRIBUTE_SIZES)
     np.testing.assert_array_equal(seen["previous_design"].numpy(), read.numpy())
+
+
+def test_own_output_turns_edit_the_models_own_drawing_of_the_turn_before():
+    """With own_output_rate some training turns t >= 2 edit the model's own (inference-mode)
+    drawing of turn t-1 instead of the true x_{t-1}; the first turn and validation never do,
+    and with the rate at 1 every turn t >= 2 does."""
+    keras.utils.set_random_seed(0)
+    model = compiled(tiny_edit_model(own_output_rate=1.0, read_previous=True))
+    batch = fake_batch(4, turns=[4, 4, 4, 4])
+    prepared = model.preprocessor(batch)
+    images = prepared["images"]
+    x_prev = tf.reshape(images[:, :-1], [-1, S, S, 3]).numpy()
+    out = model.training_outputs(prepared, step=5)
+    previous = out["previous"].numpy().reshape(4, 4, S, S, 3)
+    np.testing.assert_array_equal(previous[:, 0], x_prev.reshape(4, 4, S, S, 3)[:, 0])
+    # Turn t >= 2 edits exactly the drawing inference makes of turn t-1 from the true x_{t-2}.
+    tracked_images = model.generate_session(
+        {"images": images[:, :2], "descriptions": batch["descriptions"][:, :1]}
+    )
+    np.testing.assert_allclose(previous[:, 1], tracked_images["images"][:, 0].numpy(), atol=1e-5)
+    assert not np.allclose(previous[:, 1], x_prev.reshape(4, 4, S, S, 3)[:, 1])
+    out = model.training_outputs(prepared, step=None, training=False)
+    np.testing.assert_array_equal(out["previous"].numpy(), x_prev)
+    # The gradient of the turn's loss does not flow into the drawing it edits.
+    with tf.GradientTape() as tape:
+        out = model.training_outputs(prepared, step=5)
+        loss = tf.reduce_sum(out["previous"])
+    grads = tape.gradient(loss, model.generator.trainable_variables)
+    assert all(g is None for g in grads)
+
+
+def test_word_dropout_replaces_words_by_the_unknown_id_in_training_only():
+    """dropped_words turns about `rate` of the real words into the out-of-vocabulary id,
+    never padding, the same for the same (session, step); a model with word_dropout reads the
+    full text when it validates or edits."""
+    from seqgan_tf.models.session_unroll import dropped_words
+    from seqgan_tf.text.text_tokenizer import OOV_ID, PAD_ID
+
+    rng = np.random.default_rng(0)
+    ids = tf.constant(rng.integers(2, 50, size=(64, 4, 16)), tf.int32)
+    ids = tf.concat([ids[..., :12], tf.fill([64, 4, 4], PAD_ID)], axis=-1)
+    hashes = tf.range(64, dtype=tf.int64)
+    dropped = dropped_words(ids, hashes, 3, 0.25).numpy()
+    words = ids.numpy() > OOV_ID
+    share = (dropped[words] == OOV_ID).mean()
+    assert 0.2 < share < 0.3
+    assert (dropped[~words] == PAD_ID).all()
+    np.testing.assert_array_equal(dropped, dropped_words(ids, hashes, 3, 0.25).numpy())
+    assert not np.array_equal(dropped, dropped_words(ids, hashes, 4, 0.25).numpy())
+    model = compiled(tiny_edit_model(word_dropout=0.5))
+    prepared = model.preprocessor(fake_batch(4))
+    seen = []
+    encode = model.encode_text
+
+    def spy(ids):
+        seen.append(ids)
+        return encode(ids)
+
+    model.encode_text = spy
+    model.training_outputs(prepared, step=None, training=False)
+    model.training_outputs(prepared, step=2)
+    full = tf.reshape(prepared["description_ids"], [-1, model.max_words]).numpy()
+    np.testing.assert_array_equal(seen[0].numpy(), full)
+    assert (seen[1].numpy() == OOV_ID).sum() > (full == OOV_ID).sum()

@@ -61,6 +61,9 @@ class ModelConfig:
         text-to-image baseline (AttnGAN-style): every turn starts from a zero state and sees
         only its own text and no image.
       resnet101_weights: optional local ImageNet ResNet-101 weights file for the image encoder.
+      word_dropout: in training, each description word is replaced by the out-of-vocabulary
+        id with this probability, so that words a person uses and the data never did (which
+        reach the model as that id) do not throw it off.
       attribute_sizes: values per schema attribute; derived from the dataset's schema when a
         run starts (not set by hand).
     """
@@ -76,6 +79,7 @@ class ModelConfig:
     use_attention: bool = True
     use_history: bool = True
     resnet101_weights: str = ""
+    word_dropout: float = 0.0
     attribute_sizes: list = dataclasses.field(default_factory=list)
 
 
@@ -113,6 +117,10 @@ class EditModeConfig:
       skip_turn_rate: in training, this share of turns t >= 2 edits x_{t-2} instead of
         x_{t-1}, so that the generator also learns compound edits (what read_previous asks of
         it after a missed change).
+      own_output_rate: in training, this share of the other turns t >= 2 edits the model's own
+        drawing of turn t-1 (drawn from the true x_{t-2} as inference draws it, no gradient)
+        instead of the true x_{t-1}, with the true x_t as the target: scheduled sampling, so
+        that a turn learns to correct the turn before instead of compounding its errors.
     """
 
     enabled: bool = False
@@ -123,6 +131,7 @@ class EditModeConfig:
     classify_weight: float = 0.0
     read_previous: bool = False
     skip_turn_rate: float = 0.0
+    own_output_rate: float = 0.0
 
 
 @dataclasses.dataclass
@@ -255,6 +264,7 @@ class ExperimentConfig:
                 "edit.attribute_state": e.attribute_state,
                 "edit.edit_weight": e.edit_weight,
                 "edit.attribute_weight": e.attribute_weight,
+                "edit.own_output_rate": e.own_output_rate,
                 "inference.mask_threshold": self.inference.mask_threshold,
             }
             set_ = sorted(k for k, v in unused.items() if v)
@@ -269,6 +279,8 @@ class ExperimentConfig:
             raise ValueError("edit.attribute_weight only acts with edit.attribute_state")
         if (e.read_previous or e.skip_turn_rate) and not e.attribute_state:
             raise ValueError("edit.read_previous and edit.skip_turn_rate need edit.attribute_state")
+        if not 0.0 <= e.own_output_rate <= 1.0:
+            raise ValueError(f"edit.own_output_rate must be in [0, 1], got {e.own_output_rate}")
         if e.classify_weight and not e.attribute_state:
             raise ValueError("edit.classify_weight only acts with edit.attribute_state")
         if e.generator not in EDIT_GENERATORS:

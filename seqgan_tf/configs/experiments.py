@@ -63,6 +63,7 @@ def quick(dataset: str) -> ExperimentConfig:
             gf_dim=16,
             df_dim=16,
             ef_dim=16,
+            word_dropout=0.1,
         ),
         edit=EditModeConfig(
             enabled=True,
@@ -73,6 +74,8 @@ def quick(dataset: str) -> ExperimentConfig:
             classify_weight=1.0,
             read_previous=True,
             skip_turn_rate=0.25,
+            # Half the other turns t >= 2 edit the model's own drawing of the turn before.
+            own_output_rate=0.5,
         ),
         damsm=DamsmConfig(
             weight=damsm_weight_for(dataset),
@@ -111,7 +114,13 @@ def full(dataset: str) -> ExperimentConfig:
     config.name = "full"
     config.data.global_batch_size = 50
     config.model = ModelConfig(
-        text_dim=300, state_dim=128, embedding_dim=300, noise_dim=100, gf_dim=64, df_dim=64
+        text_dim=300,
+        state_dim=128,
+        embedding_dim=300,
+        noise_dim=100,
+        gf_dim=64,
+        df_dim=64,
+        word_dropout=0.1,
     )
     config.damsm = DamsmConfig(
         weight=damsm_weight_for(dataset),
@@ -167,6 +176,9 @@ def tiny_edit(dataset: str) -> ExperimentConfig:
         attribute_weight=1.0,
         generator="unet",
         classify_weight=1.0,
+        read_previous=True,
+        skip_turn_rate=0.25,
+        own_output_rate=0.5,
     )
     config.inference = InferenceConfig(mask_threshold=0.5)
     return config

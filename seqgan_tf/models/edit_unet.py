@@ -11,6 +11,13 @@ from seqgan_tf.models.word_attention import WordAttention
 DECODER = (2, 1, 0)  # decoder stages, by scale: stage i works at S / 2**i
 
 
+def clip_passing_gradient(x):
+    """x clipped to [0, 1] with the identity's gradient (straight-through). A plain clip has
+    zero gradient outside the range, so a pixel whose transform overshoots white or black
+    would stay there for good: the flat white patches of a model trained that way."""
+    return x + ops.stop_gradient(ops.clip(x, 0.0, 1.0) - x)
+
+
 @keras.saving.register_keras_serializable(package="seqgan_tf")
 class EditUNet(keras.layers.Layer):
     """Redraws what a turn changes by transforming the image being edited, and copies the rest.
@@ -27,7 +34,8 @@ class EditUNet(keras.layers.Layer):
     x_new = gain * x_{t-1} + bias in [0, 1] units, with gain and bias predicted per pixel and
     channel. A recolour under shading is a per-channel gain (albedo times shading), so light,
     texture and shadow pass through; a new shape sets gain to 0 and paints with the bias. The
-    maps start at the identity (gain 1, bias 0): an untrained model copies.
+    maps start at the identity (gain 1, bias 0): an untrained model copies. The result is
+    clipped to the colour range with the identity's gradient, so an overshoot is pulled back.
 
     The output is composed as m * x_new + (1 - m) * x_{t-1} with a predicted mask m. Training
     uses the soft m; inference with mask_threshold t > 0 composes with m > t, so every pixel is
@@ -134,7 +142,7 @@ class EditUNet(keras.layers.Layer):
             x = act(self.mixes[k](ops.concatenate(parts, axis=-1)), 0.2)
         gain, bias = ops.split(self.to_transform(x), 2, axis=-1)
         previous01 = (previous_image + 1.0) * 0.5
-        drawn = ops.clip((1.0 + gain) * previous01 + bias, 0.0, 1.0) * 2.0 - 1.0
+        drawn = clip_passing_gradient((1.0 + gain) * previous01 + bias) * 2.0 - 1.0
         mask = ops.sigmoid(self.to_mask(x))
         return compose_edit(
             drawn, mask, previous_image, attention, self.mask_threshold, compose, training

@@ -34,7 +34,7 @@ CONFIG_KEYS = (
     *("vocabulary", "attribute_sizes", "image_size", "max_words", "embedding_dim", "text_dim"),
     *("state_dim", "noise_dim", "gf_dim", "df_dim", "ef_dim", "use_attention", "use_history"),
     *("edit_mode", "attribute_state", "edit_generator", "classify_attributes"),
-    *("read_previous", "skip_turn_rate"),
+    *("read_previous", "skip_turn_rate", "own_output_rate", "word_dropout"),
     *("mask_threshold", "resnet101_weights"),
 )
 
@@ -88,6 +88,10 @@ class SeqAttnGAN(GANModel):
         earlier turn missed is made again (needs attribute_state).
       skip_turn_rate: in training, this share of turns t >= 2 edits x_{t-2} instead of x_{t-1}
         (a compound edit).
+      own_output_rate: in training, this share of the other turns t >= 2 edits the model's own
+        drawing of turn t-1 (no gradient) instead of the true x_{t-1} (scheduled sampling).
+      word_dropout: in training, each word is replaced by the out-of-vocabulary id with this
+        probability (a person's own words that the data never used reach the model as it).
       mask_threshold: edit mode, inference only: compose with the hard mask m > t (0 = soft).
       resnet101_weights: optional local ResNet-101 weights for the image encoder.
 
@@ -120,6 +124,8 @@ class SeqAttnGAN(GANModel):
         classify_attributes: bool = False,
         read_previous: bool = False,
         skip_turn_rate: float = 0.0,
+        own_output_rate: float = 0.0,
+        word_dropout: float = 0.0,
         mask_threshold: float = 0.0,
         resnet101_weights: str = "",
         **kwargs,
@@ -142,6 +148,12 @@ class SeqAttnGAN(GANModel):
             raise ValueError("read_previous needs attribute_state")
         if not 0.0 <= skip_turn_rate < 1.0:
             raise ValueError(f"skip_turn_rate must be in [0, 1), got {skip_turn_rate}")
+        if not 0.0 <= own_output_rate <= 1.0:
+            raise ValueError(f"own_output_rate must be in [0, 1], got {own_output_rate}")
+        if not 0.0 <= word_dropout < 1.0:
+            raise ValueError(f"word_dropout must be in [0, 1), got {word_dropout}")
+        if own_output_rate and not edit_mode:
+            raise ValueError("own_output_rate needs edit_mode (a turn that edits an image)")
         self.vocabulary = list(vocabulary)
         self.attribute_sizes = [int(s) for s in attribute_sizes]
         self.image_size, self.max_words = image_size, max_words
@@ -152,6 +164,7 @@ class SeqAttnGAN(GANModel):
         self.edit_mode, self.attribute_state = edit_mode, attribute_state
         self.edit_generator, self.classify_attributes = edit_generator, classify_attributes
         self.read_previous, self.skip_turn_rate = read_previous, float(skip_turn_rate)
+        self.own_output_rate, self.word_dropout = float(own_output_rate), float(word_dropout)
         self.mask_threshold, self.resnet101_weights = mask_threshold, resnet101_weights
 
         self.preprocessor = SessionPreprocessor(self.vocabulary, max_words, name="preprocessor")

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from seqgan_tf.models import attribute_slots as slots
 from seqgan_tf.models.blocks import to_float32
+from seqgan_tf.text.text_tokenizer import OOV_ID
 
 if TYPE_CHECKING:
     from seqgan_tf.models.damsm import Damsm
@@ -29,6 +30,8 @@ def teacher_forced_turns(
     images, turn_mask = batch["images"], batch["turn_mask"]
     ids = batch["description_ids"]
     b, n_turns, s = tf.shape(images)[0], ids.shape[1], model.image_size
+    if model.word_dropout > 0 and step is not None and training:
+        ids = dropped_words(ids, batch["session_hash"], step, model.word_dropout)
     words, sentence, mask = model.encode_text(tf.reshape(ids, [-1, model.max_words]))
     words = tf.reshape(words, [b, n_turns, model.max_words, model.text_dim])
     sentence = tf.reshape(sentence, [b, n_turns, model.text_dim])
@@ -87,6 +90,21 @@ def teacher_forced_turns(
         tracked["previous_design"] = slots.segment_one_hot(
             tf.gather_nd(read, source), model.attribute_sizes
         )
+    if model.own_output_rate > 0 and step is not None and training:
+        previous = own_previous(
+            model,
+            tracked,
+            (real_sentence, real_words, real_mask),
+            previous,
+            real,
+            source,
+            batch,
+            step,
+        )
+        if model.read_previous:  # what the reader reads off the image each turn now edits
+            tracked["previous_design"] = slots.segment_one_hot(
+                to_float32(model.attribute_reader(previous)), model.attribute_sizes
+            )
     noise = session_noise(batch["session_hash"], real, step, model.noise_dim)
     drawn = model.draw(
         tracked, real_sentence, real_words, real_mask, noise, previous, training=training
@@ -161,6 +179,73 @@ def skipped_sources(
     )
     skip = tf.logical_and(real[:, 1] >= 1, draws < rate)
     return tf.stack([real[:, 0], real[:, 1] - tf.cast(skip, real.dtype)], axis=1)
+
+
+def dropped_words(
+    ids: tf.Tensor, session_hash: tf.Tensor, step: tf.Tensor | int, rate: float
+) -> tf.Tensor:
+    """Word ids [B,T,L] with each word replaced by the out-of-vocabulary id with probability
+    `rate`, drawn from (session, step): training for the words a person uses that the data
+    never did, which reach the model as that id."""
+    seeds = tf.stack(
+        [session_hash, tf.fill(tf.shape(session_hash), tf.cast(step, tf.int64) * 64 + 48)], 1
+    )
+    draws = tf.map_fn(
+        lambda seed: tf.random.stateless_uniform(tf.shape(ids)[1:], seed=seed),
+        seeds,
+        fn_output_signature=tf.float32,
+    )
+    drop = tf.logical_and(ids > OOV_ID, draws < rate)
+    return tf.where(drop, tf.constant(OOV_ID, ids.dtype), ids)
+
+
+def own_previous(
+    model: SeqAttnGAN,
+    tracked: dict,
+    text: tuple,
+    previous: tf.Tensor,
+    real: tf.Tensor,
+    source: tf.Tensor,
+    batch: dict,
+    step: tf.Tensor | int,
+) -> tf.Tensor:
+    """The images the drawn turns edit, with a share `model.own_output_rate` of the turns
+    t >= 2 that edit their true x_{t-1} given the model's own drawing of turn t-1 instead
+    (one-step scheduled sampling, as at inference, where every turn edits the model's last
+    output). That drawing is made from the true x_{t-2}, as inference draws it (zero noise,
+    the inference mask), and passes no gradient. The target stays the true x_t, so the turn
+    learns to correct what the turn before got wrong, where errors would otherwise compound.
+
+    text: (sentences [R,E], words [R,L,E], word mask [R,L]) of the drawn turns; real and
+    source: [R, 2] (session, turn) of each drawn turn and of the image it edits."""
+    sentence, words, word_mask = text
+    n = tf.shape(real)[0]
+    drawn = model.draw(
+        tracked, sentence, words, word_mask, tf.zeros([n, model.noise_dim]), previous
+    )["image"]
+    drawn = tf.stop_gradient(drawn)
+    # Row of turn t - 1 of the same session among the drawn turns (-1: not drawn).
+    shape = tf.cast(
+        tf.stack([tf.shape(batch["images"])[0], batch["description_ids"].shape[1]]), tf.int64
+    )
+    row_of = tf.scatter_nd(real, tf.range(1, n + 1), shape) - 1
+    before = tf.stack([real[:, 0], tf.maximum(real[:, 1] - 1, 0)], axis=1)
+    row_before = tf.gather_nd(row_of, before)
+    hashes = tf.gather(batch["session_hash"], real[:, 0])
+    seeds = tf.stack([hashes, tf.cast(step, tf.int64) * 64 + real[:, 1] + 16], axis=1)
+    draws = tf.map_fn(
+        lambda seed: tf.random.stateless_uniform([], seed=seed),
+        seeds,
+        fn_output_signature=tf.float32,
+    )
+    own = (
+        (real[:, 1] >= 1)
+        & tf.reduce_all(tf.equal(source, real), axis=1)  # not a skipped turn
+        & (row_before >= 0)
+        & (draws < model.own_output_rate)
+    )
+    own_images = tf.gather(drawn, tf.maximum(row_before, 0))
+    return tf.where(own[:, None, None, None], own_images, previous)
 
 
 def session_noise(
