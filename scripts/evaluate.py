@@ -160,7 +160,7 @@ def main(argv):
     if not FLAGS.classifier:
         raise app.UsageError("--classifier is required (see scripts/train_attribute_classifier.py)")
     from seqgan_tf.data.input_pipeline import canonical_split, load_dataset_info, make_dataset
-    from seqgan_tf.evaluation.attribute_classifier import load_attribute_classifier
+    from seqgan_tf.evaluation.classifier_files import load_attribute_classifier
     from seqgan_tf.evaluation.evaluator import evaluate_generators
     from seqgan_tf.evaluation.report import write_report
     from seqgan_tf.evaluation.train_designs import training_designs

@@ -87,7 +87,7 @@ def _worst_sessions(model, batch: dict, classifier_dir: str, n: int) -> dict:
     import numpy as np
     import tensorflow as tf
 
-    from seqgan_tf.evaluation.attribute_classifier import load_attribute_classifier
+    from seqgan_tf.evaluation.classifier_files import load_attribute_classifier
 
     classifier = load_attribute_classifier(classifier_dir)
     images = model.generate_session(

@@ -5,8 +5,8 @@ import os
 import numpy as np
 import pytest
 
-from seqgan_tf.evaluation.attribute_classifier import (
-    AttributeClassifier,
+from seqgan_tf.evaluation.attribute_classifier import AttributeClassifier
+from seqgan_tf.evaluation.classifier_files import (
     load_attribute_classifier,
     save_attribute_classifier,
 )
@@ -135,7 +135,7 @@ def test_a_saved_judge_loads_in_a_fresh_process(tmp_path):
     save_attribute_classifier(judge, str(tmp_path))
     code = (
         "import sys\n"
-        "from seqgan_tf.evaluation.attribute_classifier import load_attribute_classifier\n"
+        "from seqgan_tf.evaluation.classifier_files import load_attribute_classifier\n"
         "print(type(load_attribute_classifier(sys.argv[1])).__name__)\n"
     )
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

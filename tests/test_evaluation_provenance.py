@@ -12,7 +12,8 @@ import sys
 import numpy as np
 import pytest
 
-from seqgan_tf.evaluation.attribute_classifier import AttributeClassifier, save_attribute_classifier
+from seqgan_tf.evaluation.attribute_classifier import AttributeClassifier
+from seqgan_tf.evaluation.classifier_files import save_attribute_classifier
 from seqgan_tf.evaluation.provenance import BuildMismatchError, check_builds
 from tests.tfrecords_testlib import FAKE_SCHEMA, fake_generate_sessions
 from tfrecords.build_fingerprint import BUILD_FILE, record_build

@@ -2,26 +2,19 @@
 
 The evaluation's judge was this network until issue 20; it is now its residual subclass
 (`ResidualAttributeClassifier`, a different architecture from the model's attribute reader).
-This class stays for the classifiers saved before, and as the base that holds the heads, the
-image preparation and the save / load helpers: a judge tells which attribute values a
+This class stays for the classifiers saved before, and as the base that holds the heads and the
+image preparation (saving and loading: `classifier_files`): a judge tells which attribute values a
 generated image shows (edit accuracy / preservation), and its penultimate layer and per-head
 softmax are the "domain features" for FID / IS.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
 
 import keras
 import numpy as np
 import tensorflow as tf
-
-from common.atomic_files import save_model_atomically, write_json_atomically
-
-MODEL_FILENAME = "attribute_classifier.keras"
-SCHEMA_FILENAME = "attribute_schema.json"
 
 
 def _layer_safe(name: str) -> str:
@@ -154,48 +147,3 @@ class AttributeClassifier(keras.Model):
             noise_stddev=self.noise_stddev,
         )
         return config
-
-
-def save_attribute_classifier(model: AttributeClassifier, out_dir: str) -> str:
-    """Saves `model` as `<out_dir>/attribute_classifier.keras` plus its schema JSON.
-
-    Returns:
-      The path of the .keras file.
-    """
-    os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, MODEL_FILENAME)
-    save_model_atomically(model, path)
-    write_json_atomically(os.path.join(out_dir, SCHEMA_FILENAME), model.attribute_schema)
-    return path
-
-
-def load_attribute_classifier(run_dir: str) -> AttributeClassifier:
-    """Loads a classifier saved by `save_attribute_classifier`.
-
-    Args:
-      run_dir: folder holding attribute_classifier.keras and attribute_schema.json.
-
-    Returns:
-      The AttributeClassifier.
-
-    Raises:
-      FileNotFoundError: if the model file is missing.
-      ValueError: if the saved schema JSON disagrees with the model's schema.
-    """
-    path = os.path.join(run_dir, MODEL_FILENAME)
-    if not os.path.exists(path):
-        raise FileNotFoundError(
-            f"no attribute classifier at {path}; train one with scripts/train_attribute_classifier.py"
-        )
-    # Registers the judge's class with Keras (it subclasses this module's class, so it cannot
-    # be imported at the top).
-    from seqgan_tf.evaluation import residual_attribute_classifier  # noqa: F401
-
-    model = keras.models.load_model(path)
-    schema_path = os.path.join(run_dir, SCHEMA_FILENAME)
-    if os.path.exists(schema_path):
-        with open(schema_path) as f:
-            schema = json.load(f)
-        if schema != model.attribute_schema:
-            raise ValueError(f"{schema_path} does not match the schema stored in {path}")
-    return model

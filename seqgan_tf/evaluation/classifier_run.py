@@ -22,8 +22,8 @@ import numpy as np
 from absl import logging
 
 from common.atomic_files import write_atomically, write_json_atomically
-from seqgan_tf.evaluation.attribute_classifier import (
-    AttributeClassifier,
+from seqgan_tf.evaluation.attribute_classifier import AttributeClassifier
+from seqgan_tf.evaluation.classifier_files import (
     load_attribute_classifier,
     save_attribute_classifier,
 )
