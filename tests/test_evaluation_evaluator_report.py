@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from seqgan_tf.evaluation.evaluator import BUILTIN_GENERATORS, evaluate_generators
-from seqgan_tf.evaluation.report import attention_figure, write_report
+from seqgan_tf.evaluation.report import write_report
+from seqgan_tf.evaluation.report_figures import attention_figure
 from tests.test_evaluation_classifier import render, tiny_classifier
 
 
