@@ -21,6 +21,8 @@ MODULES = [
     "serving.version_policy",
     "serving.version_memory",
     "serving.model_manager",
+    "serving.services",
+    "serving.call_drain",
     "serving.server",
 ]
 _CODE = """

@@ -112,7 +112,7 @@ def test_a_model_failure_names_what_failed_and_keeps_internals_in_the_log(export
 
 
 def test_in_graph_check_messages_are_passed_on_without_graph_internals(export_base):
-    from serving.server import model_check_message
+    from serving.services import model_check_message
 
     loaded = tf.saved_model.load(f"{export_base}/{MODEL_NAME}/1")
     tiny = np.zeros([1, 2, 2, 3], np.uint8)
