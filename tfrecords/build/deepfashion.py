@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Sequence
 
+from tfrecords.build.input_report import ROWS, InputReport
 from tfrecords.build.source_spec import (
     COUNT_MISMATCH,
     DEEPFASHION_ATTRIBUTE_TYPES,
@@ -24,7 +25,6 @@ from tfrecords.build.source_spec import (
     UNREADABLE_ROW,
     WRONG_FOLDER,
     Item,
-    ProblemReport,
     SourceLayoutError,
     is_utf8,
     layout_error,
@@ -68,7 +68,7 @@ def deepfashion_layout(source_dir: str) -> dict[str, str]:
 
 
 def _listing(
-    path: str, header: Sequence[str], source_dir: str, problems: ProblemReport
+    path: str, header: Sequence[str], source_dir: str, problems: InputReport
 ) -> list[tuple[int, list[str]]]:
     """Rows (line number, whitespace tokens) of a "count / entry names / rows" file."""
     relative = os.path.relpath(path, source_dir)
@@ -84,15 +84,17 @@ def _listing(
         if not line.strip():
             continue
         if not is_utf8(line):  # bytes that are not UTF-8 come back as lone surrogates
-            problems.add(NOT_UTF8, relative, n, "row holds bytes that are not UTF-8")
+            problems.add_row(NOT_UTF8, relative, n, "row holds bytes that are not UTF-8")
             continue
         rows.append((n, line.split()))
     if int(lines[0]) != len(rows):
-        problems.add(COUNT_MISMATCH, relative, 1, f"count {lines[0].strip()} but {len(rows)} rows")
+        problems.add_row(
+            COUNT_MISMATCH, relative, 1, f"count {lines[0].strip()} but {len(rows)} rows"
+        )
     return rows
 
 
-def read_deepfashion(source_dir: str, seed: int) -> tuple[list[Item], ProblemReport, list[str]]:
+def read_deepfashion(source_dir: str, seed: int) -> tuple[list[Item], InputReport, list[str]]:
     """Reads the Category and Attribute Prediction benchmark into items.
 
     Each attribute type (texture, fabric, shape, part, style) becomes one attribute whose value
@@ -102,7 +104,7 @@ def read_deepfashion(source_dir: str, seed: int) -> tuple[list[Item], ProblemRep
     """
     del seed  # The pools come from the benchmark's own partition.
     paths = deepfashion_layout(source_dir)
-    problems = ProblemReport()
+    problems = InputReport(ROWS)
     rel = {k: os.path.relpath(p, source_dir) for k, p in paths.items()}
     rows = {k: _listing(p, DEEPFASHION_FILES[k][1], source_dir, problems) for k, p in paths.items()}
 
@@ -110,7 +112,7 @@ def read_deepfashion(source_dir: str, seed: int) -> tuple[list[Item], ProblemRep
     for line, tokens in rows["category_cloth"]:
         kind = tokens[-1] if len(tokens) >= 2 else ""
         if not kind.isdigit() or int(kind) not in DEEPFASHION_CATEGORY_TYPES:
-            problems.add(UNKNOWN_VALUE, rel["category_cloth"], line, f"category type {kind!r}")
+            problems.add_row(UNKNOWN_VALUE, rel["category_cloth"], line, f"category type {kind!r}")
             categories.append(None)
             continue
         name = normalize_value(" ".join(tokens[:-1]))
@@ -119,7 +121,7 @@ def read_deepfashion(source_dir: str, seed: int) -> tuple[list[Item], ProblemRep
     for line, tokens in rows["attr_cloth"]:
         kind = tokens[-1] if len(tokens) >= 2 else ""
         if not kind.isdigit() or int(kind) not in DEEPFASHION_ATTRIBUTE_TYPES:
-            problems.add(UNKNOWN_VALUE, rel["attr_cloth"], line, f"attribute type {kind!r}")
+            problems.add_row(UNKNOWN_VALUE, rel["attr_cloth"], line, f"attribute type {kind!r}")
             attributes.append(None)
             continue
         attributes.append(
@@ -130,18 +132,18 @@ def read_deepfashion(source_dir: str, seed: int) -> tuple[list[Item], ProblemRep
     category_of: dict[str, tuple[int, tuple[str, str]]] = {}
     for line, tokens in rows["category_img"]:
         if len(tokens) != 2 or not tokens[1].isdigit():
-            problems.add(UNREADABLE_ROW, rel["category_img"], line, f"{len(tokens)} fields")
+            problems.add_row(UNREADABLE_ROW, rel["category_img"], line, f"{len(tokens)} fields")
             continue
         label = int(tokens[1])
         if not 1 <= label <= len(categories) or categories[label - 1] is None:
-            problems.add(UNKNOWN_VALUE, rel["category_img"], line, f"category label {label}")
+            problems.add_row(UNKNOWN_VALUE, rel["category_img"], line, f"category label {label}")
             rejected.add(tokens[0])
             continue
         category_of[tokens[0]] = (line, categories[label - 1])
     labels_of: dict[str, dict[str, str]] = {}
     for line, tokens in rows["attr_img"]:
         if len(tokens) != len(attributes) + 1:
-            problems.add(
+            problems.add_row(
                 UNREADABLE_ROW,
                 rel["attr_img"],
                 line,
@@ -151,7 +153,7 @@ def read_deepfashion(source_dir: str, seed: int) -> tuple[list[Item], ProblemRep
             continue
         if any(t not in ("-1", "0", "1") for t in tokens[1:]):
             bad = next(t for t in tokens[1:] if t not in ("-1", "0", "1"))
-            problems.add(UNKNOWN_VALUE, rel["attr_img"], line, f"attribute label {bad!r}")
+            problems.add_row(UNKNOWN_VALUE, rel["attr_img"], line, f"attribute label {bad!r}")
             rejected.add(tokens[0])
             continue
         positives: dict[str, list[str]] = collections.defaultdict(list)
@@ -165,10 +167,12 @@ def read_deepfashion(source_dir: str, seed: int) -> tuple[list[Item], ProblemRep
     split_of: dict[str, str] = {}
     for line, tokens in rows["partition"]:
         if len(tokens) != 2:
-            problems.add(UNREADABLE_ROW, rel["partition"], line, f"{len(tokens)} fields")
+            problems.add_row(UNREADABLE_ROW, rel["partition"], line, f"{len(tokens)} fields")
             rejected.add(tokens[0] if tokens else "")
         elif tokens[1] not in SPLITS:
-            problems.add(UNKNOWN_VALUE, rel["partition"], line, f"evaluation status {tokens[1]!r}")
+            problems.add_row(
+                UNKNOWN_VALUE, rel["partition"], line, f"evaluation status {tokens[1]!r}"
+            )
             rejected.add(tokens[0])
         else:
             split_of[tokens[0]] = tokens[1]
@@ -180,18 +184,18 @@ def read_deepfashion(source_dir: str, seed: int) -> tuple[list[Item], ProblemRep
             continue
         if image not in labels_of or image not in split_of:
             lacking = "list_attr_img.txt" if image not in labels_of else "list_eval_partition.txt"
-            problems.add(MISSING_ANNOTATION, *where, f"{image} has no row in {lacking}")
+            problems.add_row(MISSING_ANNOTATION, *where, f"{image} has no row in {lacking}")
             continue
         problem = path_problem(image, source_dir)
         if problem is not None:
-            problems.add(MALFORMED_PATH, *where, problem)
+            problems.add_row(MALFORMED_PATH, *where, problem)
             continue
         if not re.fullmatch(r"img/[^/]+/[^/]+\.jpg", image):
-            problems.add(WRONG_FOLDER, *where, f"{image} is not img/<item folder>/<file>.jpg")
+            problems.add_row(WRONG_FOLDER, *where, f"{image} is not img/<item folder>/<file>.jpg")
             continue
         path = os.path.join("Img", image)
         if not os.path.isfile(os.path.join(source_dir, path)):
-            problems.add(MISSING_IMAGE, *where, f"{path} not found")
+            problems.add_row(MISSING_IMAGE, *where, f"{path} not found")
             continue
         values = {"category": category, **labels_of[image]}
         items.append(Item(path, values, category_type, split_of[image]))

@@ -10,8 +10,9 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tfrecords.build.input_report import InputReport
 from tfrecords.build.raw_format import RawDatasetError
-from tfrecords.build.source_spec import DESCRIPTION_ROW, NONE, UNKNOWN, ProblemReport, SourceSpec
+from tfrecords.build.source_spec import DESCRIPTION_ROW, NONE, UNKNOWN, SourceSpec
 from tfrecords.synthetic.lexicon import AttributeWords, Lexicon
 
 MIN_IMAGES, MAX_IMAGES = 3, 5
@@ -61,7 +62,7 @@ def build_lexicon(spec: SourceSpec, schema: Mapping[str, Sequence[str]]) -> Lexi
     return Lexicon(item_nouns=spec.item_nouns, attributes=words)
 
 
-def read_human_descriptions(path: str, problems: ProblemReport) -> dict[tuple[str, int], str]:
+def read_human_descriptions(path: str, problems: InputReport) -> dict[tuple[str, int], str]:
     """Reads human descriptions keyed by (session_id, turn); turn 1 is the first edit.
 
     Formats: JSON lines {"session_id", "turn", "description"}, or CSV / TSV (by extension) with
@@ -74,15 +75,15 @@ def read_human_descriptions(path: str, problems: ProblemReport) -> dict[tuple[st
         try:
             turn = int(turn)
         except (TypeError, ValueError):
-            problems.add(DESCRIPTION_ROW, name, line, f"turn {turn!r} is not an integer")
+            problems.add_row(DESCRIPTION_ROW, name, line, f"turn {turn!r} is not an integer")
             return
         if not isinstance(session_id, str) or not isinstance(text, str) or not text.strip():
-            problems.add(
+            problems.add_row(
                 DESCRIPTION_ROW, name, line, "needs a session_id and a non-empty description"
             )
             return
         if (session_id, turn) in result:
-            problems.add(DESCRIPTION_ROW, name, line, f"({session_id}, {turn}) given twice")
+            problems.add_row(DESCRIPTION_ROW, name, line, f"({session_id}, {turn}) given twice")
             return
         result[(session_id, turn)] = text.strip()
 
@@ -100,10 +101,10 @@ def read_human_descriptions(path: str, problems: ProblemReport) -> dict[tuple[st
                 try:
                     row = json.loads(text)
                 except json.JSONDecodeError as e:
-                    problems.add(DESCRIPTION_ROW, name, line, f"invalid JSON: {e}")
+                    problems.add_row(DESCRIPTION_ROW, name, line, f"invalid JSON: {e}")
                     continue
                 if not isinstance(row, dict):
-                    problems.add(DESCRIPTION_ROW, name, line, "not a JSON object")
+                    problems.add_row(DESCRIPTION_ROW, name, line, "not a JSON object")
                     continue
                 add(line, row.get("session_id"), row.get("turn"), row.get("description"))
     return result

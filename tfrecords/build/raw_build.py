@@ -41,6 +41,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from common.atomic_files import sha256_of_file
+from tfrecords.build.input_report import InputReport
 from tfrecords.build.raw_folder import changed_attributes, infer_schema, load_schema, scan_raw_dir
 from tfrecords.build.raw_format import (
     DEFAULT_VERSION,
@@ -48,7 +49,6 @@ from tfrecords.build.raw_format import (
     SESSIONS_FILENAME,
     RawDatasetError,
     RawSession,
-    SkipReport,
 )
 from tfrecords.build.raw_images import load_image
 from tfrecords.build_common import (
@@ -108,7 +108,7 @@ def raw_build_params(
 
 def write_sessions(
     raw_sessions: Sequence[RawSession],
-    report: SkipReport,
+    report: InputReport,
     *,
     dataset: str,
     data_dir: str,

@@ -11,6 +11,7 @@ from typing import Any
 from PIL import Image
 from tqdm import tqdm
 
+from tfrecords.build.input_report import SESSIONS, InputReport
 from tfrecords.build.raw_format import (
     ATTRIBUTE_COUNT,
     CORRUPT_IMAGE,
@@ -23,11 +24,11 @@ from tfrecords.build.raw_format import (
     OUTSIDE_RAW_DIR,
     SCHEMA_FILENAME,
     SESSIONS_FILENAME,
+    SKIP_REASONS,
     TOO_FEW_IMAGES,
     UNKNOWN_ATTRIBUTE,
     RawDatasetError,
     RawSession,
-    SkipReport,
 )
 from tfrecords.image_paths import file_system_limits, path_problem, shown
 from tfrecords.session import PHRASE_TYPES
@@ -210,7 +211,7 @@ def scan_entries(
     strict: bool,
     allow_outside: bool = False,
     total: int | None = None,
-) -> tuple[list[RawSession], SkipReport]:
+) -> tuple[list[RawSession], InputReport]:
     """Validates session entries (decoding every image once).
 
     Args:
@@ -229,7 +230,7 @@ def scan_entries(
       RawDatasetError: (strict) for the first bad session, with its location, session id and
         reason in the message.
     """
-    report = SkipReport()
+    report = InputReport(SESSIONS, SKIP_REASONS)
     valid: list[RawSession] = []
     seen: set[str] = set()
     for location, entry in tqdm(entries, total=total, desc="validate", unit="session"):
@@ -288,7 +289,7 @@ def scan_raw_dir(
     schema: Mapping[str, Sequence[str]] | None,
     strict: bool,
     allow_outside: bool = False,
-) -> tuple[list[RawSession], SkipReport]:
+) -> tuple[list[RawSession], InputReport]:
     """Reads and validates sessions.jsonl (see `scan_entries`).
 
     Raises:

@@ -225,7 +225,7 @@ def build_from_source(
         )
         split_of[session_id] = session.split
     for key in sorted(set(human) - used_human):
-        problems.add(
+        problems.add_row(
             DESCRIPTION_KEY, os.path.basename(descriptions_file or ""), 0, f"no turn {key}"
         )
 

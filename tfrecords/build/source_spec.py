@@ -1,15 +1,13 @@
-"""What the source readers share: the problem kinds, the report of bad input, the item
-read from a source, and each source's attribute spec (coarse to fine)."""
+"""What the source readers share: the problem kinds (reasons of an `InputReport` of rows), the
+item read from a source, and each source's attribute spec (coarse to fine)."""
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import hashlib
 import os
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from tfrecords.build.raw_format import RawDatasetError
 from tfrecords.dataset_info import SPLIT_FRACTIONS
@@ -19,7 +17,6 @@ MIN_IMAGES, MAX_IMAGES = 3, 5
 TWO_CHANGE_P = 0.35
 UNKNOWN = "unknown"
 NONE = "none"
-REPORT_EXAMPLES = 5
 RETRIEVED_SESSIONS_FILENAME = "retrieved_sessions.jsonl"
 
 # Problem reasons.
@@ -38,38 +35,6 @@ DESCRIPTION_KEY = "description_unknown_session_turn"
 
 class SourceLayoutError(RawDatasetError):
     """--source_dir does not hold the source dataset's layout (raised at once)."""
-
-
-class ProblemReport:
-    """Counts bad input per reason, keeping the first few "file:line: message" of each."""
-
-    def __init__(self) -> None:
-        self.counts: collections.Counter[str] = collections.Counter()
-        self.examples: dict[str, list[str]] = collections.defaultdict(list)
-
-    def add(self, reason: str, path: str, line: int, message: str) -> None:
-        self.counts[reason] += 1
-        if len(self.examples[reason]) < REPORT_EXAMPLES:
-            self.examples[reason].append(f"{path}:{line}: {message}")
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            reason: {"count": count, "first": self.examples[reason]}
-            for reason, count in sorted(self.counts.items())
-        }
-
-    def format(self) -> str:
-        if not self.total:
-            return "source: no bad input"
-        lines = [f"source: {self.total} problem(s) in the input"]
-        for reason, entry in self.as_dict().items():
-            lines.append(f"  {reason}: {entry['count']}")
-            lines.extend(f"    {example}" for example in entry["first"])
-        return "\n".join(lines)
 
 
 @dataclasses.dataclass

@@ -11,6 +11,7 @@ import csv
 import os
 import re
 
+from tfrecords.build.input_report import ROWS, InputReport
 from tfrecords.build.source_spec import (
     DUPLICATE_ROW,
     MISSING_IMAGE,
@@ -20,7 +21,6 @@ from tfrecords.build.source_spec import (
     UNREADABLE_ROW,
     WRONG_FOLDER,
     Item,
-    ProblemReport,
     SourceLayoutError,
     is_utf8,
     layout_error,
@@ -81,7 +81,7 @@ def zap_layout(source_dir: str) -> tuple[str, str]:
     return images, metadata
 
 
-def read_ut_zap50k(source_dir: str, seed: int) -> tuple[list[Item], ProblemReport, list[str]]:
+def read_ut_zap50k(source_dir: str, seed: int) -> tuple[list[Item], InputReport, list[str]]:
     """Reads a UT-Zap50K download into items (see the module docstring).
 
     Multi-valued fields ("Leather;Rubber") keep their first value, the prominent one; an empty
@@ -91,7 +91,7 @@ def read_ut_zap50k(source_dir: str, seed: int) -> tuple[list[Item], ProblemRepor
       (items, problems, metadata files read).
     """
     images_dir, metadata = zap_layout(source_dir)
-    problems = ProblemReport()
+    problems = InputReport(ROWS)
     by_name: dict[str, list[str]] = collections.defaultdict(list)
     for root, dirs, files in os.walk(images_dir):
         dirs.sort()
@@ -117,12 +117,12 @@ def read_ut_zap50k(source_dir: str, seed: int) -> tuple[list[Item], ProblemRepor
             if not row:
                 continue
             if not is_utf8(",".join(row)):
-                problems.add(
+                problems.add_row(
                     NOT_UTF8, relative_metadata, line, "row holds bytes that are not UTF-8"
                 )
                 continue
             if len(row) != len(header):
-                problems.add(
+                problems.add_row(
                     UNREADABLE_ROW,
                     relative_metadata,
                     line,
@@ -131,17 +131,17 @@ def read_ut_zap50k(source_dir: str, seed: int) -> tuple[list[Item], ProblemRepor
                 continue
             cid = row[index["CID"]].strip()
             if not re.fullmatch(r"[0-9A-Za-z]+-[0-9A-Za-z]+", cid):
-                problems.add(
+                problems.add_row(
                     UNREADABLE_ROW, relative_metadata, line, f"CID {cid!r} is not <pid>-<sku>"
                 )
                 continue
             if cid in seen:
-                problems.add(DUPLICATE_ROW, relative_metadata, line, f"CID {cid} seen before")
+                problems.add_row(DUPLICATE_ROW, relative_metadata, line, f"CID {cid} seen before")
                 continue
             seen.add(cid)
             category = row[index["Category"]].strip()
             if category not in ZAP_CATEGORIES:
-                problems.add(
+                problems.add_row(
                     UNKNOWN_VALUE,
                     relative_metadata,
                     line,
@@ -151,13 +151,13 @@ def read_ut_zap50k(source_dir: str, seed: int) -> tuple[list[Item], ProblemRepor
             file_name = cid.replace("-", ".") + ".jpg"
             paths = by_name.get(file_name)
             if not paths:
-                problems.add(
+                problems.add_row(
                     MISSING_IMAGE, relative_metadata, line, f"no image {file_name} for CID {cid}"
                 )
                 continue
             in_category = [p for p in paths if p.split(os.sep)[1:2] == [category]]
             if not in_category:
-                problems.add(
+                problems.add_row(
                     WRONG_FOLDER,
                     relative_metadata,
                     line,
