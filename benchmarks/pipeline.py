@@ -10,6 +10,7 @@ line that produced it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -22,6 +23,7 @@ from absl import flags
 
 from seqgan_tf.data.input_pipeline import load_dataset_info, make_dataset
 from tfrecords import builders
+from tfrecords.build.request import BuildRequest
 from tfrecords.datasets import DEFAULT_DATASET
 
 FLAGS = flags.FLAGS
@@ -50,11 +52,13 @@ def ensure_build(data_dir: str, num_sessions: int, seed: int, image_size: int) -
 
     `data_dir` is the benchmark's own folder: a build there with other parameters is replaced.
     """
-    params = dict(num_sessions=num_sessions, seed=seed, image_size=image_size)
+    request = BuildRequest(
+        DATASET, data_dir, num_sessions=num_sessions, seed=seed, image_size=image_size
+    )
     try:
-        _, built = builders.build(DATASET, data_dir, **params)
+        _, built = builders.build(request)
     except ValueError:  # a complete build with other parameters (builders.build names them)
-        _, built = builders.build(DATASET, data_dir, overwrite=True, **params)
+        _, built = builders.build(dataclasses.replace(request, overwrite=True))
     return built
 
 

@@ -13,7 +13,7 @@ or retrieved from the public source downloads (tfrecords/build/):
     --source_dir="/path/to/Category and Attribute Prediction Benchmark"
 
 A complete build with the same parameters is reused; --overwrite rebuilds it. A complete build
-with different parameters is an error unless --overwrite is given (tfrecords.builders.build).
+with different parameters is an error unless --overwrite is given (tfrecords.builders.build of a BuildRequest).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import sys
 from absl import app, flags
 
 from tfrecords import builders, datasets
+from tfrecords.build.request import BuildRequest
 from tfrecords.datasets import DATASETS
 from tfrecords.shard_writer import dataset_dir
 
@@ -79,22 +80,24 @@ def main(argv: list[str]) -> None:
     del argv
     try:
         info, built = builders.build(
-            FLAGS.dataset,
-            FLAGS.data_dir,
-            raw_dir=FLAGS.raw_dir,
-            num_sessions=FLAGS.num_sessions,
-            seed=FLAGS.seed,
-            image_size=FLAGS.image_size,
-            num_shards=FLAGS.num_shards,
-            version=FLAGS.version,
-            strict=FLAGS.strict,
-            overwrite=FLAGS.overwrite,
-            num_workers=FLAGS.num_workers,
-            source=FLAGS.source,
-            source_dir=FLAGS.source_dir,
-            descriptions_file=FLAGS.descriptions_file,
-            allow_outside_paths=FLAGS.allow_outside_paths,
-            retrieved=FLAGS.retrieved_sessions,
+            BuildRequest(
+                FLAGS.dataset,
+                FLAGS.data_dir,
+                raw_dir=FLAGS.raw_dir,
+                source=FLAGS.source,
+                source_dir=FLAGS.source_dir,
+                descriptions_file=FLAGS.descriptions_file,
+                num_sessions=FLAGS.num_sessions,
+                seed=FLAGS.seed,
+                image_size=FLAGS.image_size,
+                num_shards=FLAGS.num_shards,
+                version=FLAGS.version,
+                strict=FLAGS.strict,
+                allow_outside_paths=FLAGS.allow_outside_paths,
+                retrieved=FLAGS.retrieved_sessions,
+                num_workers=FLAGS.num_workers,
+                overwrite=FLAGS.overwrite,
+            )
         )
     except (ValueError, FileNotFoundError) as e:
         print(f"build_dataset: error: {e}", file=sys.stderr)

@@ -8,6 +8,7 @@ from scipy import ndimage
 
 from scripts import build_dataset
 from tfrecords import builders
+from tfrecords.build.request import BuildRequest
 from tfrecords.datasets import PHOTO, REGISTRY
 from tfrecords.synthetic import (
     SYNTHETIC_DATASETS,
@@ -145,7 +146,9 @@ def test_descriptions_and_walks_reuse_the_planner(name):
 
 
 def test_a_tiny_build_through_build_dataset(tmp_path):
-    info, built = builders.build("photo_zap_seq", str(tmp_path), num_sessions=6, image_size=32)
+    info, built = builders.build(
+        BuildRequest("photo_zap_seq", str(tmp_path), num_sessions=6, image_size=32)
+    )
     assert built and info["num_sessions"] == 6
     assert info["generator"]["version"] == generator_version("photo_zap_seq")
     assert "photo_zap_seq" in build_dataset.FLAGS["dataset"].parser.enum_values
@@ -167,13 +170,17 @@ def test_retrieved_sessions_chain_different_items_with_the_same_walk(name):
 
 def test_a_tiny_retrieved_build_records_its_kind(tmp_path):
     info, built = builders.build(
-        "photo_deepfashion_seq", str(tmp_path), num_sessions=3, image_size=16, retrieved=True
+        BuildRequest(
+            "photo_deepfashion_seq", str(tmp_path), num_sessions=3, image_size=16, retrieved=True
+        )
     )
     assert built and info["build_params"]["sessions"] == "retrieved"
     assert info["generator"]["sessions"] == "retrieved"
     plain, _ = builders.build(
-        "photo_deepfashion_seq", str(tmp_path / "plain"), num_sessions=3, image_size=16
+        BuildRequest(
+            "photo_deepfashion_seq", str(tmp_path / "plain"), num_sessions=3, image_size=16
+        )
     )
     assert "sessions" not in plain["build_params"]
     with pytest.raises(ValueError, match="not synthetic"):
-        builders.build("zap_seq", str(tmp_path), retrieved=True)
+        builders.build(BuildRequest("zap_seq", str(tmp_path), retrieved=True))

@@ -12,6 +12,7 @@ from PIL import Image
 
 from scripts import build_dataset
 from tfrecords import builders
+from tfrecords.build.request import BuildRequest
 
 
 def _raw_dir(path, bad=False):
@@ -34,19 +35,21 @@ def _raw_dir(path, bad=False):
 def test_complete_build_is_reused_unless_overwritten(tmp_path):
     raw = _raw_dir(tmp_path / "raw")
     data = str(tmp_path / "data")
-    info, built = builders.build("zap_seq", data, raw_dir=raw, image_size=8)
+    info, built = builders.build(BuildRequest("zap_seq", data, raw_dir=raw, image_size=8))
     assert built and info["num_sessions"] == 4
-    again, built = builders.build("zap_seq", data, raw_dir=raw, image_size=8)
+    again, built = builders.build(BuildRequest("zap_seq", data, raw_dir=raw, image_size=8))
     assert not built and again["build_params"] == info["build_params"]
     with pytest.raises(ValueError, match="other parameters"):
-        builders.build("zap_seq", data, raw_dir=raw, image_size=8, seed=1)
-    _, built = builders.build("zap_seq", data, raw_dir=raw, image_size=8, seed=1, overwrite=True)
+        builders.build(BuildRequest("zap_seq", data, raw_dir=raw, image_size=8, seed=1))
+    _, built = builders.build(
+        BuildRequest("zap_seq", data, raw_dir=raw, image_size=8, seed=1, overwrite=True)
+    )
     assert built
 
 
 def test_raw_dataset_without_raw_dir_names_the_commands(tmp_path):
     with pytest.raises(ValueError, match="--raw_dir is required") as error:
-        builders.build("deepfashion_seq", str(tmp_path))
+        builders.build(BuildRequest("deepfashion_seq", str(tmp_path)))
     assert "--dataset=synth_deepfashion_seq" in str(error.value)
 
 

@@ -11,7 +11,7 @@ import tensorflow as tf
 from PIL import Image
 
 from tfrecords.build import deepfashion, source_spec
-from tfrecords.builders import build
+from tfrecords.builders import BuildRequest, build
 from tfrecords.dataset_info import SPLITS
 from tfrecords.session_format import example_to_session, split_attribute
 
@@ -110,13 +110,15 @@ def _check_invariants(info, by_split, retrieved, spec):
 def _build_ut_zap50k(data_dir: str, zap_dir: str):
     """zap_seq from the fake UT-Zap50K folder: 40 sessions at 16x16, seed 3."""
     return build(
-        "zap_seq",
-        data_dir,
-        source="ut_zap50k",
-        source_dir=zap_dir,
-        num_sessions=40,
-        seed=3,
-        image_size=16,
+        BuildRequest(
+            "zap_seq",
+            data_dir,
+            source="ut_zap50k",
+            source_dir=zap_dir,
+            num_sessions=40,
+            seed=3,
+            image_size=16,
+        )
     )
 
 
@@ -153,13 +155,15 @@ def test_source_build_is_deterministic_from_the_seed(tmp_path, zap_dir):
     for name, seed in (("a", 5), ("b", 5), ("c", 6)):
         data_dir = str(tmp_path / name)
         build(
-            "zap_seq",
-            data_dir,
-            source="ut_zap50k",
-            source_dir=zap_dir,
-            num_sessions=20,
-            seed=seed,
-            image_size=8,
+            BuildRequest(
+                "zap_seq",
+                data_dir,
+                source="ut_zap50k",
+                source_dir=zap_dir,
+                num_sessions=20,
+                seed=seed,
+                image_size=8,
+            )
         )
         outputs.append(
             open(os.path.join(data_dir, "zap_seq", "1.0.0", "retrieved_sessions.jsonl")).read()
@@ -171,13 +175,15 @@ def test_source_build_is_deterministic_from_the_seed(tmp_path, zap_dir):
 def test_human_descriptions_replace_generated_ones(tmp_path, zap_dir):
     data_dir = str(tmp_path / "gen")
     build(
-        "zap_seq",
-        data_dir,
-        source="ut_zap50k",
-        source_dir=zap_dir,
-        num_sessions=10,
-        seed=1,
-        image_size=8,
+        BuildRequest(
+            "zap_seq",
+            data_dir,
+            source="ut_zap50k",
+            source_dir=zap_dir,
+            num_sessions=10,
+            seed=1,
+            image_size=8,
+        )
     )
     first = json.loads(
         open(os.path.join(data_dir, "zap_seq", "1.0.0", "retrieved_sessions.jsonl")).readline()
@@ -191,14 +197,16 @@ def test_human_descriptions_replace_generated_ones(tmp_path, zap_dir):
     )
     data_dir = str(tmp_path / "human")
     info, _ = build(
-        "zap_seq",
-        data_dir,
-        source="ut_zap50k",
-        source_dir=zap_dir,
-        num_sessions=10,
-        seed=1,
-        image_size=8,
-        descriptions_file=str(human),
+        BuildRequest(
+            "zap_seq",
+            data_dir,
+            source="ut_zap50k",
+            source_dir=zap_dir,
+            num_sessions=10,
+            seed=1,
+            image_size=8,
+            descriptions_file=str(human),
+        )
     )
     _, by_split, _ = _sessions(data_dir, "zap_seq")
     session = next(s for v in by_split.values() for s in v if s.session_id == first["session_id"])
@@ -213,11 +221,23 @@ def test_human_descriptions_replace_generated_ones(tmp_path, zap_dir):
 
 def test_wrong_source_dir_fails_at_once_saying_what_was_expected(tmp_path, zap_dir):
     with pytest.raises(source_spec.SourceLayoutError, match="ut-zap50k-data/meta-data.csv"):
-        build("zap_seq", str(tmp_path / "d"), source="ut_zap50k", source_dir=str(tmp_path))
+        build(
+            BuildRequest(
+                "zap_seq", str(tmp_path / "d"), source="ut_zap50k", source_dir=str(tmp_path)
+            )
+        )
     with pytest.raises(source_spec.SourceLayoutError, match="Anno/list_attr_img.txt"):
-        build("deepfashion_seq", str(tmp_path / "d"), source="deepfashion", source_dir=zap_dir)
+        build(
+            BuildRequest(
+                "deepfashion_seq", str(tmp_path / "d"), source="deepfashion", source_dir=zap_dir
+            )
+        )
     with pytest.raises(ValueError, match="builds --dataset=zap_seq"):
-        build("deepfashion_seq", str(tmp_path / "d"), source="ut_zap50k", source_dir=zap_dir)
+        build(
+            BuildRequest(
+                "deepfashion_seq", str(tmp_path / "d"), source="ut_zap50k", source_dir=zap_dir
+            )
+        )
     assert not os.path.exists(tmp_path / "d")
 
 
@@ -230,13 +250,15 @@ def test_symlink_out_of_the_source_folder_is_refused_by_the_raw_checks(tmp_path,
     os.remove(target)
     os.symlink(outside, target)
     info, _ = build(
-        "zap_seq",
-        str(tmp_path / "d"),
-        source="ut_zap50k",
-        source_dir=zap_dir,
-        num_sessions=60,
-        seed=0,
-        image_size=8,
+        BuildRequest(
+            "zap_seq",
+            str(tmp_path / "d"),
+            source="ut_zap50k",
+            source_dir=zap_dir,
+            num_sessions=60,
+            seed=0,
+            image_size=8,
+        )
     )
     info_raw, _, retrieved = _sessions(str(tmp_path / "d"), "zap_seq")
     uses_link = [
@@ -340,13 +362,15 @@ def test_deepfashion_build_keeps_every_invariant_and_reports_every_problem(
 ):
     data_dir = str(tmp_path / "data")
     build(
-        "deepfashion_seq",
-        data_dir,
-        source="deepfashion",
-        source_dir=deepfashion_dir,
-        num_sessions=30,
-        seed=2,
-        image_size=8,
+        BuildRequest(
+            "deepfashion_seq",
+            data_dir,
+            source="deepfashion",
+            source_dir=deepfashion_dir,
+            num_sessions=30,
+            seed=2,
+            image_size=8,
+        )
     )
     info, by_split, retrieved = _sessions(data_dir, "deepfashion_seq")
     _check_invariants(info, by_split, retrieved, source_spec.DEEPFASHION_SPEC)
@@ -395,7 +419,12 @@ def test_deepfashion_wrong_header_fails_at_once(tmp_path, deepfashion_dir):
     open(path, "w").write("\n".join(lines) + "\n")
     with pytest.raises(source_spec.SourceLayoutError, match="attribute_name attribute_type"):
         build(
-            "deepfashion_seq", str(tmp_path / "d"), source="deepfashion", source_dir=deepfashion_dir
+            BuildRequest(
+                "deepfashion_seq",
+                str(tmp_path / "d"),
+                source="deepfashion",
+                source_dir=deepfashion_dir,
+            )
         )
 
 
@@ -414,13 +443,15 @@ def test_train_py_trains_from_a_source_build(tmp_path, request, dataset):
     else:
         source, source_dir, seed = "deepfashion", request.getfixturevalue("deepfashion_dir"), 2
     build(
-        dataset,
-        data_dir,
-        source=source,
-        source_dir=source_dir,
-        num_sessions=40,
-        seed=seed,
-        image_size=16,
+        BuildRequest(
+            dataset,
+            data_dir,
+            source=source,
+            source_dir=source_dir,
+            num_sessions=40,
+            seed=seed,
+            image_size=16,
+        )
     )
     cmd = [
         sys.executable,

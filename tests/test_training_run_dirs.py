@@ -117,3 +117,31 @@ def test_a_runs_attribute_schema_comes_from_the_run_or_its_dataset(tmp_path):
     config.edit.attribute_state = False
     config.save(str(run_dir / CONFIG_FILE))
     assert load_attribute_schema(str(run_dir)) is None
+
+
+def test_a_missing_synthetic_set_is_built_through_builders_build(tmp_path, monkeypatch):
+    from seqgan_tf.training import trainer
+    from tfrecords import builders
+    from tfrecords.build.request import BuildRequest
+
+    requests = []
+    real_build = builders.build
+
+    def build(request):
+        requests.append(request)
+        return real_build(request)
+
+    monkeypatch.setattr(builders, "build", build)
+    config = get_experiment("tiny", "synth_zap_seq")
+    config.data.data_dir = str(tmp_path)
+    config.data.num_synthetic_sessions = 12
+    info = trainer.ensure_dataset(config)
+    expected = BuildRequest("synth_zap_seq", str(tmp_path), num_sessions=12, seed=config.data.seed)
+    assert requests == [expected]
+    assert sum(info["split_sizes"].values()) == 12
+    assert trainer.ensure_dataset(config)["fingerprint"] == info["fingerprint"]  # reused
+    assert len(requests) == 1
+    config.data.dataset = "zap_seq"  # no raw folder to build it from: the error, no build
+    with pytest.raises(FileNotFoundError, match="raw folder"):
+        trainer.ensure_dataset(config)
+    assert len(requests) == 1

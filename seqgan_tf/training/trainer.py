@@ -44,19 +44,23 @@ from tfrecords.datasets import SYNTHETIC_DATASETS
 
 
 def ensure_dataset(config: ExperimentConfig) -> dict:
-    """Returns dataset_info; builds a missing synthetic set (the embedded default) first."""
+    """Returns dataset_info; builds a missing synthetic set (the embedded default) first, through
+    `tfrecords.builders.build` as every build."""
     d = config.data
     try:
         return load_dataset_info(d.data_dir, d.dataset)
     except FileNotFoundError:
         if d.dataset not in SYNTHETIC_DATASETS:
             raise
-    from tfrecords.synthetic_builder import build_synthetic
+    from tfrecords import builders
+    from tfrecords.build.request import BuildRequest
 
     logging.info(
         "building %s (%d sessions) under %s", d.dataset, d.num_synthetic_sessions, d.data_dir
     )
-    build_synthetic(d.dataset, d.data_dir, d.num_synthetic_sessions, seed=d.seed)
+    builders.build(
+        BuildRequest(d.dataset, d.data_dir, num_sessions=d.num_synthetic_sessions, seed=d.seed)
+    )
     return load_dataset_info(d.data_dir, d.dataset)
 
 

@@ -53,6 +53,7 @@ from tfrecords.build.descriptions import build_lexicon, read_human_descriptions
 from tfrecords.build.raw_build import write_sessions
 from tfrecords.build.raw_folder import scan_entries
 from tfrecords.build.raw_format import RawDatasetError
+from tfrecords.build.request import BuildRequest
 from tfrecords.build.retrieval import format_retrieval, retrieve
 from tfrecords.build.source_spec import (
     DESCRIPTION_KEY,
@@ -84,37 +85,27 @@ def check_source(source: str, dataset: str, source_dir: str) -> None:
         deepfashion_layout(source_dir)
 
 
-def source_build_params(
-    source: str,
-    dataset: str,
-    source_dir: str,
-    num_sessions: int,
-    seed: int,
-    image_size: int,
-    num_shards: Mapping[str, int] | int | None,
-    strict: bool,
-    allow_outside_paths: bool,
-    descriptions_file: str | None,
-) -> dict[str, Any]:
+def source_build_params(request: BuildRequest) -> dict[str, Any]:
     """The parameters that identify a source build (checks the layout first)."""
-    check_source(source, dataset, source_dir)
-    if source == "ut_zap50k":
-        metadata = [zap_layout(source_dir)[1]]
+    r, human = request, request.descriptions_file
+    check_source(r.source, r.dataset, r.source_dir)
+    if r.source == "ut_zap50k":
+        metadata = [zap_layout(r.source_dir)[1]]
     else:
-        metadata = list(deepfashion_layout(source_dir).values())
+        metadata = list(deepfashion_layout(r.source_dir).values())
     return {
-        "dataset": dataset,
-        "source": source,
-        "source_dir": os.path.abspath(source_dir),
-        "num_sessions": num_sessions,
-        "seed": seed,
-        "image_size": image_size,
-        "num_shards": dict(num_shards) if isinstance(num_shards, Mapping) else num_shards,
-        "strict": strict,
-        "allow_outside_paths": allow_outside_paths,
-        "descriptions_file": os.path.abspath(descriptions_file) if descriptions_file else None,
-        "descriptions_sha256": sha256_of_file(descriptions_file) if descriptions_file else None,
-        "metadata_sha256": {os.path.relpath(p, source_dir): sha256_of_file(p) for p in metadata},
+        "dataset": r.dataset,
+        "source": r.source,
+        "source_dir": os.path.abspath(r.source_dir),
+        "num_sessions": r.num_sessions,
+        "seed": r.seed,
+        "image_size": r.image_size,
+        "num_shards": dict(r.num_shards) if isinstance(r.num_shards, Mapping) else r.num_shards,
+        "strict": r.strict,
+        "allow_outside_paths": r.allow_outside_paths,
+        "descriptions_file": os.path.abspath(human) if human else None,
+        "descriptions_sha256": sha256_of_file(human) if human else None,
+        "metadata_sha256": {os.path.relpath(p, r.source_dir): sha256_of_file(p) for p in metadata},
         "grammar_version": _grammar_version(),
     }
 
@@ -125,21 +116,11 @@ def _grammar_version() -> str:
     return GENERATOR_VERSION
 
 
-def build_from_source(
-    source: str,
-    dataset: str,
-    source_dir: str,
-    data_dir: str,
-    num_sessions: int,
-    seed: int = 0,
-    num_shards: Mapping[str, int] | int | None = None,
-    version: str = "1.0.0",
-    image_size: int = 64,
-    strict: bool = False,
-    allow_outside_paths: bool = False,
-    descriptions_file: str | None = None,
-) -> dict[str, Any]:
+def build_from_source(request: BuildRequest) -> dict[str, Any]:
     """Reads a source download, retrieves sessions, describes them and builds the shards.
+
+    Args:
+      request: a build of kind SOURCE (`tfrecords.builders.build` hands it on).
 
     Returns:
       The dataset_info dict that was written.
@@ -149,48 +130,38 @@ def build_from_source(
       RawDatasetError: with `strict`, for the first bad input; or no session could be built.
       ValueError: unknown source, or a source that does not build `dataset`.
     """
+    r = request
     start_time = time.time()
-    if num_sessions < 1:
-        raise ValueError(f"num_sessions must be >= 1, got {num_sessions}")
-    params = source_build_params(
-        source,
-        dataset,
-        source_dir,
-        num_sessions,
-        seed,
-        image_size,
-        num_shards,
-        strict,
-        allow_outside_paths,
-        descriptions_file,
-    )
-    spec = SPECS[source]
-    items, problems, _ = READERS[source](source_dir, seed)
-    if strict and problems.total:
+    if r.num_sessions < 1:
+        raise ValueError(f"num_sessions must be >= 1, got {r.num_sessions}")
+    params = source_build_params(r)
+    spec = SPECS[r.source]
+    items, problems, _ = READERS[r.source](r.source_dir, r.seed)
+    if r.strict and problems.total:
         raise RawDatasetError(f"--strict: bad input\n{problems.format()}", "source")
     print(problems.format())
     if not items:
-        raise RawDatasetError(f"{source_dir}: no usable image\n{problems.format()}", "source")
+        raise RawDatasetError(f"{r.source_dir}: no usable image\n{problems.format()}", "source")
     schema: dict[str, list[str]] = {
         a: sorted({item.values[a] for item in items}) for a in spec.attributes
     }
     schema[spec.fixed] = sorted({item.group for item in items})
-    retrieved, retrieval = retrieve(items, spec, num_sessions, seed)
+    retrieved, retrieval = retrieve(items, spec, r.num_sessions, r.seed)
     print(format_retrieval(retrieval))
     if not retrieved:
         raise RawDatasetError(
-            f"{source_dir}: retrieval built no session\n{format_retrieval(retrieval)}", "source"
+            f"{r.source_dir}: retrieval built no session\n{format_retrieval(retrieval)}", "source"
         )
 
-    human = read_human_descriptions(descriptions_file, problems) if descriptions_file else {}
+    human = read_human_descriptions(r.descriptions_file, problems) if r.descriptions_file else {}
     lexicon = build_lexicon(spec, schema)
     entries = []
     split_of: dict[str, str] = {}
     used_human: set[tuple[str, int]] = set()
     counters = collections.Counter()
     for index, session in enumerate(retrieved):
-        session_id = f"{source}-{session.split}-{index:06d}"
-        rng = np.random.default_rng([seed, 7, index])
+        session_id = f"{r.source}-{session.split}-{index:06d}"
+        rng = np.random.default_rng([r.seed, 7, index])
         descriptions, phrase_types = [], []
         for turn, (a, b, changed) in enumerate(
             zip(session.items[:-1], session.items[1:], session.changes), start=1
@@ -226,11 +197,11 @@ def build_from_source(
         split_of[session_id] = session.split
     for key in sorted(set(human) - used_human):
         problems.add_row(
-            DESCRIPTION_KEY, os.path.basename(descriptions_file or ""), 0, f"no turn {key}"
+            DESCRIPTION_KEY, os.path.basename(r.descriptions_file or ""), 0, f"no turn {key}"
         )
 
     raw_sessions, report = scan_entries(
-        entries, source_dir, schema, strict, allow_outside_paths, total=len(entries)
+        entries, r.source_dir, schema, r.strict, r.allow_outside_paths, total=len(entries)
     )
     descriptions_info = {
         "generated": counters["generated"],
@@ -248,19 +219,19 @@ def build_from_source(
     info = write_sessions(
         raw_sessions,
         report,
-        dataset=dataset,
-        data_dir=data_dir,
+        dataset=r.dataset,
+        data_dir=r.data_dir,
         params=params,
-        seed=seed,
-        num_shards=num_shards,
-        version=version,
-        image_size=image_size,
+        seed=r.seed,
+        num_shards=r.num_shards,
+        version=r.version,
+        image_size=r.image_size,
         schema=schema,
-        schema_source=source,
-        source=source,
+        schema_source=r.source,
+        source=r.source,
         extra={
             "source_dataset": {
-                "name": source,
+                "name": r.source,
                 "source_dir": params["source_dir"],
                 "metadata_sha256": params["metadata_sha256"],
                 "usable_images": len(items),
@@ -275,7 +246,7 @@ def build_from_source(
         split_of=split_of,
         start_time=start_time,
     )
-    _write_retrieved(dataset_dir(data_dir, dataset, version), [e for _, e in entries])
+    _write_retrieved(dataset_dir(r.data_dir, r.dataset, r.version), [e for _, e in entries])
     return info
 
 
