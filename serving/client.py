@@ -93,7 +93,7 @@ class EditResult:
 
 
 @dataclasses.dataclass(frozen=True)
-class Turn:
+class AttemptedTurn:
     """One attempted turn of a session, for the record and the strip.
 
     Attributes:
@@ -174,7 +174,7 @@ class EditSession:
         self.images: list[np.ndarray] = []
         self.descriptions: list[str] = []
         self.results: list[EditResult] = []
-        self.turns: list[Turn] = []
+        self.turns: list[AttemptedTurn] = []
         self.state: np.ndarray | None = None
         self.start_design: dict[str, list[tuple[str, float]]] | None = None
 
@@ -252,7 +252,7 @@ class EditSession:
                 self.wait_for_ready,
             )
         except ServingClientError as error:
-            self.turns.append(Turn(text, error=error))
+            self.turns.append(AttemptedTurn(text, error=error))
             raise
         tokens = [t.decode("utf-8") for t in outputs[contract.TOKENS_OUTPUT][0] if t]
         dropped = outputs.get(contract.DROPPED_WORDS_OUTPUT)
@@ -273,7 +273,7 @@ class EditSession:
                 result.dropped_words,
                 text,
             )
-        self.turns.append(Turn(text, result=result))
+        self.turns.append(AttemptedTurn(text, result=result))
         self.state = result.state
         self.images.append(result.image)
         self.descriptions.append(text)

@@ -20,7 +20,8 @@ NO_WORD = "no_word"
 
 def split_words(text: str) -> list[str]:
     """The words the model reads, as the in-graph tokenizer splits them (NFKC, case fold,
-    ASCII punctuation to spaces, whitespace split).
+    ASCII punctuation to spaces, whitespace split): the Python twin of
+    `seqgan_tf.text.normalization.split_words_in_graph`, for clients without TensorFlow text.
 
     Example:
       >>> split_words("Make it RED!")

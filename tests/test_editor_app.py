@@ -200,10 +200,10 @@ def test_uploads_keep_their_proportions():
 
 def test_split_words_matches_the_in_graph_tokenizer():
     tf = pytest.importorskip("tensorflow")
-    from seqgan_tf.text.normalization import split_words as graph_split
+    from seqgan_tf.text.normalization import split_words_in_graph
 
     texts = ["Make it RED!", "  has a higher-heel, please ", "?! ...", "Ｂｌｕｅ café", ""]
-    graph = graph_split(tf.constant(texts)).to_list()
+    graph = split_words_in_graph(tf.constant(texts)).to_list()
     assert [split_words(t) for t in texts] == [[w.decode() for w in row] for row in graph]
 
 

@@ -26,7 +26,7 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 
 from common.atomic_files import write_json_atomically
-from seqgan_tf.text.normalization import split_words
+from seqgan_tf.text.normalization import split_words_in_graph
 from serving import contract, warmup
 
 PROVENANCE_FILENAME = "provenance.json"
@@ -112,10 +112,10 @@ def _text_checks(text: tf.Tensor) -> list[tf.Operation]:
 def _dropped_words(text: tf.Tensor, max_words: int) -> tf.Tensor:
     """int32 [B]: words of each text beyond `max_words`, which the model's tokenizer cuts.
 
-    Counted with the tokenizer's own normalisation and splitting (`split_words`: NFKC,
+    Counted with the tokenizer's own normalisation and splitting (`split_words_in_graph`: NFKC,
     case folding, punctuation to spaces, whitespace tokens).
     """
-    count = tf.cast(split_words(text).row_lengths(), tf.int32)
+    count = tf.cast(split_words_in_graph(text).row_lengths(), tf.int32)
     return tf.maximum(count - max_words, 0)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from seqgan_tf.text.normalization import split_words
+from seqgan_tf.text.normalization import split_words_in_graph
 
 # The stand-in's fixed attention grid (the real model's is its S/4 sub-region grid; the
 # contract fixes only the rank and the word axis).
@@ -61,10 +61,10 @@ class TinyEditor(tf.Module):
     def tokenize(self, texts: tf.Tensor) -> tf.Tensor:
         """texts string [B] -> tokens string [B, max_words] ("" padding), words beyond cut.
 
-        The real model's normalisation and splitting (`split_words`, tensorflow-text ops,
+        The real model's normalisation and splitting (`split_words_in_graph`, tensorflow-text ops,
         as in the real model: servers must have its ops registered).
         """
-        words = split_words(texts)[:, : self.max_words]
+        words = split_words_in_graph(texts)[:, : self.max_words]
         return words.to_tensor(default_value="", shape=[None, self.max_words])
 
     def edit(self, images: tf.Tensor, texts: tf.Tensor, state: tf.Tensor) -> dict[str, tf.Tensor]:

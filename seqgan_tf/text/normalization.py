@@ -15,8 +15,12 @@ import tensorflow_text as tf_text
 _WHITESPACE = tf_text.WhitespaceTokenizer()
 
 
-def split_words(texts: tf.Tensor) -> tf.RaggedTensor:
-    """Normalises and tokenises a string tensor of shape [N] into ragged words [N, None]."""
+def split_words_in_graph(texts: tf.Tensor) -> tf.RaggedTensor:
+    """Normalises and tokenises a string tensor of shape [N] into ragged words [N, None].
+
+    TensorFlow ops, so it runs inside the exported graph; `serving.edit_text.split_words` is its
+    Python twin for clients (one string -> its words), tested to split alike.
+    """
     texts = tf_text.normalize_utf8(texts, "NFKC")
     texts = tf_text.case_fold_utf8(texts)
     texts = tf.strings.regex_replace(texts, r"[[:punct:]]", " ")
@@ -30,7 +34,7 @@ def count_words(texts: Iterable[str], batch_size: int = 1024) -> collections.Cou
 
     def flush() -> None:
         if batch:
-            words = split_words(tf.constant(batch)).flat_values.numpy()
+            words = split_words_in_graph(tf.constant(batch)).flat_values.numpy()
             counts.update(w.decode("utf-8") for w in words)
             batch.clear()
 

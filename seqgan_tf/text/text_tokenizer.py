@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from seqgan_tf.text.normalization import split_words
+from seqgan_tf.text.normalization import split_words_in_graph
 
 PAD_ID = 0
 OOV_ID = 1
@@ -44,7 +44,7 @@ class TextTokenizer(keras.layers.Layer):
 
     def call(self, texts):
         texts = tf.reshape(tf.convert_to_tensor(texts, dtype=tf.string), [-1])
-        words = split_words(texts)[:, : self.max_words]
+        words = split_words_in_graph(texts)[:, : self.max_words]
         tokens = words.to_tensor(default_value="", shape=[None, self.max_words])
         empty = tf.equal(words.row_lengths(), 0)
         first_column = tf.one_hot(0, self.max_words, on_value=True, off_value=False)
