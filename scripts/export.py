@@ -35,7 +35,8 @@ def main(argv: list[str]) -> None:
         editor = TinyEditor()
         print("Exporting the untrained TinyEditor (not a trained model).")
     else:
-        from seqgan_tf.training.runs import load_attribute_schema, load_editor
+        from seqgan_tf.training.run_folder import load_attribute_schema
+        from seqgan_tf.training.runs import load_editor
 
         editor = load_editor(FLAGS.run_dir)
         schema = load_attribute_schema(FLAGS.run_dir)

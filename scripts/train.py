@@ -143,7 +143,7 @@ def main(argv):
     from seqgan_tf.training.trainer import train
 
     config = config_from_flags()
-    from seqgan_tf.training.runs import default_run_dir
+    from seqgan_tf.training.run_folder import default_run_dir
 
     run_dir = FLAGS.run_dir or default_run_dir(FLAGS.config, FLAGS.dataset, config, seed=FLAGS.seed)
     train(

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from seqgan_tf.configs import get_experiment
-from seqgan_tf.training.runs import default_run_dir
+from seqgan_tf.training.run_folder import default_run_dir
 
 
 def test_ablations_get_their_own_default_run_folder():
@@ -93,7 +93,11 @@ def test_train_script_defaults_to_the_editor_design():
 def test_a_runs_attribute_schema_comes_from_the_run_or_its_dataset(tmp_path):
     import json
 
-    from seqgan_tf.training.runs import ATTRIBUTE_SCHEMA_FILE, CONFIG_FILE, load_attribute_schema
+    from seqgan_tf.training.run_folder import (
+        ATTRIBUTE_SCHEMA_FILE,
+        CONFIG_FILE,
+        load_attribute_schema,
+    )
     from tfrecords.synthetic_builder import build_synthetic
 
     data_dir = str(tmp_path / "data")

@@ -12,7 +12,7 @@ from common.atomic_files import save_weights_atomically, write_json_atomically
 from seqgan_tf.configs.experiment import ExperimentConfig
 from seqgan_tf.data.input_pipeline import count_turns, make_dataset
 from seqgan_tf.models.session_preprocessor import damsm_texts
-from seqgan_tf.training import runs
+from seqgan_tf.training import run_folder, runs
 
 
 def session_pairs(sessions: tf.data.Dataset, pair_batch_size: int, drop_remainder: bool):
@@ -87,7 +87,7 @@ def pretrain_damsm(
     )
     # Atomic: a kill during the save leaves no damsm.weights.h5, so the next run pretrains again
     # instead of loading a truncated file.
-    save_weights_atomically(damsm, os.path.join(run_dir, runs.DAMSM_WEIGHTS))
+    save_weights_atomically(damsm, os.path.join(run_dir, run_folder.DAMSM_WEIGHTS))
     metrics = {
         k: float(v[-1][0] if hasattr(v[-1], "__len__") else v[-1])
         for k, v in history.history.items()
@@ -100,5 +100,5 @@ def pretrain_damsm(
 
 def load_pretrained_damsm(config: ExperimentConfig, vocabulary: list[str], run_dir: str):
     damsm = runs.build_damsm(config, vocabulary)
-    damsm.load_weights(os.path.join(run_dir, runs.DAMSM_WEIGHTS))
+    damsm.load_weights(os.path.join(run_dir, run_folder.DAMSM_WEIGHTS))
     return damsm

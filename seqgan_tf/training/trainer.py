@@ -28,7 +28,7 @@ from common.atomic_files import (
 from seqgan_tf.configs.experiment import ExperimentConfig
 from seqgan_tf.data.input_pipeline import load_dataset_info, make_dataset
 from seqgan_tf.text.normalization import build_vocabulary, load_vocabulary, save_vocabulary
-from seqgan_tf.training import runs
+from seqgan_tf.training import run_folder, runs
 from seqgan_tf.training.callbacks import (
     AtomicBackupAndRestore,
     EpochSnapshots,
@@ -85,7 +85,7 @@ def training_texts(config: ExperimentConfig):
 
 
 def vocabulary_for(config: ExperimentConfig, run_dir: str) -> list[str]:
-    path = os.path.join(run_dir, runs.VOCAB_FILE)
+    path = os.path.join(run_dir, run_folder.VOCAB_FILE)
     if os.path.exists(path):
         return load_vocabulary(path)
     vocab = build_vocabulary(training_texts(config))
@@ -95,7 +95,7 @@ def vocabulary_for(config: ExperimentConfig, run_dir: str) -> list[str]:
 
 
 def _check_config(config: ExperimentConfig, run_dir: str, overwrite: bool) -> None:
-    path = os.path.join(run_dir, runs.CONFIG_FILE)
+    path = os.path.join(run_dir, run_folder.CONFIG_FILE)
     if os.path.exists(path) and not overwrite:
         old = ExperimentConfig.load(path)
         if old.identity() != config.identity():
@@ -140,12 +140,17 @@ def train(
     also keeps the weights of every that many epochs in `<run_dir>/snapshots/`."""
     start = time.time()
     os.makedirs(run_dir, exist_ok=True)
-    state_path = os.path.join(run_dir, runs.TRAIN_STATE)
+    state_path = os.path.join(run_dir, run_folder.TRAIN_STATE)
     if overwrite:
-        for name in (runs.FINAL_WEIGHTS, runs.TRAIN_STATE, runs.VOCAB_FILE, runs.DAMSM_WEIGHTS):
+        for name in (
+            run_folder.FINAL_WEIGHTS,
+            run_folder.TRAIN_STATE,
+            run_folder.VOCAB_FILE,
+            run_folder.DAMSM_WEIGHTS,
+        ):
             if os.path.exists(os.path.join(run_dir, name)):
                 os.remove(os.path.join(run_dir, name))
-        shutil.rmtree(os.path.join(run_dir, "backup"), ignore_errors=True)
+        shutil.rmtree(os.path.join(run_dir, run_folder.BACKUP_DIR), ignore_errors=True)
     info = ensure_dataset(config)
     # Derived from the data, recorded with the run: the attribute slots' sizes.
     config.model.attribute_sizes = [len(v) for v in info.get("attribute_schema", {}).values()]
@@ -158,15 +163,15 @@ def train(
     _check_config(config, run_dir, overwrite)
     fingerprint = fingerprint_of(info)
     if is_chief():
-        runs.record_build(run_dir, fingerprint, overwrite)
+        run_folder.record_build(run_dir, fingerprint, overwrite)
         # What a save killed mid-write left (never read).
-        for folder in ("", "backup", "checkpoints", "snapshots", "strips"):
+        for folder in run_folder.ATOMIC_SAVE_FOLDERS:
             remove_temporaries(os.path.join(run_dir, folder))
     logging.info("data: %s", describe(fingerprint))
     logging.info("machine: %s", machine_description())
     if is_chief() and config.edit.attribute_state:  # names the design of the exports
         write_json_atomically(
-            os.path.join(run_dir, runs.ATTRIBUTE_SCHEMA_FILE), info["attribute_schema"]
+            os.path.join(run_dir, run_folder.ATTRIBUTE_SCHEMA_FILE), info["attribute_schema"]
         )
     if os.path.exists(state_path):
         with open(state_path) as f:
@@ -193,7 +198,7 @@ def train(
 
     damsm = None
     if config.damsm.enabled:
-        if os.path.exists(os.path.join(run_dir, runs.DAMSM_WEIGHTS)):
+        if os.path.exists(os.path.join(run_dir, run_folder.DAMSM_WEIGHTS)):
             with strategy.scope():
                 damsm = load_pretrained_damsm(config, vocab, run_dir)
             logging.info("loaded the pretrained DAMSM")
@@ -276,19 +281,23 @@ def train(
     # Non-chief workers write their (identical) backups and logs to their own folder, keyed by
     # task index so that a restarted worker finds its backup again.
     work_dir = run_dir if chief else os.path.join(run_dir, f".worker-{task_index()}")
-    os.makedirs(os.path.join(work_dir, "checkpoints"), exist_ok=True)
-    tb_dir = os.path.join(work_dir, "tensorboard")
-    train_state = TrainState(os.path.join(work_dir, runs.TRAIN_STATE), start)
+    os.makedirs(os.path.join(work_dir, run_folder.CHECKPOINTS_DIR), exist_ok=True)
+    tb_dir = os.path.join(work_dir, run_folder.TENSORBOARD_DIR)
+    train_state = TrainState(os.path.join(work_dir, run_folder.TRAIN_STATE), start)
     callbacks = [
         # Kept after fit until final.weights.h5 is saved: a kill during that save resumes
         # from the last epoch's backup (fit then runs no epoch) and saves it again.
-        AtomicBackupAndRestore(os.path.join(work_dir, "backup"), delete_checkpoint=False),
-        LatestWeights(os.path.join(work_dir, "checkpoints", "latest.weights.h5")),
+        AtomicBackupAndRestore(
+            os.path.join(work_dir, run_folder.BACKUP_DIR), delete_checkpoint=False
+        ),
+        LatestWeights(os.path.join(work_dir, run_folder.LATEST_WEIGHTS)),
         ScalarSummaries(tb_dir),
         train_state,
     ]
     if chief and snapshot_every:
-        callbacks.append(EpochSnapshots(os.path.join(run_dir, "snapshots"), snapshot_every))
+        callbacks.append(
+            EpochSnapshots(os.path.join(run_dir, run_folder.SNAPSHOTS_DIR), snapshot_every)
+        )
     if chief and has_val:
         strip_batch = next(
             iter(
@@ -297,7 +306,9 @@ def train(
                 )
             )
         )
-        callbacks.append(ValidationStrips(strip_batch, os.path.join(run_dir, "strips"), tb_dir))
+        callbacks.append(
+            ValidationStrips(strip_batch, os.path.join(run_dir, run_folder.STRIPS_DIR), tb_dir)
+        )
     model.fit(
         train_ds,
         epochs=t.epochs,
@@ -308,10 +319,10 @@ def train(
         verbose=verbose,
         shuffle=False,
     )  # the dataset shuffles itself
-    save_weights_atomically(model, os.path.join(work_dir, runs.FINAL_WEIGHTS))
+    save_weights_atomically(model, os.path.join(work_dir, run_folder.FINAL_WEIGHTS))
     train_state.write(t.epochs, complete=True)
-    shutil.rmtree(os.path.join(work_dir, "backup"), ignore_errors=True)
-    with open(os.path.join(work_dir, runs.TRAIN_STATE)) as f:
+    shutil.rmtree(os.path.join(work_dir, run_folder.BACKUP_DIR), ignore_errors=True)
+    with open(os.path.join(work_dir, run_folder.TRAIN_STATE)) as f:
         state = json.load(f)
     logging.info(
         "done: %d epochs, %d generator steps, %.0f s in this process; run folder %s",
