@@ -40,6 +40,17 @@ def two_cpu_devices() -> list[str]:
     return ["CPU:0", "CPU:1"]
 
 
+@pytest.fixture(scope="module")
+def tiny_export_base(tmp_path_factory) -> str:
+    """A model base folder holding the tiny editor exported as version 1 of
+    tests/serving_testlib.py's MODEL_NAME: what a module of server tests serves."""
+    from tests.serving_testlib import export_tiny
+
+    base = tmp_path_factory.mktemp("exports")
+    export_tiny(str(base), version=1)
+    return str(base)
+
+
 @pytest.fixture(autouse=True)
 def _clear_keras_session():
     yield

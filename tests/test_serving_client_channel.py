@@ -11,18 +11,10 @@ from serving import client, contract
 from tests.serving_testlib import (
     MODEL_NAME,
     edit_inputs,
-    export_tiny,
     instrumented_model,
     running_server,
     wait_for,
 )
-
-
-@pytest.fixture(scope="module")
-def export_base(tmp_path_factory):
-    base = tmp_path_factory.mktemp("exports")
-    export_tiny(str(base), version=1)
-    return str(base)
 
 
 def test_a_call_on_a_closed_channel_raises_the_clients_error():
@@ -36,8 +28,8 @@ def test_a_call_on_a_closed_channel_raises_the_clients_error():
         client.model_status(channel, MODEL_NAME, timeout_s=1.0)
 
 
-def test_one_calls_failure_leaves_the_shared_channel_and_the_other_calls_alone(export_base):
-    with running_server(export_base) as (server, target):
+def test_one_calls_failure_leaves_the_shared_channel_and_the_other_calls_alone(tiny_export_base):
+    with running_server(tiny_export_base) as (server, target):
         channel = client.make_channel(target)
         with instrumented_model(server, delay_s=1.0):
             outcome: list = []
@@ -61,15 +53,15 @@ def test_one_calls_failure_leaves_the_shared_channel_and_the_other_calls_alone(e
         channel.close()
 
 
-def test_a_shared_channel_recovers_by_itself_after_a_restart(tmp_path, export_base):
-    with running_server(export_base) as (server, target):
+def test_a_shared_channel_recovers_by_itself_after_a_restart(tmp_path, tiny_export_base):
+    with running_server(tiny_export_base) as (server, target):
         channel = client.make_channel(target)
         client.predict(channel, MODEL_NAME, contract.EDIT_SIGNATURE, edit_inputs())
         port = server.port
     with pytest.raises(client.ServingClientError) as down:
         client.predict(channel, MODEL_NAME, contract.EDIT_SIGNATURE, edit_inputs(), 2.0)
     assert down.value.code == grpc.StatusCode.UNAVAILABLE
-    with running_server(export_base, port=port):
+    with running_server(tiny_export_base, port=port):
         start = time.monotonic()
 
         def answers() -> bool:

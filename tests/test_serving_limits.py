@@ -21,13 +21,6 @@ from tests.serving_testlib import (
 )
 
 
-@pytest.fixture(scope="module")
-def export_base(tmp_path_factory):
-    base = tmp_path_factory.mktemp("exports")
-    export_tiny(str(base), version=1)
-    return str(base)
-
-
 def _edit(target: str, timeout_s: float, results: list, channel=None) -> None:
     own = channel is None
     channel = channel or client.make_channel(target, retry=False)
@@ -48,12 +41,12 @@ def test_message_limit_covers_the_largest_request_the_contract_allows():
     assert contract.MAX_MESSAGE_BYTES <= largest_images + (8 << 20)  # no room for more
 
 
-def test_a_message_over_the_limit_is_refused_before_it_is_read(export_base):
+def test_a_message_over_the_limit_is_refused_before_it_is_read(tiny_export_base):
     # 53 MiB (5 MiB more than the largest images allowed), in an input the signature does not
     # have: validation would say INVALID_ARGUMENT; gRPC's own limit refuses it first.
     oversized = np.zeros(3 * contract.MAX_PIXELS_PER_REQUEST + (5 << 20), np.uint8)
     inputs = {**edit_inputs(), "padding": oversized}
-    with running_server(export_base) as (_, target):
+    with running_server(tiny_export_base) as (_, target):
         channel = client.make_channel(target, max_message_bytes=2 * contract.MAX_MESSAGE_BYTES)
         with pytest.raises(client.ServingClientError) as raised:
             client.predict(channel, MODEL_NAME, contract.EDIT_SIGNATURE, inputs, 30.0)
@@ -62,8 +55,8 @@ def test_a_message_over_the_limit_is_refused_before_it_is_read(export_base):
     assert "larger than max" in raised.value.details
 
 
-def test_calls_beyond_the_bound_are_refused_with_resource_exhausted(export_base):
-    with running_server(export_base, max_workers=1, max_concurrent_rpcs=2) as (server, target):
+def test_calls_beyond_the_bound_are_refused_with_resource_exhausted(tiny_export_base):
+    with running_server(tiny_export_base, max_workers=1, max_concurrent_rpcs=2) as (server, target):
         with instrumented_model(server, delay_s=1.0) as calls:
             results: list[str] = []
             threads = [
@@ -77,8 +70,8 @@ def test_calls_beyond_the_bound_are_refused_with_resource_exhausted(export_base)
     assert len(calls) == 2
 
 
-def test_a_call_whose_deadline_passed_does_not_run_the_model(export_base):
-    with running_server(export_base) as (server, target):
+def test_a_call_whose_deadline_passed_does_not_run_the_model(tiny_export_base):
+    with running_server(tiny_export_base) as (server, target):
         # 0.6 s pass between the call's arrival and the model; its deadline is 0.3 s.
         with instrumented_model(server, resolve_delay_s=0.6) as calls:
             results: list[str] = []
@@ -89,9 +82,9 @@ def test_a_call_whose_deadline_passed_does_not_run_the_model(export_base):
     assert calls == [contract.EDIT_SIGNATURE]  # only the second call ran the model
 
 
-def test_a_model_failure_names_what_failed_and_keeps_internals_in_the_log(export_base, caplog):
+def test_a_model_failure_names_what_failed_and_keeps_internals_in_the_log(tiny_export_base, caplog):
     secret = RuntimeError("/srv/secret/path/model.bin: inode 1234 corrupted")
-    with running_server(export_base) as (server, target):
+    with running_server(tiny_export_base) as (server, target):
         with instrumented_model(server, error=secret):
             channel = client.make_channel(target)
             with pytest.raises(client.ServingClientError) as raised:
@@ -111,10 +104,10 @@ def test_a_model_failure_names_what_failed_and_keeps_internals_in_the_log(export
     assert logged and "inode 1234" in str(logged[0].exc_info[1])
 
 
-def test_in_graph_check_messages_are_passed_on_without_graph_internals(export_base):
+def test_in_graph_check_messages_are_passed_on_without_graph_internals(tiny_export_base):
     from serving.services import model_check_message
 
-    loaded = tf.saved_model.load(f"{export_base}/{MODEL_NAME}/1")
+    loaded = tf.saved_model.load(f"{tiny_export_base}/{MODEL_NAME}/1")
     tiny = np.zeros([1, 2, 2, 3], np.uint8)
     with pytest.raises(tf.errors.InvalidArgumentError) as raised:
         loaded.signatures[contract.START_SIGNATURE](image=tf.constant(tiny))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import collections
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from tfrecords.build.input_report import ROWS, InputReport
 from tfrecords.build.source_spec import (
@@ -20,20 +20,17 @@ from tfrecords.build.source_spec import (
     MISSING_ANNOTATION,
     MISSING_IMAGE,
     NONE,
-    NOT_UTF8,
     UNKNOWN_VALUE,
     UNREADABLE_ROW,
     WRONG_FOLDER,
     Item,
     SourceLayoutError,
-    is_utf8,
     layout_error,
     normalize_value,
+    utf8_row,
 )
 from tfrecords.dataset_info import SPLITS
 from tfrecords.image_paths import path_problem
-
-MIN_IMAGES, MAX_IMAGES = 3, 5
 
 DEEPFASHION_FILES = {
     "category_cloth": ("Anno/list_category_cloth.txt", ("category_name", "category_type")),
@@ -83,8 +80,7 @@ def _listing(
     for n, line in enumerate(lines[2:], start=3):
         if not line.strip():
             continue
-        if not is_utf8(line):  # bytes that are not UTF-8 come back as lone surrogates
-            problems.add_row(NOT_UTF8, relative, n, "row holds bytes that are not UTF-8")
+        if not utf8_row(line, problems, relative, n):
             continue
         rows.append((n, line.split()))
     if int(lines[0]) != len(rows):
@@ -92,6 +88,27 @@ def _listing(
             COUNT_MISMATCH, relative, 1, f"count {lines[0].strip()} but {len(rows)} rows"
         )
     return rows
+
+
+def _typed_names(
+    rows: Sequence[tuple[int, list[str]]],
+    types: Mapping[int, str],
+    what: str,
+    relative: str,
+    problems: InputReport,
+) -> list[tuple[str, str] | None]:
+    """(normalised name, type) of each "name words... type number" row of a list_*_cloth.txt
+    file; None (and the row reported) where the type number is unknown. Labels index this list,
+    so a bad row keeps its place."""
+    named: list[tuple[str, str] | None] = []
+    for line, tokens in rows:
+        kind = tokens[-1] if len(tokens) >= 2 else ""
+        if not kind.isdigit() or int(kind) not in types:
+            problems.add_row(UNKNOWN_VALUE, relative, line, f"{what} type {kind!r}")
+            named.append(None)
+            continue
+        named.append((normalize_value(" ".join(tokens[:-1])), types[int(kind)]))
+    return named
 
 
 def read_deepfashion(source_dir: str, seed: int) -> tuple[list[Item], InputReport, list[str]]:
@@ -108,25 +125,16 @@ def read_deepfashion(source_dir: str, seed: int) -> tuple[list[Item], InputRepor
     rel = {k: os.path.relpath(p, source_dir) for k, p in paths.items()}
     rows = {k: _listing(p, DEEPFASHION_FILES[k][1], source_dir, problems) for k, p in paths.items()}
 
-    categories: list[tuple[str, str] | None] = []
-    for line, tokens in rows["category_cloth"]:
-        kind = tokens[-1] if len(tokens) >= 2 else ""
-        if not kind.isdigit() or int(kind) not in DEEPFASHION_CATEGORY_TYPES:
-            problems.add_row(UNKNOWN_VALUE, rel["category_cloth"], line, f"category type {kind!r}")
-            categories.append(None)
-            continue
-        name = normalize_value(" ".join(tokens[:-1]))
-        categories.append((name, DEEPFASHION_CATEGORY_TYPES[int(kind)]))
-    attributes: list[tuple[str, str] | None] = []
-    for line, tokens in rows["attr_cloth"]:
-        kind = tokens[-1] if len(tokens) >= 2 else ""
-        if not kind.isdigit() or int(kind) not in DEEPFASHION_ATTRIBUTE_TYPES:
-            problems.add_row(UNKNOWN_VALUE, rel["attr_cloth"], line, f"attribute type {kind!r}")
-            attributes.append(None)
-            continue
-        attributes.append(
-            (normalize_value(" ".join(tokens[:-1])), DEEPFASHION_ATTRIBUTE_TYPES[int(kind)])
-        )
+    categories = _typed_names(
+        rows["category_cloth"],
+        DEEPFASHION_CATEGORY_TYPES,
+        "category",
+        rel["category_cloth"],
+        problems,
+    )
+    attributes = _typed_names(
+        rows["attr_cloth"], DEEPFASHION_ATTRIBUTE_TYPES, "attribute", rel["attr_cloth"], problems
+    )
 
     rejected: set[str] = set()  # images whose row was reported already (reported once)
     category_of: dict[str, tuple[int, tuple[str, str]]] = {}

@@ -15,8 +15,6 @@ from tfrecords.build.raw_format import RawDatasetError
 from tfrecords.build.source_spec import DESCRIPTION_ROW, NONE, UNKNOWN, SourceSpec
 from tfrecords.synthetic.lexicon import AttributeWords, Lexicon
 
-MIN_IMAGES, MAX_IMAGES = 3, 5
-
 
 def _display(value: str) -> str:
     return value.replace("_", " ").replace("+", " and ")

@@ -29,6 +29,7 @@ from tfrecords.build.raw_format import (
     UNKNOWN_ATTRIBUTE,
     RawDatasetError,
     RawSession,
+    is_utf8,
 )
 from tfrecords.image_paths import file_system_limits, path_problem, shown
 from tfrecords.session import PHRASE_TYPES
@@ -103,17 +104,9 @@ def _resolve_image(raw_dir: str, path: str, allow_outside: bool) -> tuple[str | 
     return None, MISSING_IMAGE, f"image file {shown(path)} not found"
 
 
-def _is_utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate
-        return False
-    return True
-
-
 def _is_text(text: str) -> bool:
     """Valid Unicode (no lone surrogate) without NUL or other control characters."""
-    return _is_utf8(text) and text.isprintable()
+    return is_utf8(text) and text.isprintable()
 
 
 def _check_entry(
@@ -171,7 +164,7 @@ def _check_entry(
             return None, EMPTY_DESCRIPTION, f"description {t} is empty"
     texts = [*descriptions, *(a for image in attributes or [] for a in image)]
     texts += list(phrase_types or [])
-    if not all(_is_utf8(text) for text in texts):
+    if not all(is_utf8(text) for text in texts):
         return None, MALFORMED_JSON, "a description or attribute holds a lone surrogate"
     attributes = attributes if attributes is not None else [[] for _ in images]
     if len(attributes) != len(images):

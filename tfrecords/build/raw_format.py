@@ -1,6 +1,6 @@
-"""The raw folder's format: file names, skip reasons, the error and one raw session. Skipped
-sessions are reported by an `InputReport` of SESSIONS, in SKIP_REASONS order. The layout is
-described in `tfrecords/build/raw_build.py`."""
+"""The raw folder's format: file names, skip reasons, the error, one raw session and what counts
+as text (`is_utf8`). Skipped sessions are reported by an `InputReport` of SESSIONS, in
+SKIP_REASONS order. The layout is described in `tfrecords/build/raw_build.py`."""
 
 from __future__ import annotations
 
@@ -55,3 +55,13 @@ class RawSession:
     descriptions: list[str]
     attributes: list[list[str]]
     phrase_types: list[str] = dataclasses.field(default_factory=list)
+
+
+def is_utf8(text: str) -> bool:
+    """Whether `text` encodes as UTF-8: no lone surrogate (what bytes that are not UTF-8 become
+    when a file or a file name is decoded with surrogateescape)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -14,16 +14,9 @@ Readers (file layouts and the public documentation they follow: docs/own_data.md
   `Anno/list_attr_img.txt`, `Eval/list_eval_partition.txt` (first row: a count, second row:
   the entry names, then the rows).
 
-Retrieval (`retrieve`), per split pool of images (UT-Zap50K: a seeded 85/5/10 hash of the image
-path; DeepFashion: its evaluation partition), so no image is in two splits: a session starts
-at a random image and walks to an unused neighbour that differs in one or two attributes
-(never an unknown one), changing coarse attributes before fine ones: every attribute a turn
-changes is at least as fine as every attribute the turns before it changed. Images are not
-reused within a session; across sessions of a split the least used neighbour is preferred.
-Sessions have 3 to 5 images, as many sessions as asked are built per split (85/5/10 of
---num_sessions) when the pool allows, and everything is deterministic from the seed. What the
-walk could not do (changes with no neighbour, dead ends, isolated images, a shortfall) is
-reported in dataset_info.json ("retrieval") and on the console.
+Retrieval (`retrieval.retrieve`) chains neighbouring images into sessions per split pool, so no
+image is in two splits, coarse attributes changing before fine ones (its module says how);
+what the walk could not do is reported in dataset_info.json ("retrieval") and on the console.
 
 Descriptions are generated from each turn's attribute changes by the project's description
 grammar (`tfrecords.synthetic.grammar.describe`, its three phrase types and paraphrases) over a
@@ -65,8 +58,6 @@ from tfrecords.build.ut_zap50k import read_ut_zap50k, zap_layout
 from tfrecords.datasets import SOURCES
 from tfrecords.shard_writer import dataset_dir
 from tfrecords.synthetic import grammar
-
-MIN_IMAGES, MAX_IMAGES = 3, 5
 
 READERS = {"ut_zap50k": read_ut_zap50k, "deepfashion": read_deepfashion}
 

@@ -9,10 +9,9 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 
-from tfrecords.build.raw_format import RawDatasetError
+from tfrecords.build.input_report import InputReport
+from tfrecords.build.raw_format import RawDatasetError, is_utf8
 from tfrecords.dataset_info import SPLIT_FRACTIONS
-
-MIN_IMAGES, MAX_IMAGES = 3, 5
 
 TWO_CHANGE_P = 0.35
 UNKNOWN = "unknown"
@@ -153,9 +152,13 @@ def layout_error(source: str, source_dir: str, missing: Sequence[str], expected:
     )
 
 
-def is_utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+def utf8_row(text: str, problems: InputReport, path: str, line: int) -> bool:
+    """Whether a row of a source file is UTF-8 text; a row that is not is reported (NOT_UTF8).
+
+    The readers open their files with errors="surrogateescape": bytes that are not UTF-8 come
+    back as lone surrogates, so such a row is reported and skipped, not fatal.
+    """
+    if is_utf8(text):
+        return True
+    problems.add_row(NOT_UTF8, path, line, "row holds bytes that are not UTF-8")
+    return False

@@ -15,20 +15,17 @@ from tfrecords.build.input_report import ROWS, InputReport
 from tfrecords.build.source_spec import (
     DUPLICATE_ROW,
     MISSING_IMAGE,
-    NOT_UTF8,
     UNKNOWN,
     UNKNOWN_VALUE,
     UNREADABLE_ROW,
     WRONG_FOLDER,
     Item,
     SourceLayoutError,
-    is_utf8,
     layout_error,
     normalize_value,
     split_pool,
+    utf8_row,
 )
-
-MIN_IMAGES, MAX_IMAGES = 3, 5
 
 ZAP_DATA_DIR = "ut-zap50k-data"
 ZAP_METADATA = "meta-data.csv"
@@ -101,7 +98,6 @@ def read_ut_zap50k(source_dir: str, seed: int) -> tuple[list[Item], InputReport,
     relative_metadata = os.path.relpath(metadata, source_dir)
     items: list[Item] = []
     seen: set[str] = set()
-    # Bytes that are not UTF-8 come back as lone surrogates; such a row is reported, not fatal.
     with open(metadata, encoding="utf-8", errors="surrogateescape", newline="") as f:
         reader = csv.reader(f)
         header = next(reader, None)
@@ -116,10 +112,7 @@ def read_ut_zap50k(source_dir: str, seed: int) -> tuple[list[Item], InputReport,
             line = reader.line_num
             if not row:
                 continue
-            if not is_utf8(",".join(row)):
-                problems.add_row(
-                    NOT_UTF8, relative_metadata, line, "row holds bytes that are not UTF-8"
-                )
+            if not utf8_row(",".join(row), problems, relative_metadata, line):
                 continue
             if len(row) != len(header):
                 problems.add_row(
