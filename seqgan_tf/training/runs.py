@@ -60,6 +60,7 @@ def default_run_dir(
     switches += (
         ("classify", config.edit.classify_weight > 0, named.edit.classify_weight > 0),
         ("read_previous", config.edit.read_previous, named.edit.read_previous),
+        ("own_output", config.edit.own_output_rate > 0, named.edit.own_output_rate > 0),
     )
     suffix = "".join(f"_no{name}" for name, on, default in switches if default and not on)
     if config.edit.enabled and config.edit.generator != named.edit.generator:
