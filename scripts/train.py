@@ -28,7 +28,7 @@ flags.DEFINE_string(
     "run_dir",
     None,
     "Run folder (default runs/<config>_<dataset>, plus "
-    "_noattention / _nodamsm / _nohistory / _noedit / _noattribute_state for "
+    "_noattention / _nodamsm / _nohistory / _noedit / _noattribute_state / _noown_output for "
     "ablations and _seed<N> for other seeds).",
 )
 flags.DEFINE_string("data_dir", "data", "Root of the shard folders.")
@@ -79,6 +79,13 @@ flags.DEFINE_bool(
     "The generator edits from the design read off the image it edits (with compound-edit "
     "training); default: the config's choice.",
 )
+flags.DEFINE_bool(
+    "own_output",
+    None,
+    "Half the training turns t >= 2 edit the model's own drawing of the turn before "
+    "(scheduled sampling); default: the config's choice.",
+)
+flags.DEFINE_float("word_dropout", None, "Share of training words replaced by the unknown-word id.")
 flags.DEFINE_float("recon_weight", None, "Override the L1 weight (0 = paper objective).")
 flags.DEFINE_integer("seed", None, "Override the training seed (weights, noise, data order).")
 flags.DEFINE_bool("jit_compile", None, "XLA-compile the train step.")
@@ -118,6 +125,7 @@ def config_from_flags():
         "model.use_attention": FLAGS.attention,
         "model.use_history": FLAGS.history,
         "edit.generator": FLAGS.edit_generator,
+        "model.word_dropout": FLAGS.word_dropout,
         "model.resnet101_weights": FLAGS.resnet101_weights,
         "damsm.enabled": FLAGS.damsm,
     }
@@ -126,6 +134,7 @@ def config_from_flags():
         "attribute_state": FLAGS.attribute_state,
         "read_previous": FLAGS.read_previous,
         "classify": FLAGS.classify,
+        "own_output": FLAGS.own_output,
     }
     try:
         return override(get_experiment(FLAGS.config, FLAGS.dataset), fields, switches)

@@ -116,6 +116,15 @@ def test_tokenizer_round_trips_and_normalises():
     )
 
 
+def test_tokenizer_reads_plurals_and_british_spellings_as_the_words_it_knows():
+    """A word outside the vocabulary is looked up as its singular or American spelling before
+    it counts as unknown; a word the vocabulary has is never rewritten."""
+    tok = TextTokenizer(["boot", "strap", "color", "party", "grass", "heels"], max_words=8)
+    ids, tokens = tok(tf.constant(["boots straps colour parties grass heels glass shoes"]))
+    assert ids.numpy()[0].tolist() == [2, 3, 4, 5, 6, 7, 1, 1]
+    assert tokens.numpy()[0, 0] == b"boots"  # the tokens stay what the person wrote
+
+
 def test_attention_sums_to_one_over_words_and_ignores_padding():
     attn = WordAttention(8)
     mask = tf.constant([[True, True, True, False, False], [True, False, False, False, False]])

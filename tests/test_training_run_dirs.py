@@ -5,6 +5,7 @@ import os
 import pytest
 
 from seqgan_tf.configs import get_experiment
+from seqgan_tf.configs.overrides import override
 from seqgan_tf.training.run_folder import default_run_dir
 
 
@@ -69,6 +70,11 @@ def test_the_other_edit_generator_and_no_classification_get_their_own_folders():
     templates.edit.classify_weight = 0.0
     assert default_run_dir("quick", "photo_zap_seq", templates).endswith(
         "quick_photo_zap_seq_noclassify_templates"
+    )
+    no_own = override(get_experiment("quick", "photo_zap_seq"), switches={"own_output": False})
+    assert no_own.edit.own_output_rate == 0.0
+    assert default_run_dir("quick", "photo_zap_seq", no_own).endswith(
+        "quick_photo_zap_seq_noown_output"
     )
 
 

@@ -40,6 +40,8 @@ SWITCHES: dict[str, dict[bool, dict[str, Any]]] = {
         False: {"edit.read_previous": False, "edit.skip_turn_rate": 0.0},
     },
     "classify": {True: {"edit.classify_weight": 1.0}, False: {"edit.classify_weight": 0.0}},
+    # Turns that edit the model's own drawing of the turn before (scheduled sampling).
+    "own_output": {False: {"edit.own_output_rate": 0.0}},
 }
 
 

@@ -10,13 +10,18 @@ from seqgan_tf.text.normalization import split_words_in_graph
 PAD_ID = 0
 OOV_ID = 1
 EMPTY_TOKEN = "[EMPTY]"
+# A word the vocabulary lacks is looked up again in plainer forms, in this order, and takes the
+# first that the vocabulary has: plurals ("boots" -> "boot", "straps" -> "strap") and British
+# spellings ("colour" -> "color"). Words the training text used are never rewritten.
+WORD_VARIANTS = ((r"ies$", "y"), (r"es$", ""), (r"s$", ""), (r"our", "or"))
 
 
 @keras.saving.register_keras_serializable(package="seqgan_tf")
 class TextTokenizer(keras.layers.Layer):
     """Normalises, tokenises and looks up words; pads or truncates to `max_words`.
 
-    Id 0 is padding, id 1 the out-of-vocabulary bucket, vocabulary words start at 2. A text with
+    Id 0 is padding, id 1 the out-of-vocabulary bucket, vocabulary words start at 2. A word not
+    in the vocabulary is looked up in its WORD_VARIANTS forms before it counts as unknown. A text with
     no words becomes a single out-of-vocabulary token so that every row has at least one word
     (a fully masked row would make attention and the BiLSTM undefined).
 
@@ -50,6 +55,11 @@ class TextTokenizer(keras.layers.Layer):
         first_column = tf.one_hot(0, self.max_words, on_value=True, off_value=False)
         tokens = tf.where(empty[:, None] & first_column[None, :], EMPTY_TOKEN, tokens)
         ids = tf.cast(self.lookup(tokens), tf.int32)
+        for pattern, rewrite in WORD_VARIANTS:
+            variant = tf.cast(
+                self.lookup(tf.strings.regex_replace(tokens, pattern, rewrite)), tf.int32
+            )
+            ids = tf.where(tf.equal(ids, OOV_ID) & tf.not_equal(variant, OOV_ID), variant, ids)
         return ids, tokens
 
     def compute_output_spec(self, texts):

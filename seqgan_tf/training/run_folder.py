@@ -67,7 +67,8 @@ def default_run_dir(
     config_name: str, dataset: str, config: ExperimentConfig, seed: int | None = None
 ) -> str:
     """runs/<config>_<dataset>, with a suffix per switch turned off against the named config
-    (_noattention, _nodamsm, _nohistory, _noedit, _noattribute_state, _noclassify), the other
+    (_noattention, _nodamsm, _nohistory, _noedit, _noattribute_state, _noclassify,
+    _noread_previous, _noown_output), the other
     edit generator's name (_templates) and _seed<N> for another
     seed, so that an ablation never lands in the full model's folder."""
     from seqgan_tf.configs import get_experiment
@@ -83,6 +84,7 @@ def default_run_dir(
     switches += (
         ("classify", config.edit.classify_weight > 0, named.edit.classify_weight > 0),
         ("read_previous", config.edit.read_previous, named.edit.read_previous),
+        ("own_output", config.edit.own_output_rate > 0, named.edit.own_output_rate > 0),
     )
     suffix = "".join(f"_no{name}" for name, on, default in switches if default and not on)
     if config.edit.enabled and config.edit.generator != named.edit.generator:
