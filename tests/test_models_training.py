@@ -246,13 +246,13 @@ def test_read_previous_edits_from_what_the_image_shows():
     assert np.array_equal(out["previous"].numpy(), x_prev.numpy())
     # Serving: the generator's previous design is read off the image, whatever the state says.
     seen = {}
-    draw = model.draw
+    draw = model.backbone.draw
 
     def spy(tracked, *args, **kwargs):
         seen["previous_design"] = tracked["previous_design"]
         return draw(tracked, *args, **kwargs)
 
-    model.draw = spy
+    model.backbone.draw = spy
     state = model.start(images[:, 1])  # the state read x_1; the image edited is x_0
     model.edit(images[:, 0], batch["descriptions"][:, 0], state)
     read = slots.segment_one_hot(model.attribute_reader(images[:, 0]), ATTRIBUTE_SIZES)
@@ -292,7 +292,7 @@ def test_word_dropout_replaces_words_by_the_unknown_id_in_training_only():
     """dropped_words turns about `rate` of the real words into the out-of-vocabulary id,
     never padding, the same for the same (session, step); a model with word_dropout reads the
     full text when it validates or edits."""
-    from seqgan_tf.models.session_unroll import dropped_words
+    from seqgan_tf.models.turn_sampling import dropped_words
     from seqgan_tf.text.text_tokenizer import OOV_ID, PAD_ID
 
     rng = np.random.default_rng(0)
@@ -309,13 +309,13 @@ def test_word_dropout_replaces_words_by_the_unknown_id_in_training_only():
     model = compiled(tiny_edit_model(word_dropout=0.5))
     prepared = model.preprocessor(fake_batch(4))
     seen = []
-    encode = model.encode_text
+    encode = model.backbone.encode_text
 
     def spy(ids):
         seen.append(ids)
         return encode(ids)
 
-    model.encode_text = spy
+    model.backbone.encode_text = spy
     model.training_outputs(prepared, step=None, training=False)
     model.training_outputs(prepared, step=2)
     full = tf.reshape(prepared["description_ids"], [-1, model.max_words]).numpy()

@@ -8,7 +8,7 @@ import keras
 import tensorflow as tf
 
 from seqgan_tf.losses.adversarial import fake_loss, real_loss
-from seqgan_tf.models import attribute_slots
+from seqgan_tf.losses.attribute_cross_entropy import segment_cross_entropy
 
 # Pixels whose largest channel moved more than this (in [-1, 1] units) count as edited.
 EDITED_PIXEL_THRESHOLD = 0.1
@@ -117,7 +117,7 @@ class SeqAttnGANLoss:
         sizes, ids = step["attribute_sizes"], step["target_ids"]
 
         def cross_entropy(logits):
-            return tf.reduce_sum(attribute_slots.segment_cross_entropy(logits, ids, sizes), -1)
+            return tf.reduce_sum(segment_cross_entropy(logits, ids, sizes), -1)
 
         return {
             "d_attr": reduce(cross_entropy(d["attr_real"])),
@@ -153,14 +153,11 @@ class SeqAttnGANLoss:
             known * tf.nn.sigmoid_cross_entropy_with_logits(changed, step["change_logits"]), -1
         )
         value = tf.reduce_sum(
-            changed
-            * attribute_slots.segment_cross_entropy(
-                step["value_logits"], step["target_ids"], sizes
-            ),
+            changed * segment_cross_entropy(step["value_logits"], step["target_ids"], sizes),
             -1,
         )
         read = tf.reduce_sum(
-            attribute_slots.segment_cross_entropy(step["read_logits"], step["read_ids"], sizes), -1
+            segment_cross_entropy(step["read_logits"], step["read_ids"], sizes), -1
         )
         terms = {
             "attr_read": reduce(read, 1.0),  # padded images have no labels: 0 already

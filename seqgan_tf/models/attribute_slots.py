@@ -70,13 +70,3 @@ def design_probabilities(
     """
     changed = expand_per_slot(tf.cast(change_logits > 0.0, tf.float32), sizes)
     return changed * segment_softmax(value_logits, sizes) + (1.0 - changed) * previous
-
-
-def segment_cross_entropy(logits: tf.Tensor, ids: tf.Tensor, sizes: Sequence[int]) -> tf.Tensor:
-    """Per-attribute cross-entropy [..., K] of segment logits against ids (-1 gives 0)."""
-    losses = []
-    for k, s in enumerate(split_segments(logits, sizes)):
-        target = ids[..., k]
-        ce = tf.nn.sparse_softmax_cross_entropy_with_logits(tf.maximum(target, 0), s)
-        losses.append(tf.where(target >= 0, ce, tf.zeros_like(ce)))
-    return tf.stack(losses, axis=-1)

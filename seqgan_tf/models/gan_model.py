@@ -17,7 +17,8 @@ class GANModel(PrebuiltUnderStrategy, keras.Model):
     loss reads), a `discriminator` attribute and `self.trackers` (term name -> Mean), and builds
     its parts on its first call. This class provides the rest: `compile`, `build_optimizers`,
     `generator_variables` (every trainable variable but D's), `metrics`, `test_step`, the
-    jit_compile override and the helpers `_check_prepared`, `_global_batch` and `_log`.
+    jit_compile override (and `compiled_with_xla`) and the helpers `_check_prepared`,
+    `_global_batch` and `_log`.
     """
 
     def compile(
@@ -71,6 +72,12 @@ class GANModel(PrebuiltUnderStrategy, keras.Model):
     @jit_compile.setter
     def jit_compile(self, value: bool) -> None:
         self._jit_compile = bool(value)
+
+    @property
+    def compiled_with_xla(self) -> bool:
+        """Whether `compile` set XLA for the steps (then they need static shapes). Unlike
+        `jit_compile`, reading it before `compile` does not resolve "auto"."""
+        return getattr(self, "_jit_compile", None) is True
 
     def test_step(self, batch: dict) -> dict:
         """Validation: the subclass's training_outputs with zero noise, scored, nothing trained."""

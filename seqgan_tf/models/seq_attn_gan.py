@@ -1,4 +1,5 @@
-"""SeqAttnGAN: the whole model, with a multi-turn train_step (paper section 4)."""
+"""SeqAttnGAN: the training task around a SessionBackbone, with a multi-turn train_step (paper
+section 4)."""
 
 from __future__ import annotations
 
@@ -8,27 +9,16 @@ import keras
 import tensorflow as tf
 
 from seqgan_tf.losses.seq_attn_gan_loss import SeqAttnGANLoss
-from seqgan_tf.models import attribute_slots as slots
-from seqgan_tf.models.attribute_editor import AttributeEditor
-from seqgan_tf.models.attribute_reader import AttributeReader
-from seqgan_tf.models.blocks import Untracked, to_float32
+from seqgan_tf.models.blocks import Untracked
 from seqgan_tf.models.damsm import Damsm
 from seqgan_tf.models.discriminator import Discriminator
-from seqgan_tf.models.edit_generator import EditGenerator
-from seqgan_tf.models.edit_unet import EditUNet
 from seqgan_tf.models.gan_model import GANModel
-from seqgan_tf.models.generator import Generator
-from seqgan_tf.models.image_encoder import ImageEncoder
+from seqgan_tf.models.session_backbone import SessionBackbone
 from seqgan_tf.models.session_preprocessor import SessionPreprocessor
 from seqgan_tf.models.session_unroll import own_output_session, teacher_forced_turns
-from seqgan_tf.models.state_tracker import StateTracker
-from seqgan_tf.models.text_encoder import TextEncoder
-from seqgan_tf.models.upsampler import Upsampler
-from seqgan_tf.models.word_attention import WordAttention
+from seqgan_tf.models.turn_critics import damsm_matching, judge
 
 Tensors = dict[str, tf.Tensor]  # a batch, a turn's parts or a step's outputs, by name
-# Slots of the edit generator's templates when the state has no attribute slots.
-LATENT_SLOTS = (8,) * 8
 # Every __init__ argument: kept as an attribute of the same name, returned by get_config().
 CONFIG_KEYS = (
     *("vocabulary", "attribute_sizes", "image_size", "max_words", "embedding_dim", "text_dim"),
@@ -36,6 +26,12 @@ CONFIG_KEYS = (
     *("edit_mode", "attribute_state", "edit_generator", "classify_attributes"),
     *("read_previous", "skip_turn_rate", "own_output_rate", "word_dropout"),
     *("mask_threshold", "resnet101_weights"),
+)
+# The ones that configure the backbone (the others: the tokenizer, D and the training switches).
+BACKBONE_KEYS = (
+    *("attribute_sizes", "image_size", "max_words", "embedding_dim", "text_dim", "state_dim"),
+    *("noise_dim", "gf_dim", "ef_dim", "use_attention", "use_history", "edit_mode"),
+    *("attribute_state", "edit_generator", "read_previous", "mask_threshold", "resnet101_weights"),
 )
 
 
@@ -60,6 +56,12 @@ class SeqAttnGAN(GANModel):
     AttributeReader fills the slots from x0; at each turn an AttributeEditor (attribute slots
     attending over the words) says which slots the words change and to what; the GRU reads
     [e-bar_t; a_t], and the generator is conditioned on [h_t; a_t; a_{t-1}; eps_t].
+
+    The parts of one turn and the methods that run them are the `backbone` (SessionBackbone,
+    on word ids); this task adds the tokenizer (`preprocessor`), D, the frozen DAMSM, the
+    session unroll in training (`training_outputs`) and at inference (`generate_session`), the
+    step and the optimizers. The backbone's parts are also attributes of the task, under their
+    own names (`text_encoder`, `generator`, ...): the layout of the weight files.
 
     Train with `compile(d_optimizer=..., g_optimizer=..., loss=SeqAttnGANLoss(...))` and `fit`
     on batches from the input pipeline mapped with `model.preprocessor`. Serve with
@@ -134,18 +136,8 @@ class SeqAttnGAN(GANModel):
         # inputs); what passes between them (states, words, images, logits) stays float32, so
         # the model itself does not autocast.
         super().__init__(autocast=False, **kwargs)
-        if attribute_state and not (edit_mode and attribute_sizes):
-            raise ValueError("attribute_state needs edit_mode and a non-empty attribute_sizes")
-        if mask_threshold and not edit_mode:
-            raise ValueError("mask_threshold applies to edit_mode only")
-        if edit_generator not in ("unet", "templates"):
-            raise ValueError(
-                f"edit_generator must be 'unet' or 'templates', got {edit_generator!r}"
-            )
         if classify_attributes and not attribute_state:
             raise ValueError("classify_attributes needs attribute_state")
-        if read_previous and not attribute_state:
-            raise ValueError("read_previous needs attribute_state")
         if not 0.0 <= skip_turn_rate < 1.0:
             raise ValueError(f"skip_turn_rate must be in [0, 1), got {skip_turn_rate}")
         if not 0.0 <= own_output_rate <= 1.0:
@@ -168,42 +160,13 @@ class SeqAttnGAN(GANModel):
         self.mask_threshold, self.resnet101_weights = mask_threshold, resnet101_weights
 
         self.preprocessor = SessionPreprocessor(self.vocabulary, max_words, name="preprocessor")
-        self.text_encoder = TextEncoder(
-            self.preprocessor.vocab_size, embedding_dim, text_dim, name="text_encoder"
+        self.backbone = SessionBackbone(
+            self.preprocessor.vocab_size, **{k: getattr(self, k) for k in BACKBONE_KEYS}
         )
-        weights = resnet101_weights
-        self.image_encoder = ImageEncoder(
-            state_dim, ef_dim, image_size, weights, return_regions=False, name="image_encoder"
-        )
-        self.state_tracker = StateTracker(state_dim, name="state_tracker")
-        if edit_mode:
-            # Template slots: the schema's attributes, or latent ones without attribute slots.
-            self.slot_sizes = self.attribute_sizes if attribute_state else LATENT_SLOTS
-            if edit_generator == "unet":
-                self.generator = EditUNet(
-                    gf_dim, image_size, mask_threshold=mask_threshold, name="generator"
-                )
-            else:
-                self.generator = EditGenerator(
-                    self.slot_sizes,
-                    gf_dim,
-                    image_size,
-                    mask_threshold=mask_threshold,
-                    name="generator",
-                )
-            if not attribute_state:
-                self.latent_design = keras.layers.Dense(sum(self.slot_sizes), name="latent_design")
-        else:
-            self.upsampler = Upsampler(gf_dim, image_size, name="upsampler")
-            self.attention = WordAttention(self.upsampler.channels, name="attention")
-            self.generator = Generator(gf_dim, image_size, name="generator")
-        if attribute_state:
-            self.attribute_reader = AttributeReader(
-                self.attribute_sizes, ef_dim, image_size, name="attribute_reader"
-            )
-            self.attribute_editor = AttributeEditor(
-                self.attribute_sizes, text_dim, use_attention, name="attribute_editor"
-            )
+        # The backbone's parts are tracked here, under their own names: the layout of every
+        # weight file (tests/test_models_weights_layout.py), and the order of the variables.
+        for name, part in self.backbone.parts.items():
+            setattr(self, name, part)
         self.discriminator = Discriminator(
             df_dim,
             image_size,
@@ -214,7 +177,7 @@ class SeqAttnGAN(GANModel):
         self.seq_loss = SeqAttnGANLoss()
         self.trackers = {n: keras.metrics.Mean(name=n) for n in SeqAttnGANLoss.TERMS}
 
-    # ------------------------------------------------------------------ parts and state
+    # ------------------------------------------------------------------ DAMSM
     def attach_damsm(self, damsm: Damsm) -> None:
         """Uses a pretrained DAMSM (frozen) as the regulariser of eq. 8. It is kept out of the
         model's weights: the run saves it once, beside them (damsm.weights.h5)."""
@@ -225,34 +188,24 @@ class SeqAttnGAN(GANModel):
     def get_damsm(self) -> Damsm | None:
         return self._frozen_damsm.value
 
+    # ------------------------------------------------------------------ one turn (the backbone's)
     @property
     def serving_state_dim(self) -> int:
         """Width of the state that crosses the wire: [h; attribute slots]."""
-        return self.state_dim + (sum(self.attribute_sizes) if self.attribute_state else 0)
+        return self.backbone.serving_state_dim
 
     def encode_text(self, ids: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        """word ids int32 [N,L] -> (words [N,L,D], sentence [N,D], mask [N,L])."""
-        return to_float32(self.text_encoder(ids))
+        """SessionBackbone.encode_text."""
+        return self.backbone.encode_text(ids)
 
     def start(self, images: tf.Tensor) -> tf.Tensor:
-        """First image(s) [N,S,S,3] in [-1,1] -> initial serving state [N, serving_state_dim]."""
-        return self.start_outputs(images)["state"]
+        """SessionBackbone.start: first image(s) -> initial serving state."""
+        return self.backbone.start(images)
 
     def start_outputs(self, images: tf.Tensor) -> Tensors:
-        """`start` with what the model read: dict "state" and, with attribute slots, "design"
-        [N, sum(attribute_sizes)], the attribute reader's value probabilities per attribute
-        (the state holds each segment's most probable value)."""
-        _, v0 = self.image_encoder(images)
-        h0 = to_float32(self.state_tracker.initial_state(v0))
-        if not self.attribute_state:
-            return {"state": h0}
-        read = slots.segment_softmax(
-            to_float32(self.attribute_reader(images)), self.attribute_sizes
-        )
-        design = slots.segment_one_hot(read, self.attribute_sizes)
-        return {"state": tf.concat([h0, design], axis=-1), "design": read}
+        """SessionBackbone.start_outputs: "state" and, with attribute slots, "design"."""
+        return self.backbone.start_outputs(images)
 
-    # ------------------------------------------------------------------ one turn
     def track(
         self,
         state: tf.Tensor,
@@ -261,29 +214,8 @@ class SeqAttnGAN(GANModel):
         word_mask: tf.Tensor,
         design: tf.Tensor | None = None,
     ) -> Tensors:
-        """The dialogue part of a turn: (state_{t-1}, o_t) -> dict "state" (state_t) and, with
-        attribute slots, the editor's "change_logits", "value_logits", "design" a_t and
-        "previous_design" a_{t-1}. `design` forces a_t (teacher forcing); otherwise each slot
-        takes the editor's value where it predicts a change (hard decisions)."""
-        h, previous = state, None
-        if self.attribute_state:
-            h, previous = state[:, : self.state_dim], state[:, self.state_dim :]
-        if not self.use_history:
-            h = tf.zeros_like(h)
-            previous = None if previous is None else tf.zeros_like(previous)
-        out = {"h_prev": h}
-        if not self.attribute_state:
-            out["h"] = to_float32(self.state_tracker.step(h, sentence))
-            out["state"] = out["h"]
-            return out
-        change, values, _ = to_float32(self.attribute_editor(words, word_mask, h, previous))
-        if design is None:
-            design = slots.apply_changes(change, values, previous, self.attribute_sizes)
-        out.update(change_logits=change, value_logits=values)
-        out.update(design=design, previous_design=previous)
-        out["h"] = to_float32(self.state_tracker.step(h, tf.concat([sentence, design], axis=-1)))
-        out["state"] = tf.concat([out["h"], design], axis=-1)
-        return out
+        """SessionBackbone.track: the dialogue part of a turn."""
+        return self.backbone.track(state, words, sentence, word_mask, design)
 
     def draw(
         self,
@@ -295,69 +227,68 @@ class SeqAttnGAN(GANModel):
         previous_image: tf.Tensor,
         training: bool = False,
     ) -> Tensors:
-        """The drawing part of a turn, for any batch of turns -> dict "image", "attention"
-        (and "drawn", "mask" in edit mode)."""
-        if not self.edit_mode:
-            regions = self.upsampler(tf.concat([tracked["h_prev"], noise], axis=-1))
-            context, weights = self.attention(regions, words, word_mask)
-            if not self.use_attention:
-                context = tf.zeros_like(context)
-            image = self.generator(regions, context, tracked["h"])
-            return to_float32({"image": image, "attention": weights})
-        if self.attribute_state:
-            design, previous_design = tracked["design"], tracked["previous_design"]
-        else:  # latent slots read from the state (no attribute supervision)
-            design, previous_design = (
-                slots.segment_softmax(self.latent_design(tracked[h]), self.slot_sizes)
-                for h in ("h", "h_prev")
-            )
-        if not self.use_attention:
-            word_mask = tf.zeros_like(word_mask)  # no word is attended: zero context
-        if not self.use_history:
-            previous_image = tf.zeros_like(previous_image)
-        condition = tf.concat([tracked["h"], sentence, noise], axis=-1)
-        parts = (previous_image, design, previous_design, condition, words, word_mask)
-        return to_float32(self.generator(*parts, compose=self.use_history, training=training))
+        """SessionBackbone.draw: the drawing part of a turn."""
+        parts = (tracked, sentence, words, word_mask, noise, previous_image)
+        return self.backbone.draw(*parts, training=training)
 
     def edit(self, images: tf.Tensor, texts: tf.Tensor, state: tf.Tensor) -> Tensors:
         """Serving step. images: the current image [N,S,S,3] in [-1,1]; texts string [N] (or
         word ids [N,L]); state [N, serving_state_dim]. Zero noise: the same request gives the
-        same answer. With attribute slots, "design" [N, sum(attribute_sizes)] is the design the
-        state now holds as value probabilities (`attribute_slots.design_probabilities`)."""
+        same answer. Returns SessionBackbone.edit's "image", "state", "attention" (and
+        "design") with the "tokens" the words were read as (None for word ids)."""
         ids, tokens = self.preprocessor.tokenize(texts)
-        words, sentence, mask = self.encode_text(ids)
-        tracked = self.track(state, words, sentence, mask)
-        to_draw = dict(tracked)
-        if self.read_previous:  # edit from what the image shows, not what the state held
-            read = to_float32(self.attribute_reader(images))
-            to_draw["previous_design"] = slots.segment_one_hot(read, self.attribute_sizes)
-        noise = tf.zeros([tf.shape(state)[0], self.noise_dim], tf.float32)
-        drawn = self.draw(to_draw, sentence, words, mask, noise, images)
-        image, attention = drawn["image"], drawn["attention"]
-        out = {"image": image, "state": tracked["state"], "attention": attention, "tokens": tokens}
-        if self.attribute_state:
-            out["design"] = slots.design_probabilities(
-                tracked["change_logits"],
-                tracked["value_logits"],
-                tracked["previous_design"],
-                self.attribute_sizes,
-            )
-        return out
+        return {**self.backbone.edit(images, ids, state), "tokens": tokens}
 
     # ------------------------------------------------------------------ sessions
     def generate_session(self, batch: Tensors) -> Tensors:
         """Inference over whole sessions, each turn editing the model's own previous output with
-        zero noise (see session_unroll.own_output_session)."""
-        return own_output_session(self, batch)
+        zero noise (session_unroll.own_output_session). batch: "images" [B,T+1,S,S,3] (only x0
+        is used) and "descriptions" string [B,T] or "description_ids" [B,T,L]. Returns
+        "images" [B,T,S,S,3], "attention" [B,T,h,w,L] and, for string input, "tokens"
+        [B,T,L]."""
+        texts = batch["descriptions"] if "descriptions" in batch else batch["description_ids"]
+        ids, tokens = self.preprocessor.tokenize_turns(texts)
+        out = own_output_session(self.backbone, batch["images"][:, 0], ids)
+        if tokens is not None:
+            out["tokens"] = tokens
+        return out
 
     def training_outputs(
         self, batch: Tensors, step: tf.Tensor | int | None = None, training: bool = True
     ) -> dict:
         """Teacher-forced pass over a prepared batch: the GRU (and the attribute editor) run
         turn by turn on the true history; then every REAL turn is drawn at once from its true
-        x_{t-1} (and true a_t, a_{t-1}), and judged by D and DAMSM. Returns what SeqAttnGANLoss
-        reads. step seeds the per-turn noise (None = zero noise, for validation)."""
-        return teacher_forced_turns(self, batch, step, training)
+        x_{t-1} (and true a_t, a_{t-1}) (session_unroll.teacher_forced_turns), and judged by D
+        and DAMSM (turn_critics). Returns what SeqAttnGANLoss reads. step seeds the per-turn
+        noise (None = zero noise, for validation)."""
+        out = teacher_forced_turns(
+            self.backbone,
+            batch,
+            step,
+            training,
+            word_dropout=self.word_dropout,
+            skip_turn_rate=self.skip_turn_rate,
+            own_output_rate=self.own_output_rate,
+            draw_every_turn=self.compiled_with_xla,
+        )
+        index = out["turn_index"]
+        out["logits"] = judge(
+            self.discriminator,
+            out["real"],
+            out["fake"],
+            out["turn_sentences"],
+            out["session_sentences"],
+            batch["turn_mask"],
+            index,
+        )
+        damsm, loss = self.get_damsm(), self.seq_loss
+        out["damsm"] = None
+        if damsm is not None and loss.damsm_weight > 0:
+            texts = tf.gather_nd(batch["damsm_ids"], index)
+            out["damsm"] = damsm_matching(
+                damsm, out["fake"], texts, out["weight"], loss.damsm_pairs
+            )
+        return out
 
     def call(self, batch: Tensors, training: bool = False) -> tf.Tensor:
         """Builds every part on one prepared batch (see runs.build_model)."""

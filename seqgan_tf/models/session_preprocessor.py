@@ -67,17 +67,24 @@ class SessionPreprocessor(keras.layers.Layer):
             return self.tokenizer(texts)
         return texts, None
 
+    def tokenize_turns(self, texts):
+        """string [B,T] -> (ids int32 [B,T,L], tokens string [B,T,L]); ids [B,T,L] pass
+        through with None."""
+        if texts.dtype != tf.string:
+            return texts, None
+        shape = [tf.shape(texts)[0], texts.shape[1], self.max_words]
+        ids, tokens = self.tokenizer(tf.reshape(texts, [-1]))
+        return tf.reshape(ids, shape), tf.reshape(tokens, shape)
+
     def call(self, batch):
         out = {k: v for k, v in batch.items() if v.dtype != tf.string}
         texts = batch["descriptions"]
-        b, n_turns = tf.shape(texts)[0], texts.shape[1]
-        ids, _ = self.tokenizer(tf.reshape(texts, [-1]))
-        out["description_ids"] = tf.reshape(ids, [b, n_turns, self.max_words])
+        out["description_ids"], _ = self.tokenize_turns(texts)
         out["session_hash"] = session_hash(batch["session_id"])
         damsm = self.damsm_tokenizer
         if damsm is not None:
             ids, _ = damsm(tf.reshape(damsm_texts(batch), [-1]))
-            out["damsm_ids"] = tf.reshape(ids, [b, n_turns, -1])
+            out["damsm_ids"] = tf.reshape(ids, [tf.shape(texts)[0], texts.shape[1], -1])
         return out
 
     def get_config(self):
