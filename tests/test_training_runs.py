@@ -87,6 +87,19 @@ def test_killed_run_resumes_epoch_count_and_optimizer_state(data_dir, tmp_path):
     third = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=300)
     assert third.returncode == 0 and "already trained" in third.stdout + third.stderr
 
+    # More epochs continue the finished run from its last epoch, optimizer state included.
+    longer = _train_cmd(data_dir, run_dir, 5, 3, config="tiny_edit")
+    fourth = subprocess.run(longer, env=_env(), capture_output=True, text=True, timeout=600)
+    out = fourth.stdout + fourth.stderr
+    assert fourth.returncode == 0, out[-3000:]
+    assert "Epoch 5/5" in out and "Epoch 1/5" not in out
+    final = _state(run_dir)
+    assert final["complete"] and final["epochs_completed"] == 5
+    assert final["g_iterations"] == 15 and final["d_iterations"] == 15
+    fewer = _train_cmd(data_dir, run_dir, 3, 3, config="tiny_edit")
+    fifth = subprocess.run(fewer, env=_env(), capture_output=True, text=True, timeout=300)
+    assert fifth.returncode == 0 and "already trained (5 epochs)" in fifth.stdout + fifth.stderr
+
     # The finished run's validation strips can be drawn again from its final weights.
     png = str(tmp_path / "strip.png")
     drawn = subprocess.run(

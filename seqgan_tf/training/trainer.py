@@ -23,6 +23,7 @@ from absl import logging
 from common.atomic_files import (
     remove_temporaries,
     save_weights_atomically,
+    write_atomically,
     write_json_atomically,
 )
 from seqgan_tf.configs.experiment import ExperimentConfig
@@ -98,6 +99,8 @@ def _check_config(config: ExperimentConfig, run_dir: str, overwrite: bool) -> No
     path = os.path.join(run_dir, run_folder.CONFIG_FILE)
     if os.path.exists(path) and not overwrite:
         old = ExperimentConfig.load(path)
+        # More epochs continue a run (the schedule is constant per step); fewer find it trained.
+        old.train.epochs = config.train.epochs
         if old.identity() != config.identity():
             changed = sorted(
                 f"{section}.{key}"
@@ -113,6 +116,26 @@ def _check_config(config: ExperimentConfig, run_dir: str, overwrite: bool) -> No
             )
     if is_chief():
         config.save(path)
+
+
+def _continue_finished_run(run_dir: str, epochs_completed: int) -> None:
+    """Reopens a finished run for more epochs: its last epoch's weights (with both optimizers'
+    state) become the backup that fit resumes from, at the epoch after the last."""
+    if not is_chief():
+        return
+    latest = os.path.join(run_dir, run_folder.LATEST_WEIGHTS)
+    if not os.path.exists(latest):
+        raise FileNotFoundError(f"{run_dir}: cannot continue a run without {latest}")
+    backup = os.path.join(run_dir, run_folder.BACKUP_DIR)
+    os.makedirs(backup, exist_ok=True)
+    write_atomically(
+        os.path.join(backup, "latest.weights.h5"),
+        lambda tmp: shutil.copyfile(latest, tmp),
+        keep_extension=".weights.h5",
+    )
+    write_json_atomically(
+        os.path.join(backup, "training_metadata.json"), {"epoch": epochs_completed, "batch": 0}
+    )
 
 
 def machine_description() -> str:
@@ -177,12 +200,20 @@ def train(
         with open(state_path) as f:
             state = json.load(f)
         if state.get("complete"):
+            if config.train.epochs <= state["epochs_completed"]:
+                logging.info(
+                    "%s is already trained (%d epochs); pass --overwrite to train again",
+                    run_dir,
+                    state["epochs_completed"],
+                )
+                return state
+            _continue_finished_run(run_dir, state["epochs_completed"])
             logging.info(
-                "%s is already trained (%d epochs); pass --overwrite to train again",
+                "%s: continuing from epoch %d to %d",
                 run_dir,
                 state["epochs_completed"],
+                config.train.epochs,
             )
-            return state
 
     keras.utils.set_random_seed(config.train.seed)
     vocab = vocabulary_for(config, run_dir)
