@@ -3,10 +3,8 @@
 The shoe lives in item coordinates: x runs from the back of the heel (0) to the toe tip (1),
 y up from the ground (0). Every part is a polygon or a line computed from the attributes and
 the session's continuous shape parameters (SHOE_SHAPE), so toe, vamp, throat, shaft, sole and
-heel vary from one session to the next while an edit changes only its own part.
-
-    look = draw_look(seed, SHOE_SHAPE)
-    image = render_photo_shoe(attributes, look, image_size=64)
+heel vary from one session to the next while an edit changes only its own part:
+`render_photo_shoe(attributes, draw_look(seed, SHOE_SHAPE), image_size=64)`.
 """
 
 from __future__ import annotations
