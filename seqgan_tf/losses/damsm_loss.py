@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-_NEG = -1e9
+from seqgan_tf.masked_scores import MASKED_SCORE
 
 
 def _cosine(a: tf.Tensor, b: tf.Tensor, axis: int = -1) -> tf.Tensor:
@@ -38,7 +38,7 @@ def word_level_scores(
     attn = tf.einsum("nld,mrd->nmlr", words, regions)
     wmask = tf.cast(word_mask, tf.bool)[:, None, :, None]
     # Normalise over words for each region (AttnGAN), then over regions with gamma1.
-    attn = tf.where(wmask, attn, _NEG)
+    attn = tf.where(wmask, attn, MASKED_SCORE)
     attn = tf.nn.softmax(attn, axis=2)
     attn = tf.nn.softmax(gamma1 * attn, axis=3)
     context = tf.einsum("nmlr,mrd->nmld", attn, regions)
@@ -68,8 +68,8 @@ def symmetric_matching_loss(scores: tf.Tensor, gamma3: float, sample_mask: tf.Te
     valid = tf.cast(sample_mask, tf.bool)
     logits = gamma3 * scores
     col_ok = valid[None, :]
-    t2i = tf.where(col_ok, logits, _NEG)
-    i2t = tf.where(col_ok, tf.transpose(logits), _NEG)
+    t2i = tf.where(col_ok, logits, MASKED_SCORE)
+    i2t = tf.where(col_ok, tf.transpose(logits), MASKED_SCORE)
     labels = tf.range(tf.shape(scores)[0])
     loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, t2i)
     loss += tf.nn.sparse_softmax_cross_entropy_with_logits(labels, i2t)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from seqgan_tf.models.blocks import MASKED_SCORE
+from seqgan_tf.masked_scores import MASKED_SCORE
 
 
 @keras.saving.register_keras_serializable(package="seqgan_tf")

@@ -11,10 +11,6 @@ import math
 import keras
 import tensorflow as tf
 
-# The attention score of a masked word: far below any real score (its softmax weight is exactly
-# 0 in float32), yet finite in float16 (max 65504), so a fully masked row stays uniform, not NaN.
-MASKED_SCORE = -3e4
-
 
 def norm(channels: int, name: str | None = None) -> keras.layers.Layer:
     return keras.layers.GroupNormalization(groups=math.gcd(channels, 8), name=name)

@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 
 from seqgan_tf.losses.damsm_loss import damsm_loss_per_sample, sentence_level_scores
-from seqgan_tf.models.blocks import MASKED_SCORE
+from seqgan_tf.masked_scores import MASKED_SCORE
 from seqgan_tf.models.image_encoder import ImageEncoder
 from seqgan_tf.models.prebuilt import PrebuiltUnderStrategy
 from seqgan_tf.models.text_encoder import TextEncoder
