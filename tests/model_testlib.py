@@ -95,3 +95,21 @@ def tiny_damsm() -> Damsm:
     damsm = Damsm(VOCAB, max_words=L, image_size=S, embedding_dim=8, feature_dim=8, base_channels=4)
     damsm({"image": tf.zeros([1, S, S, 3]), "text": tf.constant([""])})
     return damsm
+
+
+# The tiny models whose behaviour (tests/test_models_behaviour_lock.py) and weight-file layout
+# (tests/test_models_weights_layout.py) are locked, by kind.
+LOCKED_MODELS = {
+    "paper": lambda: tiny_model(),
+    "edit": lambda: tiny_edit_model(edit_generator="templates"),
+    "edit_unet": lambda: tiny_edit_model(
+        edit_generator="unet",
+        classify_attributes=True,
+        read_previous=True,
+        skip_turn_rate=0.5,
+        own_output_rate=0.5,
+    ),
+    "edit_latent": lambda: tiny_edit_model(
+        edit_generator="templates", attribute_state=False, attribute_sizes=()
+    ),
+}

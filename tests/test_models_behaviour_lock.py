@@ -16,25 +16,12 @@ import pytest
 import tensorflow as tf
 
 from seqgan_tf.losses.seq_attn_gan_loss import SeqAttnGANLoss
-from tests.model_testlib import compiled, fake_batch, tiny_damsm, tiny_edit_model, tiny_model
+from tests.model_testlib import LOCKED_MODELS as MODELS
+from tests.model_testlib import compiled, fake_batch, tiny_damsm
 
 LOSS = SeqAttnGANLoss(
     damsm_weight=2.0, recon_weight=1.0, edit_weight=3.0, attribute_weight=1.0, classify_weight=1.0
 )
-MODELS = {
-    "paper": lambda: tiny_model(),
-    "edit": lambda: tiny_edit_model(edit_generator="templates"),
-    "edit_unet": lambda: tiny_edit_model(
-        edit_generator="unet",
-        classify_attributes=True,
-        read_previous=True,
-        skip_turn_rate=0.5,
-        own_output_rate=0.5,
-    ),
-    "edit_latent": lambda: tiny_edit_model(
-        edit_generator="templates", attribute_state=False, attribute_sizes=()
-    ),
-}
 
 
 def observe(kind: str) -> dict[str, float]:

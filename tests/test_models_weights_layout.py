@@ -28,25 +28,13 @@ import pytest
 import tensorflow as tf
 
 from seqgan_tf.losses.seq_attn_gan_loss import SeqAttnGANLoss
-from tests.model_testlib import compiled, fake_batch, tiny_edit_model, tiny_model
+from tests.model_testlib import LOCKED_MODELS, compiled, fake_batch
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "data", "weights_before_split.npz")
 LOSS = SeqAttnGANLoss(recon_weight=1.0, edit_weight=3.0, attribute_weight=1.0, classify_weight=1.0)
 # Between them the kinds hold every part: the paper's upsampler and attention, both edit
 # generators, the latent design, the attribute reader and editor, D's attribute head.
-MODELS = {
-    "paper": lambda: tiny_model(),
-    "edit_unet": lambda: tiny_edit_model(
-        edit_generator="unet",
-        classify_attributes=True,
-        read_previous=True,
-        skip_turn_rate=0.5,
-        own_output_rate=0.5,
-    ),
-    "edit_latent": lambda: tiny_edit_model(
-        edit_generator="templates", attribute_state=False, attribute_sizes=()
-    ),
-}
+MODELS = {kind: LOCKED_MODELS[kind] for kind in ("paper", "edit_unet", "edit_latent")}
 
 
 def _compiled_model(kind: str):
