@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from seqgan_tf.data.input_pipeline import load_dataset_info, make_dataset
+from tfrecords.design_holdout import HOLDOUT_RULE
 from tfrecords.session import PHRASE_TYPES
+from tfrecords.split_rule import SPLIT_RULE
 from tfrecords.synthetic import attribute_schema, generate_sessions, generator_version
 from tfrecords.synthetic_builder import build_synthetic
 
@@ -25,6 +27,10 @@ def test_generator_build_reads_back_through_the_pipeline(tmp_path, dataset):
         "version": generator_version(dataset),
         "seed": 2,
     }
+    # The held-out design rule beside the split rule, and in the fingerprint.
+    assert info["build_params"]["split_rule"] == SPLIT_RULE
+    assert info["build_params"]["design_holdout"] == HOLDOUT_RULE
+    assert info["fingerprint"]["design_holdout"] == HOLDOUT_RULE
     assert load_dataset_info(str(tmp_path), dataset)["attribute_schema"] == {
         k: list(v) for k, v in schema.items()
     }

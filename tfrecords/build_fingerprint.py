@@ -6,12 +6,16 @@ The fingerprint is written into `dataset_info.json` (key "fingerprint") when a b
     {"id": "3f2a...",            # 16 hex digits: sha256 of the other fields (canonical JSON)
      "name": "synth_zap_seq", "version": "1.0.0", "seed": 0, "num_sessions": 20000,
      "split_sizes": {"train": ..., "val": ..., "test": ...},
-     "shards_sha256": "..."}     # sha256 over every shard's bytes, in sorted file-name order
+     "shards_sha256": "...",     # sha256 over every shard's bytes, in sorted file-name order
+     "design_holdout": "..."}    # synthetic builds from 1.3.0 / photo-1.3.0 on: the rule that
+                                 # keeps designs out of training (tfrecords/design_holdout.py)
 
-Two builds have the same id exactly when their name, version, seed, size, split sizes and
-shard bytes agree, so a rebuild with the same parameters keeps its id and any change of content
-changes it. Builds written before fingerprints existed get theirs computed from their shards
-on demand (`fingerprint_of`), which reads every shard once (28 MB in 0.11 s, page cache warm).
+Two builds have the same id exactly when their name, version, seed, size, split sizes, shard
+bytes and held-out design rule agree, so a rebuild with the same parameters keeps its id and any
+change of content changes it. Builds without the rule (raw builds, older synthetic builds) have
+no "design_holdout" field, and their ids are what they were. Builds written before fingerprints
+existed get theirs computed from their shards on demand (`fingerprint_of`), which reads every
+shard once (28 MB in 0.11 s, page cache warm).
 
 No TensorFlow import: the builders, the training run and the scripts all use it.
 
@@ -66,14 +70,17 @@ def make_fingerprint(info: Mapping[str, Any], directory: str) -> dict[str, Any]:
     sizes = info.get("split_sizes") or {
         split: value["num_sessions"] for split, value in info.get("splits", {}).items()
     }
+    params = info.get("build_params", {})
     fields = {
         "name": info.get("name"),
         "version": info.get("version"),
-        "seed": info.get("build_params", {}).get("seed"),
+        "seed": params.get("seed"),
         "num_sessions": int(sum(sizes.values())),
         "split_sizes": {k: int(v) for k, v in sorted(sizes.items())},
         "shards_sha256": shards_sha256(directory, _shard_files(info)),
     }
+    if params.get("design_holdout"):
+        fields["design_holdout"] = params["design_holdout"]
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return {"id": hashlib.sha256(canonical.encode()).hexdigest()[:16], **fields}
 

@@ -13,8 +13,10 @@ The file sits beside the shards in `<data_dir>/<dataset>/<version>/` and is writ
   words per description, vocabulary size) plus turn and phrase-type histograms
 - `generator` (synthetic: module, version, seed) or `raw` (raw_dir, sessions.jsonl sha256)
 - `fingerprint`: the build's identity (tfrecords/build_fingerprint.py: name, version, seed,
-  sizes, sha256 of the shards), which runs, classifiers, reports and exports record
-- `build_params`: the parameters a rebuild is compared against
+  sizes, sha256 of the shards, the held-out design rule if any), which runs, classifiers, reports and exports record
+- `build_params`: the parameters a rebuild is compared against (raw-folder and synthetic builds
+  record `split_rule`; synthetic builds from the sets' own generator from 1.3.0 / photo-1.3.0 on
+  also `design_holdout`, tfrecords/design_holdout.py, which the fingerprint repeats)
 - `skipped` (raw builds): {reason: {"count", "first_session_ids"}}
 """
 

@@ -182,7 +182,8 @@ def write_dataset_info(directory: str, info: Mapping[str, Any]) -> str:
     """Writes `dataset_info.json` atomically (call it last: it marks the build complete).
 
     Adds the build's fingerprint (tfrecords/build_fingerprint.py: name, version, seed, split
-    sizes and a sha256 over the shards' bytes) under "fingerprint", into `info` as well.
+    sizes, a sha256 over the shards' bytes and any held-out design rule) under "fingerprint",
+    into `info` as well.
     """
     if isinstance(info, dict):
         info[FINGERPRINT_KEY] = make_fingerprint(info, directory)

@@ -3,7 +3,9 @@
 Sessions come from `tfrecords.synthetic.generate_sessions`, so a build depends only on
 (dataset, num_sessions, seed, image_size, generator version). Splits are 85/5/10 by session,
 by a hash of (seed, session index) (tfrecords/split_rule.py), so session i falls in the same
-split in builds of any size; each split's sessions are written in index order.
+split in builds of any size; each split's sessions are written in index order. The generator
+keeps the held-out designs (tfrecords/design_holdout.py) out of train and val sessions; its
+builds record both rules in `build_params` ("split_rule", "design_holdout").
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ from tfrecords.build_common import (
 )
 from tfrecords.build_marker import clear_marker, write_marker
 from tfrecords.dataset_info import StatisticsAccumulator, make_info
+from tfrecords.datasets import SYNTHETIC_DATASETS
+from tfrecords.design_holdout import HOLDOUT_RULE
 from tfrecords.session import Session
 from tfrecords.shard_writer import dataset_dir, prepare_output_dir, write_dataset_info
+from tfrecords.split_rule import SPLIT_RULE
 
 DEFAULT_VERSION = "1.0.0"
 AUTO_WORKERS_MIN_SESSIONS = 1000
@@ -75,21 +80,30 @@ def synthetic_build_params(
     """The parameters that identify a synthetic build (compared before skipping a rebuild).
 
     `generator_version` defaults to the dataset's (`tfrecords.synthetic.generator_version`).
-    A build of retrieved sessions adds "sessions": "retrieved" (edited-session builds keep
-    the parameters they always had, so existing builds are still reused).
+    The dataset's own generator version keeps the held-out designs out of train and val
+    (tfrecords/design_holdout.py) and the parameters say so ("design_holdout"); another version
+    (a `generate_fn` of the tests) records no rule. A build of retrieved sessions adds
+    "sessions": "retrieved".
     """
-    if generator_version is None:
-        from tfrecords.synthetic import generator_version as version_of
+    from tfrecords.synthetic import generator_version as version_of
 
+    if generator_version is None:
         generator_version = version_of(dataset)
-    return {
-        "dataset": dataset,
-        "num_sessions": num_sessions,
-        "seed": seed,
-        "image_size": image_size,
-        "num_shards": dict(num_shards) if isinstance(num_shards, Mapping) else num_shards,
-        "generator_version": generator_version,
-    } | ({"sessions": "retrieved"} if retrieved else {})
+    own = dataset in SYNTHETIC_DATASETS and generator_version == version_of(dataset)
+    holdout = {"design_holdout": HOLDOUT_RULE} if own else {}
+    return (
+        {
+            "dataset": dataset,
+            "num_sessions": num_sessions,
+            "seed": seed,
+            "image_size": image_size,
+            "num_shards": dict(num_shards) if isinstance(num_shards, Mapping) else num_shards,
+            "generator_version": generator_version,
+            "split_rule": SPLIT_RULE,
+        }
+        | holdout
+        | ({"sessions": "retrieved"} if retrieved else {})
+    )
 
 
 def build_synthetic(

@@ -102,9 +102,9 @@ def source_build_params(request: BuildRequest) -> dict[str, Any]:
 
 
 def _grammar_version() -> str:
-    from tfrecords.synthetic import GENERATOR_VERSION
+    from tfrecords.synthetic import GRAMMAR_VERSION
 
-    return GENERATOR_VERSION
+    return GRAMMAR_VERSION
 
 
 def build_from_source(request: BuildRequest) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from tfrecords.synthetic.grammar import mentioned_attributes
 from tfrecords.synthetic.lexicon import Lexicon
 from tfrecords.synthetic.sessions import (
     GENERATOR_VERSION,
+    GRAMMAR_VERSION,
     SPECS,
     SYNTHETIC_DATASETS,
     attribute_schema,
@@ -38,6 +39,7 @@ def lexicon(name: str) -> Lexicon:
 
 __all__ = [
     "GENERATOR_VERSION",
+    "GRAMMAR_VERSION",
     "Lexicon",
     "SYNTHETIC_DATASETS",
     "attribute_schema",

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from tfrecords import design_holdout, split_rule
 from tfrecords.datasets import FLAT, GARMENTS, PHOTO, REGISTRY, SHOES, SYNTHETIC_DATASETS
 from tfrecords.session import Session
 from tfrecords.synthetic import canvas, grammar, palette
@@ -31,17 +32,30 @@ from tfrecords.synthetic.shoes import SHOE_SCHEMA, render_shoe
 
 # Bump when the images or descriptions produced for a given (name, seed, i) of a flat set
 # change, or the split a session lands in (1.2.0: splits by a hash of (seed, i),
-# tfrecords/split_rule.py). Each photographic set carries its own version (DatasetSpec.version).
-GENERATOR_VERSION = "1.2.0"
+# tfrecords/split_rule.py; 1.3.0: train and val sessions avoid the held-out designs,
+# tfrecords/design_holdout.py). Each photographic set carries its own version
+# (DatasetSpec.version).
+GENERATOR_VERSION = "1.3.0"
 # photo-1.0.0 and photo-1.1.0 covered renders that changed within their range of commits;
-# photo-1.2.0: the photographic renderers as merged with the hashed split rule.
-PHOTO_GENERATOR_VERSION = "photo-1.2.0"
+# photo-1.2.0: the photographic renderers as merged with the hashed split rule; photo-1.3.0:
+# the held-out designs.
+PHOTO_GENERATOR_VERSION = "photo-1.3.0"
+# The description grammar (grammar.py, lexicon.py) that source builds record
+# (tfrecords/build/source_build.py). It stayed at 1.2.0 when the held-out designs bumped the
+# generators: they change the synthetic walks, not the grammar, so a source build's descriptions
+# stay as they were and its build is still reused. Bump it with GENERATOR_VERSION when the
+# grammar or a lexicon changes.
+GRAMMAR_VERSION = "1.2.0"
 
 MIN_IMAGES = 3
 MAX_IMAGES = 5
 TWO_CHANGE_P = 0.35  # share of turns that change two attributes
 ORDERED_NEIGHBOUR_P = 0.6  # an ordered attribute moves one step (comparative-friendly) this often
 SHADE_NEIGHBOUR_P = 0.35  # a colour moves one shade in its family this often (when it has one)
+# Draws of a train/val session's start design, or of one turn's change, before giving up on
+# avoiding the held-out designs (4% of them: 200 draws in a row that all land on one do not
+# happen; the error would mean the rule or the walk broke).
+MAX_HOLDOUT_REDRAWS = 200
 
 
 def layout_offset(layout_seed: int) -> tuple[int, int]:
@@ -256,30 +270,77 @@ class SessionPlan:
     layout_seed: int
 
 
+def _draw_change(
+    spec: DatasetSpec,
+    attributes: dict[str, str],
+    turn: int,
+    num_turns: int,
+    rng: np.random.Generator,
+) -> tuple[dict[str, str], list[str], list[grammar.Change]]:
+    """One turn's change of `attributes`: (the new design, changed names, the changes)."""
+    count = 2 if rng.random() < TWO_CHANGE_P else 1
+    names = _choose_attributes(spec, turn, num_turns, count, rng)
+    state, changes = dict(attributes), []
+    for key in names:
+        new = _new_value(spec, key, state[key], rng)
+        changes.append(grammar.Change(key, state[key], new))
+        state[key] = new
+    return state, names, changes
+
+
+def _draw_allowed(draw: Callable[[], Any], allowed: Callable[[Any], bool], what: str) -> Any:
+    """Calls `draw` until `allowed` accepts its result (at most MAX_HOLDOUT_REDRAWS times).
+
+    Raises:
+      RuntimeError: every draw was refused.
+    """
+    for _ in range(MAX_HOLDOUT_REDRAWS):
+        result = draw()
+        if allowed(result):
+            return result
+    raise RuntimeError(
+        f"{what}: {MAX_HOLDOUT_REDRAWS} draws in a row landed on held-out designs "
+        f"({design_holdout.HOLDOUT_RULE}); the held-out rule or the attribute walk is broken"
+    )
+
+
 def plan_session(name: str, seed: int, index: int) -> SessionPlan:
     """Returns the attribute walk and descriptions of session `index` without rendering it.
 
+    A session of the train or val split (`split_rule.split_of_key(seed, str(index))`) never
+    shows a held-out design (`design_holdout.is_held_out`): its start design is drawn again
+    from the same generator, or a turn's change is, until the design is not held out. Test
+    sessions draw freely. The plan depends only on (name, seed, index), never on a build's size
+    (a tiny build that moves a session to an empty split keeps the plan of its hashed split).
+
     Raises:
       ValueError: unknown dataset or negative seed/index.
+      RuntimeError: a train/val draw kept landing on held-out designs (see _draw_allowed).
     """
     spec = _spec(name)
     if seed < 0 or index < 0:
         raise ValueError(f"seed and index must be >= 0, got seed={seed} index={index}")
     rng = np.random.default_rng([seed, index, spec.index])
+    holds_out = split_rule.split_of_key(seed, str(index)) != "test"
+
+    def allowed(design: dict[str, str]) -> bool:
+        return not (holds_out and design_holdout.is_held_out(seed, design))
+
     num_turns = int(rng.integers(MIN_IMAGES, MAX_IMAGES + 1)) - 1
     layout_seed = int(rng.integers(1, 2**31 - 1))
-    attributes = {
-        key: values[int(rng.integers(len(values)))] for key, values in spec.schema.items()
-    }
+
+    def draw_start() -> dict[str, str]:
+        return {key: values[int(rng.integers(len(values)))] for key, values in spec.schema.items()}
+
+    where = f"{name} seed {seed} session {index}"
+    attributes = _draw_allowed(draw_start, allowed, f"{where}, start design")
     plan = SessionPlan([dict(attributes)], [], [], [], layout_seed)
     for turn in range(num_turns):
-        count = 2 if rng.random() < TWO_CHANGE_P else 1
-        names = _choose_attributes(spec, turn, num_turns, count, rng)
-        changes = []
-        for key in names:
-            new = _new_value(spec, key, attributes[key], rng)
-            changes.append(grammar.Change(key, attributes[key], new))
-            attributes[key] = new
+        attributes, names, changes = _draw_allowed(
+            functools.partial(_draw_change, spec, attributes, turn, num_turns, rng),
+            lambda drawn: allowed(drawn[0]),
+            f"{where}, turn {turn + 1}",
+        )
         text, phrase_type = grammar.describe(spec.lexicon, changes, rng)
         plan.states.append(dict(attributes))
         plan.descriptions.append(text)
