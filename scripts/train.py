@@ -1,7 +1,7 @@
 """Trains SeqAttnGAN.
 
-    python scripts/train.py --dataset=deepfashion_seq                  # paper config, all GPUs
-    python scripts/train.py --dataset=synth_zap_seq --config=quick --run_dir=runs/quick_zap
+    python scripts/train.py --dataset=deepfashion_seq                  # quick config, all GPUs
+    python scripts/train.py --dataset=synth_zap_seq --config=paper --run_dir=runs/paper_zap
     TF_CONFIG=... python scripts/train.py ...                           # one process per worker
 
 Run the same command again after a crash or kill: it resumes from the last backup.
@@ -86,6 +86,9 @@ flags.DEFINE_bool(
     "(scheduled sampling); default: the config's choice.",
 )
 flags.DEFINE_float("word_dropout", None, "Share of training words replaced by the unknown-word id.")
+flags.DEFINE_float(
+    "decay_share", None, "The last this share of the updates lowers the learning rates to 0."
+)
 flags.DEFINE_float("recon_weight", None, "Override the L1 weight (0 = paper objective).")
 flags.DEFINE_integer("seed", None, "Override the training seed (weights, noise, data order).")
 flags.DEFINE_bool("jit_compile", None, "XLA-compile the train step.")
@@ -119,6 +122,7 @@ def config_from_flags():
         "data.global_batch_size": FLAGS.batch_size,
         "data.num_synthetic_sessions": FLAGS.num_sessions,
         "train.recon_weight": FLAGS.recon_weight,
+        "train.decay_share": FLAGS.decay_share,
         "train.seed": FLAGS.seed,
         "train.jit_compile": FLAGS.jit_compile,
         "train.mixed_precision": FLAGS.mixed_precision,

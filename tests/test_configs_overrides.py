@@ -81,9 +81,10 @@ def _config_from(argv):
 def test_train_flags_map_to_the_same_config_as_their_fields():
     config = _config_from(
         ["--epochs=2", "--seed=1", "--batch_size=8", "--noattention", "--nodamsm",
-         "--edit_generator=templates", "--noread_previous", "--noclassify"]
+         "--edit_generator=templates", "--noread_previous", "--noclassify", "--decay_share=0.25"]
     )  # fmt: skip
     assert (config.train.epochs, config.train.seed, config.data.global_batch_size) == (2, 1, 8)
+    assert config.train.decay_share == 0.25
     assert not config.model.use_attention and not config.damsm.enabled
     assert config.edit.generator == "templates"
     assert (config.edit.read_previous, config.edit.skip_turn_rate) == (False, 0.0)

@@ -83,6 +83,12 @@ def test_killed_run_resumes_epoch_count_and_optimizer_state(data_dir, tmp_path):
     assert final["complete"] and final["epochs_completed"] == 4
     # 4 epochs x 3 steps: both optimizers' iteration counters came back from the backup.
     assert final["g_iterations"] == 12 and final["d_iterations"] == 12
+    # tiny_edit decays the rates over the last half (6 of 12 updates): the last update of
+    # epoch 2 is at the full rate, of epoch 3 at 4/6 of it, of epoch 4 at 1/6, whichever
+    # process trained the epoch (the update count came back with the backup).
+    for key in ("g_learning_rate", "d_learning_rate"):
+        rates = [e[key] for e in final["epochs"][1:]]
+        assert rates == pytest.approx([2e-4, 2e-4 * 4 / 6, 2e-4 / 6]), key
 
     third = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=300)
     assert third.returncode == 0 and "already trained" in third.stdout + third.stderr
@@ -96,6 +102,8 @@ def test_killed_run_resumes_epoch_count_and_optimizer_state(data_dir, tmp_path):
     final = _state(run_dir)
     assert final["complete"] and final["epochs_completed"] == 5
     assert final["g_iterations"] == 15 and final["d_iterations"] == 15
+    # ... on a new decay tail over the new total (8 of 15 updates): the last of 8 steps down.
+    assert final["epochs"][-1]["g_learning_rate"] == pytest.approx(2e-4 / 8)
     fewer = _train_cmd(data_dir, run_dir, 3, 3, config="tiny_edit")
     fifth = subprocess.run(fewer, env=_env(), capture_output=True, text=True, timeout=300)
     assert fifth.returncode == 0 and "already trained (5 epochs)" in fifth.stdout + fifth.stderr

@@ -205,6 +205,8 @@ class TrainConfig:
       d_learning_rate: discriminator Adam learning rate.
       beta_1: Adam beta_1.
       beta_2: Adam beta_2.
+      decay_share: the last this share of the updates lowers both learning rates linearly to
+        0 (pix2pix's second half; 0 = constant). Beyond the paper.
       recon_weight: weight of the reconstruction (L1) terms (0 = the paper's objective;
         beyond the paper, measured by the evaluation).
       jit_compile: XLA-compile the train step (the tokenizer runs in the input pipeline so the
@@ -223,6 +225,7 @@ class TrainConfig:
     d_learning_rate: float = 2e-4
     beta_1: float = 0.5
     beta_2: float = 0.999
+    decay_share: float = 0.0
     recon_weight: float = 0.0
     jit_compile: bool = False
     strip_sessions: int = 4
@@ -287,6 +290,8 @@ class ExperimentConfig:
             raise ValueError(
                 f"edit.generator must be one of {EDIT_GENERATORS}, got {e.generator!r}"
             )
+        if not 0.0 <= self.train.decay_share <= 1.0:
+            raise ValueError(f"train.decay_share must be in [0, 1], got {self.train.decay_share}")
         if self.train.mixed_precision not in MIXED_PRECISION_POLICIES:
             raise ValueError(
                 f"train.mixed_precision must be one of {MIXED_PRECISION_POLICIES}, "

@@ -88,6 +88,7 @@ def quick(dataset: str) -> ExperimentConfig:
             max_pairs=16,
         ),
         # recon_weight 100 (pix2pix's L1 weight) against the adversarial and DAMSM terms.
+        # The last third of the updates lowers both learning rates linearly (pix2pix's tail).
         train=TrainConfig(
             epochs=12,
             steps_per_epoch=180,
@@ -95,6 +96,7 @@ def quick(dataset: str) -> ExperimentConfig:
             recon_weight=100.0,
             g_learning_rate=1e-3,
             d_learning_rate=2e-4,
+            decay_share=1 / 3,
         ),
         # Hard mask at inference: a pixel is redrawn or copied exactly.
         inference=InferenceConfig(mask_threshold=0.5),
@@ -129,7 +131,9 @@ def full(dataset: str) -> ExperimentConfig:
         pretrain_epochs=20,
         init_text_encoder=True,
     )
-    config.train = TrainConfig(epochs=120, recon_weight=100.0, validation_steps=4)
+    config.train = TrainConfig(
+        epochs=120, recon_weight=100.0, validation_steps=4, decay_share=1 / 3
+    )
     return config
 
 
@@ -181,6 +185,7 @@ def tiny_edit(dataset: str) -> ExperimentConfig:
         own_output_rate=0.5,
     )
     config.inference = InferenceConfig(mask_threshold=0.5)
+    config.train.decay_share = 0.5
     return config
 
 

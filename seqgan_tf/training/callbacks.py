@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 
 import keras
 import numpy as np
@@ -79,7 +80,8 @@ class ScalarSummaries(keras.callbacks.Callback):
 
 
 class TrainState(keras.callbacks.Callback):
-    """Records epochs completed and both optimizers' iterations in `<run_dir>/train_state.json`."""
+    """Records epochs completed, both optimizers' iterations and, per epoch, the losses, the
+    wall time and the learning rates in `<run_dir>/train_state.json`."""
 
     def __init__(self, path: str, start_time: float | None = None):
         super().__init__()
@@ -100,6 +102,9 @@ class TrainState(keras.callbacks.Callback):
             {
                 "epoch": epoch + 1,
                 "elapsed_s": elapsed,
+                # The rates of the epoch's last update (train.decay_share lowers them at the end).
+                "g_learning_rate": _scalar(self.model.g_optimizer.learning_rate),
+                "d_learning_rate": _scalar(self.model.d_optimizer.learning_rate),
                 **{k: _scalar(v) for k, v in (logs or {}).items()},
             }
         )
@@ -151,8 +156,26 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     save leaves a truncated file that the next run fails to load. Here both go through a
     temporary file: weights first, then the epoch count, so a kill between the two renames
     leaves the new weights with the previous epoch count (the resumed run repeats one epoch
-    from the newer weights) and never an unreadable backup.
+    from the newer weights) and never an unreadable backup. A backup that does not fit the
+    model is refused, where Keras would only warn and drop the optimizers' state.
     """
+
+    def on_train_begin(self, logs=None):
+        # Keras only warns when a backup's optimizer state does not fit the optimizer (e.g. a
+        # different variable count) and then trains on from fresh moments and a zero update
+        # count: refuse instead, naming the backup.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            super().on_train_begin(logs)
+        for warning in caught:
+            if "Skipping variable loading" in str(warning.message):
+                raise ValueError(
+                    f"the backup in {self.backup_dir} does not fit this model: "
+                    f"{warning.message}. Resume it with the code and flags that wrote it."
+                )
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
 
     def _save_model(self):
         os.makedirs(self.backup_dir, exist_ok=True)

@@ -39,6 +39,7 @@ from seqgan_tf.training.callbacks import (
     ValidationStrips,
 )
 from seqgan_tf.training.damsm_pretraining import load_pretrained_damsm, pretrain_damsm
+from seqgan_tf.training.linear_decay_tail import LinearDecayTail
 from seqgan_tf.training.strategy import is_chief, make_strategy, task_index
 from tfrecords.build_fingerprint import describe, fingerprint_of
 from tfrecords.datasets import SYNTHETIC_DATASETS
@@ -99,7 +100,8 @@ def _check_config(config: ExperimentConfig, run_dir: str, overwrite: bool) -> No
     path = os.path.join(run_dir, run_folder.CONFIG_FILE)
     if os.path.exists(path) and not overwrite:
         old = ExperimentConfig.load(path)
-        # More epochs continue a run (the schedule is constant per step); fewer find it trained.
+        # More epochs continue a run (with train.decay_share, over a new decay tail); fewer
+        # find it trained.
         old.train.epochs = config.train.epochs
         if old.identity() != config.identity():
             changed = sorted(
@@ -325,6 +327,11 @@ def train(
         ScalarSummaries(tb_dir),
         train_state,
     ]
+    decay_steps = round(t.decay_share * t.epochs * steps)
+    if decay_steps:
+        callbacks.append(
+            LinearDecayTail(t.d_learning_rate, t.g_learning_rate, t.epochs * steps, decay_steps)
+        )
     if chief and snapshot_every:
         callbacks.append(
             EpochSnapshots(os.path.join(run_dir, run_folder.SNAPSHOTS_DIR), snapshot_every)

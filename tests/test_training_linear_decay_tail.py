@@ -1,0 +1,64 @@
+"""The learning-rate tail of train.decay_share."""
+
+import keras
+import numpy as np
+import pytest
+
+from seqgan_tf.configs import get_experiment
+from seqgan_tf.configs.overrides import override
+from seqgan_tf.training.linear_decay_tail import LinearDecayTail, tail_share
+
+
+def test_constant_then_a_straight_line_that_never_reaches_zero():
+    shares = [tail_share(step, total_steps=10, decay_steps=4) for step in range(12)]
+    assert shares[:7] == pytest.approx([1.0] * 7)  # updates 0-6 at the full rate
+    assert shares[6:10] == pytest.approx([1.0, 0.75, 0.5, 0.25])
+    assert shares[10:] == pytest.approx([0.25, 0.25])  # past the end: the last share
+    assert [tail_share(s, 5, 0) for s in (0, 4, 99)] == [1.0, 1.0, 1.0]
+
+
+class _TwoOptimizers(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.d_optimizer = keras.optimizers.Adam(2e-4)
+        self.g_optimizer = keras.optimizers.Adam(1e-3)
+
+
+def test_the_callback_sets_both_rates_from_each_optimizers_own_count():
+    model = _TwoOptimizers()
+    model.g_optimizer.build([keras.Variable(0.0)])
+    model.d_optimizer.build([keras.Variable(0.0)])
+    model.g_optimizer.iterations.assign(8)  # e.g. a resumed run's count
+    model.d_optimizer.iterations.assign(2)
+    tail = LinearDecayTail(2e-4, 1e-3, total_steps=10, decay_steps=4)
+    tail.set_model(model)
+    tail.on_train_batch_begin(0)
+    assert float(np.asarray(model.g_optimizer.learning_rate)) == pytest.approx(5e-4)
+    assert float(np.asarray(model.d_optimizer.learning_rate)) == pytest.approx(2e-4)
+    # The rate stays the optimizer's variable: the weight files keep their layout.
+    assert len(model.g_optimizer.variables) == len(keras.optimizers.Adam(1e-3).variables) + 2
+
+
+def test_bad_settings_are_refused_by_name():
+    with pytest.raises(ValueError, match="decay_steps=5, total_steps=4"):
+        LinearDecayTail(2e-4, 1e-3, 4, 5)
+    config = get_experiment("tiny", "synth_zap_seq")
+    with pytest.raises(ValueError, match="train.decay_share must be in"):
+        override(config, {"train.decay_share": 1.5}).validate()
+
+
+def test_a_backup_whose_optimizer_state_does_not_fit_is_refused(tmp_path):
+    from seqgan_tf.training.callbacks import AtomicBackupAndRestore
+
+    def fitted(optimizer, callbacks):
+        model = keras.Sequential([keras.Input([2]), keras.layers.Dense(1)])
+        model.compile(optimizer=optimizer, loss="mse")
+        x, y = np.ones([4, 2], np.float32), np.ones([4, 1], np.float32)
+        model.fit(x, y, epochs=1, verbose=0, callbacks=callbacks)
+
+    backup = str(tmp_path / "backup")
+    fitted(keras.optimizers.Adam(1e-3), [AtomicBackupAndRestore(backup, delete_checkpoint=False)])
+    # A schedule object drops the optimizer's learning-rate variable: Keras would only warn.
+    schedule = keras.optimizers.schedules.ExponentialDecay(1e-3, 10, 0.5)
+    with pytest.raises(ValueError, match="does not fit this model"):
+        fitted(keras.optimizers.Adam(schedule), [AtomicBackupAndRestore(backup)])
