@@ -16,8 +16,9 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
+
+from tfrecords.split_rule import hash_unit
 
 # About 4% of the designs (247 of the 6,240 photo_zap_seq shoe designs for seed 0), so about 4%
 # of the test turns target one: 215 of the 6,001 test turns of a 20,000-session photo_zap_seq
@@ -39,8 +40,7 @@ def design_key(design: Mapping[str, str]) -> str:
 
 def holdout_unit(seed: int, design: Mapping[str, str]) -> float:
     """The number in [0, 1) that decides whether `design` is held out in a `seed` build."""
-    text = f"design_holdout/{seed}/{design_key(design)}"
-    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big") / 2**64
+    return hash_unit(f"design_holdout/{seed}/{design_key(design)}")
 
 
 def is_held_out(seed: int, design: Mapping[str, str]) -> bool:

@@ -33,14 +33,15 @@ SPLIT_RULE = "sha256(split/<seed>/<key>) 85/5/10"
 TEST_SLICES = ("dev", "final")
 
 
-def _unit(text: str) -> float:
-    """sha256(text) as a number in [0, 1)."""
+def hash_unit(text: str) -> float:
+    """sha256(text) as a number in [0, 1): the fixed rules by hash (splits, test slices, held-out
+    designs) all read it."""
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big") / 2**64
 
 
 def split_unit(seed: int, key: str) -> float:
     """The number in [0, 1) that places session `key` of a `seed` build in its split."""
-    return _unit(f"split/{seed}/{key}")
+    return hash_unit(f"split/{seed}/{key}")
 
 
 def split_of_key(seed: int, key: str) -> str:
@@ -77,4 +78,4 @@ def assign_splits(keys: Sequence[str], seed: int) -> tuple[list[str], dict[str, 
 
 def slice_of(session_id: str) -> str:
     """The test slice ("dev" or "final") of a session, by its id alone."""
-    return "dev" if _unit(f"test_slice/{session_id}") < 0.5 else "final"
+    return "dev" if hash_unit(f"test_slice/{session_id}") < 0.5 else "final"
