@@ -78,7 +78,14 @@ def test_sigterm_drains_in_flight_requests(tmp_path):
         threads = [threading.Thread(target=stream) for _ in range(NUM_CLIENTS)]
         for thread in threads:
             thread.start()
-        time.sleep(1.0)  # 8 clients, 2 worker threads: requests run and wait for a thread
+        # SIGTERM only once the clients stream: every one has had an answer, so the 2
+        # worker threads are busy and the other requests wait for one. (A fixed sleep
+        # was too short on a loaded box: no request had reached the server yet.)
+        deadline = time.monotonic() + 120
+        while len(statuses) < 2 * NUM_CLIENTS and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(statuses) >= 2 * NUM_CLIENTS, (statuses, "".join(output))
+        assert set(statuses) == {"OK"}, (statuses, "".join(output))
         server.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 60
         draining = None
