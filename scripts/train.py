@@ -4,7 +4,9 @@
     python scripts/train.py --dataset=synth_zap_seq --config=paper --run_dir=runs/paper_zap
     TF_CONFIG=... python scripts/train.py ...                           # one process per worker
 
-Run the same command again after a crash or kill: it resumes from the last backup.
+Run the same command again after a crash or kill: it resumes from the last backup. A run
+resumes with the config it was started with (<run_dir>/config.json); only the flags given
+again are applied, and one that would change what the run trains is refused.
 """
 
 from __future__ import annotations
@@ -110,38 +112,58 @@ flags.DEFINE_integer(
 )
 
 
-def config_from_flags():
-    """The named experiment with every flag applied (seqgan_tf.configs.overrides)."""
+# Config field -> the flag that sets it; switches (seqgan_tf.configs.overrides) -> their flag.
+FIELD_FLAGS = {
+    "data.data_dir": "data_dir",
+    "train.epochs": "epochs",
+    "train.steps_per_epoch": "steps_per_epoch",
+    "data.global_batch_size": "batch_size",
+    "data.num_synthetic_sessions": "num_sessions",
+    "train.recon_weight": "recon_weight",
+    "train.decay_share": "decay_share",
+    "train.seed": "seed",
+    "train.jit_compile": "jit_compile",
+    "train.mixed_precision": "mixed_precision",
+    "model.use_attention": "attention",
+    "model.use_history": "history",
+    "edit.generator": "edit_generator",
+    "model.word_dropout": "word_dropout",
+    "model.resnet101_weights": "resnet101_weights",
+    "damsm.enabled": "damsm",
+}
+SWITCH_FLAGS = ("edit", "attribute_state", "read_previous", "classify", "own_output")
+
+
+def config_from_flags(stored_config: str | None = None):
+    """The named experiment with every flag applied (seqgan_tf.configs.overrides).
+
+    With stored_config (the config.json of the run being resumed), that config with only the
+    flags given on the command line applied: a run resumes as it was trained even after a
+    named config's defaults change. --config or --dataset naming another experiment than the
+    stored one is refused; any other flag that changes the run's identity is refused by the
+    trainer, naming the fields.
+    """
     from seqgan_tf.configs import get_experiment
+    from seqgan_tf.configs.experiment import ExperimentConfig
     from seqgan_tf.configs.overrides import override
 
-    fields = {
-        "data.data_dir": FLAGS.data_dir,
-        "train.epochs": FLAGS.epochs,
-        "train.steps_per_epoch": FLAGS.steps_per_epoch,
-        "data.global_batch_size": FLAGS.batch_size,
-        "data.num_synthetic_sessions": FLAGS.num_sessions,
-        "train.recon_weight": FLAGS.recon_weight,
-        "train.decay_share": FLAGS.decay_share,
-        "train.seed": FLAGS.seed,
-        "train.jit_compile": FLAGS.jit_compile,
-        "train.mixed_precision": FLAGS.mixed_precision,
-        "model.use_attention": FLAGS.attention,
-        "model.use_history": FLAGS.history,
-        "edit.generator": FLAGS.edit_generator,
-        "model.word_dropout": FLAGS.word_dropout,
-        "model.resnet101_weights": FLAGS.resnet101_weights,
-        "damsm.enabled": FLAGS.damsm,
-    }
-    switches = {
-        "edit": FLAGS.edit,
-        "attribute_state": FLAGS.attribute_state,
-        "read_previous": FLAGS.read_previous,
-        "classify": FLAGS.classify,
-        "own_output": FLAGS.own_output,
-    }
+    def given(name):
+        return stored_config is None or bool(FLAGS[name].present)
+
+    if stored_config is None:
+        base = get_experiment(FLAGS.config, FLAGS.dataset)
+    else:
+        base = ExperimentConfig.load(stored_config)
+        for flag, stored in (("config", base.name), ("dataset", base.data.dataset)):
+            if given(flag) and FLAGS[flag].value != stored:
+                raise app.UsageError(
+                    f"{stored_config} is a --{flag}={stored} run, not --{flag}="
+                    f"{FLAGS[flag].value}: pick a new --run_dir or pass --overwrite"
+                )
+    fields = {f: FLAGS[name].value for f, name in FIELD_FLAGS.items() if given(name)}
+    switches = {name: FLAGS[name].value for name in SWITCH_FLAGS if given(name)}
     try:
-        return override(get_experiment(FLAGS.config, FLAGS.dataset), fields, switches)
+        return override(base, fields, switches)
     except ValueError as e:
         raise app.UsageError(str(e)) from e
 
@@ -156,9 +178,12 @@ def main(argv):
     from seqgan_tf.training.trainer import train
 
     config = config_from_flags()
-    from seqgan_tf.training.run_folder import default_run_dir
+    from seqgan_tf.training.run_folder import CONFIG_FILE, default_run_dir
 
     run_dir = FLAGS.run_dir or default_run_dir(FLAGS.config, FLAGS.dataset, config, seed=FLAGS.seed)
+    stored = os.path.join(run_dir, CONFIG_FILE)
+    if os.path.exists(stored) and not FLAGS.overwrite:  # resuming: the run's own config
+        config = config_from_flags(stored)
     train(
         config,
         run_dir,

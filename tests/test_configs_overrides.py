@@ -62,20 +62,27 @@ _PARSE = """
 import json, sys
 from absl import flags
 from scripts import train
-flags.FLAGS(["train.py", *sys.argv[1:]])
-print(json.dumps(train.config_from_flags().to_dict()))
+stored = sys.argv[1] or None
+flags.FLAGS(["train.py", *sys.argv[2:]])
+try:
+    print(json.dumps(train.config_from_flags(stored).to_dict()))
+except Exception as error:
+    print("REFUSED", error)
 """
 
 
-def _config_from(argv):
+def _config_from(argv, stored=""):
     out = subprocess.run(
-        [sys.executable, "-c", _PARSE, *argv],
+        [sys.executable, "-c", _PARSE, stored, *argv],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
     )
-    return ExperimentConfig.from_dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    last = out.stdout.strip().splitlines()[-1]
+    if last.startswith("REFUSED"):
+        return last
+    return ExperimentConfig.from_dict(json.loads(last))
 
 
 def test_train_flags_map_to_the_same_config_as_their_fields():
@@ -94,3 +101,24 @@ def test_train_flags_map_to_the_same_config_as_their_fields():
     noedit = _config_from(["--noedit", "--edit_generator=templates"])
     assert not noedit.edit.enabled and noedit.edit.generator == "templates"
     assert _config_from([]).to_dict() == _quick().to_dict()  # no flag: the default config
+
+
+def test_a_resumed_run_keeps_its_own_config_when_the_defaults_change(tmp_path):
+    # A run started when quick read 16 words and kept its rates constant, resumed after
+    # those defaults changed: it resumes as it was trained, with the flags given applied.
+    old = _quick()
+    old.model.max_words, old.train.decay_share, old.data.data_dir = 16, 0.0, "/elsewhere"
+    stored = str(tmp_path / "config.json")
+    old.save(stored)
+    resumed = _config_from(["--epochs=20"], stored=stored)
+    assert resumed.model.max_words == 16 and resumed.train.decay_share == 0.0
+    assert resumed.data.data_dir == "/elsewhere"  # where it trained, unless --data_dir says
+    assert resumed.train.epochs == 20
+    assert _config_from(["--data_dir=/data"], stored=stored).data.data_dir == "/data"
+    # A flag given again is applied (the trainer then refuses a change of identity).
+    assert _config_from(["--seed=3"], stored=stored).train.seed == 3
+    # Another named experiment or dataset than the run's is refused, naming both.
+    refused = _config_from(["--config=paper"], stored=stored)
+    assert refused.startswith("REFUSED") and "--config=quick run, not --config=paper" in refused
+    refused = _config_from(["--dataset=photo_zap_seq"], stored=stored)
+    assert "--dataset=synth_zap_seq run, not --dataset=photo_zap_seq" in refused
