@@ -112,7 +112,7 @@ def test_a_draw_that_keeps_landing_on_held_out_designs_is_an_error(monkeypatch):
 
 def test_builds_record_the_rule_and_older_builds_keep_their_fingerprint(tmp_path):
     params = synthetic_build_params("photo_zap_seq", 100, 0, 64, None)
-    assert params["generator_version"] == generator_version("photo_zap_seq") == "photo-1.3.0"
+    assert params["generator_version"] == generator_version("photo_zap_seq") == "photo-1.4.0"
     assert params["split_rule"] == SPLIT_RULE and params["design_holdout"] == HOLDOUT_RULE
     assert generator_version("synth_zap_seq") == "1.3.0"
     # Another generator (a test's generate_fn) records no held-out rule.

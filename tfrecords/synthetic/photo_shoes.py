@@ -330,16 +330,22 @@ def _closure(frame, closure, upper: _Upper, upper_alpha, fb, s, colour, surface,
         corners = [(cx - bw, cy - bh), (cx + bw, cy - bh), (cx + bw, cy + bh), (cx - bw, cy + bh)]
         ring = [[corners[k], corners[(k + 1) % 4]] for k in range(4)]
         details.append(Layer(frame.lines(ring, 0.014), metal_rgb, metal, relief=0.5, lift=0.05))
-    elif closure == "zipper":  # a zip up the back quarter, with a pull tab
-        x0 = 0.085
-        y_top = upper.top - 0.015
-        y_bottom = float(fb(x0)) + 0.025
-        tape = frame.lines([[(x0, y_top), (x0 + 0.01, y_bottom)]], 0.03) * upper_alpha
-        details.append(Layer(tape, (0.16, 0.16, 0.17), relief=0.2))
-        teeth = frame.lines([[(x0, y_top), (x0 + 0.01, y_bottom)]], 0.015) * upper_alpha
+    elif closure == "zipper":  # a zip up the back seam, with a pull tab at the collar
+        # Close to the back, where every category's quarter is tallest (a pump's topline
+        # dips right after it), and wide enough to read at 64 px: teeth about 1.5 px and a
+        # tape about 3 px on a 60%-of-frame shoe. The tape contrasts with the upper (dark on
+        # light colours, light on dark) and the pull hangs over the collar, against the
+        # background, so that a low shoe's short zip still shows.
+        x0 = 0.035
+        y_top = upper.top - 0.01
+        y_bottom = float(fb(x0)) + 0.02
+        seam = [[(x0, y_top), (x0 + 0.006, y_bottom)]]
+        tape = frame.lines(seam, 0.05) * upper_alpha
+        details.append(Layer(tape, trim_rgb, relief=0.2))
+        teeth = frame.lines(seam, 0.024) * upper_alpha
         details.append(Layer(teeth, metal_rgb, metal, relief=0.1))
-        pull = [(x0 - 0.016, y_top - 0.01), (x0 + 0.016, y_top - 0.01)]
-        pull += [(x0 + 0.022, y_top - 0.085), (x0 - 0.01, y_top - 0.085)]
+        pull = [(x0 - 0.03, y_top + 0.055), (x0 + 0.03, y_top + 0.055)]
+        pull += [(x0 + 0.022, y_top - 0.06), (x0 - 0.022, y_top - 0.06)]
         details.append(Layer(frame.polygons(pull), metal_rgb, metal, relief=0.4, lift=0.04))
     return details
 

@@ -38,8 +38,10 @@ from tfrecords.synthetic.shoes import SHOE_SCHEMA, render_shoe
 GENERATOR_VERSION = "1.3.0"
 # photo-1.0.0 and photo-1.1.0 covered renders that changed within their range of commits;
 # photo-1.2.0: the photographic renderers as merged with the hashed split rule; photo-1.3.0:
-# the held-out designs.
-PHOTO_GENERATOR_VERSION = "photo-1.3.0"
+# the held-out designs; photo-1.4.0: a shoe's zipper reads at 64 px (a back-seam zip with a
+# tape that contrasts with the upper and a pull over the collar; the 1.3.0 zip of a low shoe
+# was a pixel-wide sliver that the judge read as slip-on).
+PHOTO_GENERATOR_VERSION = "photo-1.4.0"
 # The description grammar (grammar.py, lexicon.py) that source builds record
 # (tfrecords/build/source_build.py). It stayed at 1.2.0 when the held-out designs bumped the
 # generators: they change the synthetic walks, not the grammar, so a source build's descriptions
