@@ -1,7 +1,7 @@
 """Trains the attribute classifier that judges generated images (edit metrics, domain features).
 
     python scripts/train_attribute_classifier.py --dataset=synth_zap_seq --data_dir=data \
-        --out=runs/attr_clf_synth_zap_seq --epochs=8
+        --out=runs/attr_clf_synth_zap_seq
 
 Trains the judge (a residual network reading images upsampled to 96x96, a different
 architecture from the model's attribute reader) on every ground-truth image (all turns) of the
@@ -24,10 +24,10 @@ FLAGS = flags.FLAGS
 flags.DEFINE_enum("dataset", DEFAULT_DATASET, list(DATASETS), "Dataset name.")
 flags.DEFINE_string("data_dir", "data", "Root of the built shards.")
 flags.DEFINE_string("out", None, "Output folder (default runs/attr_clf_<dataset>).")
-flags.DEFINE_integer("epochs", 8, "Training epochs.")
+flags.DEFINE_integer("epochs", 12, "Training epochs.")
 flags.DEFINE_integer("batch_size", 64, "Images per step.")
 flags.DEFINE_float("learning_rate", 2e-3, "Peak Adam learning rate (cosine decay).")
-flags.DEFINE_integer("max_train_images", 16000, "Cap on training images (all turns).")
+flags.DEFINE_integer("max_train_images", 30000, "Cap on training images (all turns).")
 flags.DEFINE_integer("max_test_images", 4000, "Cap on test images.")
 flags.DEFINE_integer("image_size", 64, "Resolution the images are read at from the shards.")
 flags.DEFINE_enum(

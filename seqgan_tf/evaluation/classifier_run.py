@@ -63,10 +63,10 @@ class ClassifierJob:
     dataset: str
     data_dir: str = "data"
     out: str | None = None
-    epochs: int = 8
+    epochs: int = 12
     batch_size: int = 64
     learning_rate: float = 2e-3
-    max_train_images: int = 16000
+    max_train_images: int = 30000
     max_test_images: int = 4000
     image_size: int = 64
     architecture: str = "residual"
