@@ -332,8 +332,8 @@ def _closure(frame, closure, upper: _Upper, upper_alpha, fb, s, colour, surface,
         details.append(Layer(frame.lines(ring, 0.014), metal_rgb, metal, relief=0.5, lift=0.05))
     elif closure == "zipper":  # a zip up the back seam, with a pull tab at the collar
         # Close to the back, where every category's quarter is tallest (a pump's topline
-        # dips right after it), and wide enough to read at 64 px: teeth about 1.5 px and a
-        # tape about 3 px on a 60%-of-frame shoe. The tape contrasts with the upper (dark on
+        # dips right after it), and wide enough to read at 64 px: teeth about 1-1.5 px and a
+        # tape about 2-3 px (shoes fill 60-95% of the frame). The tape contrasts with the upper (dark on
         # light colours, light on dark) and the pull hangs over the collar, against the
         # background, so that a low shoe's short zip still shows.
         x0 = 0.035
