@@ -333,9 +333,9 @@ def _closure(frame, closure, upper: _Upper, upper_alpha, fb, s, colour, surface,
     elif closure == "zipper":  # a zip up the back seam, with a pull tab at the collar
         # Close to the back, where every category's quarter is tallest (a pump's topline
         # dips right after it), and wide enough to read at 64 px: teeth about 1-1.5 px and a
-        # tape about 2-3 px (shoes fill 60-95% of the frame). The tape contrasts with the upper (dark on
-        # light colours, light on dark) and the pull hangs over the collar, against the
-        # background, so that a low shoe's short zip still shows.
+        # tape about 2-3 px (shoes fill 60-95% of the frame). The tape contrasts with the
+        # upper (dark on light colours, light on dark) and the pull hangs over the collar,
+        # against the background, so that a low shoe's short zip still shows.
         x0 = 0.035
         y_top = upper.top - 0.01
         y_bottom = float(fb(x0)) + 0.02
