@@ -87,6 +87,12 @@ flags.DEFINE_bool(
     "Half the training turns t >= 2 edit the model's own drawing of the turn before "
     "(scheduled sampling); default: the config's choice.",
 )
+flags.DEFINE_bool(
+    "anchor_first",
+    None,
+    "Every turn redraws the session's first image (carried in the serving state) with the "
+    "whole design change so far, instead of the image before it; default: the config's choice.",
+)
 flags.DEFINE_float("word_dropout", None, "Share of training words replaced by the unknown-word id.")
 flags.DEFINE_float(
     "decay_share", None, "The last this share of the updates lowers the learning rates to 0."
@@ -131,7 +137,9 @@ FIELD_FLAGS = {
     "model.resnet101_weights": "resnet101_weights",
     "damsm.enabled": "damsm",
 }
-SWITCH_FLAGS = ("edit", "attribute_state", "read_previous", "classify", "own_output")
+SWITCH_FLAGS = (
+    *("edit", "attribute_state", "read_previous", "classify", "own_output", "anchor_first"),
+)
 
 
 def config_from_flags(stored_config: str | None = None):

@@ -14,6 +14,7 @@ from seqgan_tf.models.damsm import Damsm
 from tests.model_testlib import (
     ATTRIBUTE_SIZES,
     EDIT_LOSS,
+    TINY,
     S,
     compiled,
     fake_batch,
@@ -321,3 +322,40 @@ def test_word_dropout_replaces_words_by_the_unknown_id_in_training_only():
     full = tf.reshape(prepared["description_ids"], [-1, model.max_words]).numpy()
     np.testing.assert_array_equal(seen[0].numpy(), full)
     assert (seen[1].numpy() == OOV_ID).sum() > (full == OOV_ID).sum()
+
+
+def test_anchor_first_redraws_the_first_image_at_every_turn():
+    """With anchor="first" every training turn edits x_0 from the true a_0, and served turns
+    redraw the first image that the state carries, whatever image they are given: a session
+    run on the model's own outputs is the session run on x_0 alone."""
+    keras.utils.set_random_seed(0)
+    model = compiled(tiny_edit_model(anchor="first", read_previous=True))
+    assert model.serving_state_dim == TINY["state_dim"] + sum(ATTRIBUTE_SIZES) + S * S * 3
+    batch = fake_batch(4, turns=[4, 4, 4, 4])
+    prepared = model.preprocessor(batch)
+    images = prepared["images"]
+    out = model.training_outputs(prepared, step=5)
+    x0 = tf.repeat(images[:, 0], 4, axis=0).numpy()
+    np.testing.assert_array_equal(out["previous"].numpy(), x0)
+    np.testing.assert_array_equal(out["real"].numpy(), tf.reshape(images[:, 1:], [-1, S, S, 3]))
+    logs = model.train_step(prepared)  # a training step runs on it
+    assert np.isfinite(float(logs["g_loss"]))
+    # Serving: the state carries x_0 and every turn redraws it.
+    state = model.start(images[:, 0])
+    np.testing.assert_array_equal(model.backbone.first_image(state).numpy(), images[:, 0])
+    texts = batch["descriptions"]
+    first = model.edit(images[:, 0], texts[:, 0], state)
+    second = model.edit(first["image"], texts[:, 1], first["state"])
+    other = model.edit(tf.zeros_like(images[:, 0]), texts[:, 1], first["state"])
+    np.testing.assert_allclose(second["image"].numpy(), other["image"].numpy(), atol=1e-6)
+    np.testing.assert_array_equal(model.backbone.first_image(second["state"]), images[:, 0])
+    session = model.generate_session({"images": images[:, :3], "descriptions": texts[:, :2]})
+    np.testing.assert_allclose(session["images"][:, 1].numpy(), second["image"].numpy(), atol=1e-5)
+
+
+def test_anchor_first_refuses_the_switches_that_edit_another_image():
+    for switch in ({"skip_turn_rate": 0.25}, {"own_output_rate": 0.5}):
+        with pytest.raises(ValueError, match="anchor"):
+            tiny_edit_model(anchor="first", **switch)
+    with pytest.raises(ValueError, match="attribute_state"):
+        tiny_model(edit_mode=True, anchor="first")

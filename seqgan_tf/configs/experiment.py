@@ -121,6 +121,13 @@ class EditModeConfig:
         drawing of turn t-1 (drawn from the true x_{t-2} as inference draws it, no gradient)
         instead of the true x_{t-1}, with the true x_t as the target: scheduled sampling, so
         that a turn learns to correct the turn before instead of compounding its errors.
+      anchor: the image a turn redraws. "previous": the image it is given (x_{t-1}; at
+        inference the model's own last output). "first": the session's first image x_0,
+        carried in the serving state, redrawn with the whole design change so far (a_t
+        against the design read off x_0), as AttGAN and STGAN edit a photograph from the
+        source with the target attributes. Then no turn draws on an earlier turn's drawing,
+        so its errors do not compound, and training turns are what inference sees (no
+        skipped or own-output turns). Needs attribute_state.
     """
 
     enabled: bool = False
@@ -132,6 +139,7 @@ class EditModeConfig:
     read_previous: bool = False
     skip_turn_rate: float = 0.0
     own_output_rate: float = 0.0
+    anchor: str = "previous"
 
 
 @dataclasses.dataclass
@@ -188,6 +196,7 @@ class DamsmConfig:
 
 # How an edit-mode turn is drawn (EditModeConfig.generator).
 EDIT_GENERATORS = ("unet", "templates")
+EDIT_ANCHORS = ("previous", "first")
 
 # Keras dtype policies a model can be trained under (TrainConfig.mixed_precision).
 MIXED_PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
@@ -290,6 +299,16 @@ class ExperimentConfig:
             raise ValueError(
                 f"edit.generator must be one of {EDIT_GENERATORS}, got {e.generator!r}"
             )
+        if e.anchor not in EDIT_ANCHORS:
+            raise ValueError(f"edit.anchor must be one of {EDIT_ANCHORS}, got {e.anchor!r}")
+        if e.anchor == "first":
+            if not e.attribute_state:
+                raise ValueError("edit.anchor='first' needs edit.attribute_state")
+            if e.skip_turn_rate or e.own_output_rate:
+                raise ValueError(
+                    "edit.skip_turn_rate and edit.own_output_rate act only when each turn "
+                    "edits the image before it (edit.anchor='previous'), not with 'first'"
+                )
         if not 0.0 <= self.train.decay_share <= 1.0:
             raise ValueError(f"train.decay_share must be in [0, 1], got {self.train.decay_share}")
         if self.train.mixed_precision not in MIXED_PRECISION_POLICIES:

@@ -42,6 +42,11 @@ SWITCHES: dict[str, dict[bool, dict[str, Any]]] = {
     "classify": {True: {"edit.classify_weight": 1.0}, False: {"edit.classify_weight": 0.0}},
     # Turns that edit the model's own drawing of the turn before (scheduled sampling).
     "own_output": {False: {"edit.own_output_rate": 0.0}},
+    # Every turn redraws the session's first image: turns that edit another image do not apply.
+    "anchor_first": {
+        True: {"edit.anchor": "first", "edit.skip_turn_rate": 0.0, "edit.own_output_rate": 0.0},
+        False: {"edit.anchor": "previous"},
+    },
 }
 
 

@@ -25,13 +25,14 @@ CONFIG_KEYS = (
     *("state_dim", "noise_dim", "gf_dim", "df_dim", "ef_dim", "use_attention", "use_history"),
     *("edit_mode", "attribute_state", "edit_generator", "classify_attributes"),
     *("read_previous", "skip_turn_rate", "own_output_rate", "word_dropout"),
-    *("mask_threshold", "resnet101_weights"),
+    *("mask_threshold", "resnet101_weights", "anchor"),
 )
 # The ones that configure the backbone (the others: the tokenizer, D and the training switches).
 BACKBONE_KEYS = (
     *("attribute_sizes", "image_size", "max_words", "embedding_dim", "text_dim", "state_dim"),
     *("noise_dim", "gf_dim", "ef_dim", "use_attention", "use_history", "edit_mode"),
     *("attribute_state", "edit_generator", "read_previous", "mask_threshold", "resnet101_weights"),
+    "anchor",
 )
 
 
@@ -96,6 +97,10 @@ class SeqAttnGAN(GANModel):
         probability (a person's own words that the data never used reach the model as it).
       mask_threshold: edit mode, inference only: compose with the hard mask m > t (0 = soft).
       resnet101_weights: optional local ResNet-101 weights for the image encoder.
+      anchor: "previous" (each turn redraws the image it is given) or "first" (each turn
+        redraws the session's first image, carried in the serving state, with the whole
+        design change so far; needs attribute_state, excludes skip_turn_rate and
+        own_output_rate).
 
     Example:
       >>> model = SeqAttnGAN(vocab, attribute_sizes=[6, 13], edit_mode=True, attribute_state=True)
@@ -130,6 +135,7 @@ class SeqAttnGAN(GANModel):
         word_dropout: float = 0.0,
         mask_threshold: float = 0.0,
         resnet101_weights: str = "",
+        anchor: str = "previous",
         **kwargs,
     ):
         # Under a mixed-precision policy the parts compute in float16/bfloat16 (each casts its
@@ -146,6 +152,11 @@ class SeqAttnGAN(GANModel):
             raise ValueError(f"word_dropout must be in [0, 1), got {word_dropout}")
         if own_output_rate and not edit_mode:
             raise ValueError("own_output_rate needs edit_mode (a turn that edits an image)")
+        if anchor == "first" and (skip_turn_rate or own_output_rate):
+            raise ValueError(
+                "skip_turn_rate and own_output_rate act only with anchor='previous', "
+                f"got anchor={anchor!r}"
+            )
         self.vocabulary = list(vocabulary)
         self.attribute_sizes = [int(s) for s in attribute_sizes]
         self.image_size, self.max_words = image_size, max_words
@@ -158,6 +169,7 @@ class SeqAttnGAN(GANModel):
         self.read_previous, self.skip_turn_rate = read_previous, float(skip_turn_rate)
         self.own_output_rate, self.word_dropout = float(own_output_rate), float(word_dropout)
         self.mask_threshold, self.resnet101_weights = mask_threshold, resnet101_weights
+        self.anchor = anchor
 
         self.preprocessor = SessionPreprocessor(self.vocabulary, max_words, name="preprocessor")
         self.backbone = SessionBackbone(
@@ -191,7 +203,8 @@ class SeqAttnGAN(GANModel):
     # ------------------------------------------------------------------ one turn (the backbone's)
     @property
     def serving_state_dim(self) -> int:
-        """Width of the state that crosses the wire: [h; attribute slots]."""
+        """Width of the state that crosses the wire: [h; attribute slots] (and the first image
+        with anchor="first")."""
         return self.backbone.serving_state_dim
 
     def encode_text(self, ids: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:

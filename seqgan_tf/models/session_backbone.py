@@ -49,11 +49,15 @@ class SessionBackbone:
       attribute_sizes, image_size, max_words, embedding_dim, text_dim, state_dim, noise_dim,
       gf_dim, ef_dim, use_attention, use_history, edit_mode, attribute_state, edit_generator,
       read_previous, mask_threshold, resnet101_weights.
+      anchor: "previous": a turn redraws the image it is given. "first": the serving state
+        also carries the session's first image x_0 (flattened, after [h; a]), and every turn
+        redraws x_0 from the design read off it to a_t; the image a turn is given is not
+        drawn from (a client that sends the last output gets the same answer).
 
     Raises:
       ValueError: a switch needs another that is off (attribute_state without edit_mode or a
-        schema, mask_threshold without edit_mode, read_previous without attribute_state), or
-        edit_generator is unknown.
+        schema, mask_threshold without edit_mode, read_previous without attribute_state,
+        anchor="first" without attribute_state), or edit_generator or anchor is unknown.
     """
 
     def __init__(
@@ -76,7 +80,12 @@ class SessionBackbone:
         read_previous: bool = False,
         mask_threshold: float = 0.0,
         resnet101_weights: str = "",
+        anchor: str = "previous",
     ):
+        if anchor not in ("previous", "first"):
+            raise ValueError(f"anchor must be 'previous' or 'first', got {anchor!r}")
+        if anchor == "first" and not attribute_state:
+            raise ValueError("anchor='first' needs attribute_state")
         if attribute_state and not (edit_mode and attribute_sizes):
             raise ValueError("attribute_state needs edit_mode and a non-empty attribute_sizes")
         if mask_threshold and not edit_mode:
@@ -92,7 +101,7 @@ class SessionBackbone:
         self.state_dim, self.noise_dim = state_dim, noise_dim
         self.use_attention, self.use_history = use_attention, use_history
         self.edit_mode, self.attribute_state = edit_mode, attribute_state
-        self.read_previous = read_previous
+        self.read_previous, self.anchor = read_previous, anchor
         # Template slots: the schema's attributes, or latent ones without attribute slots.
         self.slot_sizes = self.attribute_sizes if attribute_state else LATENT_SLOTS
         for name in PARTS:
@@ -136,9 +145,33 @@ class SessionBackbone:
         return {name: getattr(self, name) for name in PARTS if getattr(self, name) is not None}
 
     @property
+    def design_dim(self) -> int:
+        """Width of the attribute slots in the state (0 without them)."""
+        return sum(self.attribute_sizes) if self.attribute_state else 0
+
+    @property
     def serving_state_dim(self) -> int:
-        """Width of the state that crosses the wire: [h; attribute slots]."""
-        return self.state_dim + (sum(self.attribute_sizes) if self.attribute_state else 0)
+        """Width of the state that crosses the wire: [h; attribute slots], and with
+        anchor="first" the first image, flattened (S * S * 3)."""
+        first = self.image_size * self.image_size * 3 if self.anchor == "first" else 0
+        return self.state_dim + self.design_dim + first
+
+    def split_state(self, state: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor | None, tf.Tensor]:
+        """state -> (h [N, state_dim], design [N, design_dim] or None, the rest: the first
+        image, flattened, with anchor="first", else [N, 0])."""
+        d = self.state_dim + self.design_dim
+        design = state[:, self.state_dim : d] if self.attribute_state else None
+        return state[:, : self.state_dim], design, state[:, d:]
+
+    def with_design(self, state: tf.Tensor, design: tf.Tensor) -> tf.Tensor:
+        """state with its attribute slots replaced by `design` (teacher forcing)."""
+        h, _, rest = self.split_state(state)
+        return tf.concat([h, design, rest], axis=-1)
+
+    def first_image(self, state: tf.Tensor) -> tf.Tensor:
+        """The session's first image [N,S,S,3] that an anchor="first" state carries."""
+        s = self.image_size
+        return tf.reshape(self.split_state(state)[2], [-1, s, s, 3])
 
     # ------------------------------------------------------------------ reading
     def encode_text(self, ids: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
@@ -162,11 +195,14 @@ class SessionBackbone:
         h0 = to_float32(self.state_tracker.initial_state(v0))
         if not self.attribute_state:
             return {"state": h0}
+        first = []
+        if self.anchor == "first":
+            first = [tf.reshape(tf.cast(images, tf.float32), [tf.shape(images)[0], -1])]
         if design is not None:
-            return {"state": tf.concat([h0, design], axis=-1)}
+            return {"state": tf.concat([h0, design, *first], axis=-1)}
         read = slots.segment_softmax(self.read(images), self.attribute_sizes)
         design = slots.segment_one_hot(read, self.attribute_sizes)
-        return {"state": tf.concat([h0, design], axis=-1), "design": read}
+        return {"state": tf.concat([h0, design, *first], axis=-1), "design": read}
 
     # ------------------------------------------------------------------ one turn
     def track(
@@ -181,9 +217,7 @@ class SessionBackbone:
         attribute slots, the editor's "change_logits", "value_logits", "design" a_t and
         "previous_design" a_{t-1}. `design` forces a_t (teacher forcing); otherwise each slot
         takes the editor's value where it predicts a change (hard decisions)."""
-        h, previous = state, None
-        if self.attribute_state:
-            h, previous = state[:, : self.state_dim], state[:, self.state_dim :]
+        h, previous, rest = self.split_state(state)
         if not self.use_history:
             h = tf.zeros_like(h)
             previous = None if previous is None else tf.zeros_like(previous)
@@ -198,7 +232,7 @@ class SessionBackbone:
         out.update(change_logits=change, value_logits=values)
         out.update(design=design, previous_design=previous)
         out["h"] = to_float32(self.state_tracker.step(h, tf.concat([sentence, design], axis=-1)))
-        out["state"] = tf.concat([out["h"], design], axis=-1)
+        out["state"] = tf.concat([out["h"], design, rest], axis=-1)
         return out
 
     def draw(
@@ -236,7 +270,8 @@ class SessionBackbone:
         return to_float32(self.generator(*parts, compose=self.use_history, training=training))
 
     def edit(self, images: tf.Tensor, ids: tf.Tensor, state: tf.Tensor) -> Tensors:
-        """One served turn. images: the current image [N,S,S,3] in [-1,1]; ids: word ids
+        """One served turn. images: the current image [N,S,S,3] in [-1,1] (with
+        anchor="first" the first image in the state is redrawn instead); ids: word ids
         [N,L]; state [N, serving_state_dim]. Zero noise: the same request gives the same
         answer. Returns "image", "state", "attention" and, with attribute slots, "design"
         [N, sum(attribute_sizes)]: the design the state now holds, as value probabilities
@@ -244,12 +279,15 @@ class SessionBackbone:
         words, sentence, mask = self.encode_text(ids)
         tracked = self.track(state, words, sentence, mask)
         to_draw = dict(tracked)
-        if self.read_previous:  # edit from what the image shows, not what the state held
+        source = images
+        if self.anchor == "first":  # redraw x_0 from the design read off it (= start's a_0)
+            source = self.first_image(state)
+        if self.read_previous or self.anchor == "first":  # from what the image shows
             to_draw["previous_design"] = slots.segment_one_hot(
-                self.read(images), self.attribute_sizes
+                self.read(source), self.attribute_sizes
             )
         noise = tf.zeros([tf.shape(state)[0], self.noise_dim], tf.float32)
-        drawn = self.draw(to_draw, sentence, words, mask, noise, images)
+        drawn = self.draw(to_draw, sentence, words, mask, noise, source)
         out = {"image": drawn["image"], "state": tracked["state"], "attention": drawn["attention"]}
         if self.attribute_state:
             out["design"] = slots.design_probabilities(

@@ -75,7 +75,7 @@ def teacher_forced_turns(
             None if designs is None else designs[:, t + 1],
         )
         if designs is not None:  # the next turn starts from the true design
-            tracked["state"] = tf.concat([tracked["h"], designs[:, t + 1]], axis=-1)
+            tracked["state"] = backbone.with_design(tracked["state"], designs[:, t + 1])
         state = tracked.pop("state")
         per_turn.append(tracked)
     # Gather the turns to draw: [B, T, ...] -> [R, ...]. Only the real ones, unless XLA
@@ -97,10 +97,14 @@ def teacher_forced_turns(
     }
     real_words, real_sentence = tf.gather_nd(words, real), tf.gather_nd(sentence, real)
     real_mask = tf.gather_nd(mask, real)
-    # The image each turn edits: x_{t-1}, or with skip_turn_rate x_{t-2} for some turns t >= 2
-    # of training steps (a compound edit: the design difference then spans two turns).
+    # The image each turn edits: x_0 with anchor "first" (from the true a_0); else x_{t-1}, or
+    # with skip_turn_rate x_{t-2} for some turns t >= 2 of training steps (a compound edit:
+    # the design difference then spans two turns).
     source = real
-    if skip_turn_rate > 0 and step is not None:
+    if backbone.anchor == "first":  # every turn redraws x_0 (image index 0 of its session)
+        source = tf.stack([real[:, 0], tf.zeros_like(real[:, 1])], axis=1)
+        tracked["previous_design"] = tf.gather_nd(designs, source)
+    elif skip_turn_rate > 0 and step is not None:
         source = skipped_sources(batch["session_hash"], real, step, skip_turn_rate)
     previous = tf.gather_nd(images[:, :-1], source)
     target = tf.gather_nd(images[:, 1:], real)

@@ -89,6 +89,7 @@ def build_model(config: ExperimentConfig, vocabulary: list[str]) -> SeqAttnGAN:
         read_previous=config.edit.read_previous,
         skip_turn_rate=config.edit.skip_turn_rate,
         own_output_rate=config.edit.own_output_rate,
+        anchor=config.edit.anchor,
         word_dropout=m.word_dropout,
         mask_threshold=config.inference.mask_threshold,
         resnet101_weights=m.resnet101_weights,
