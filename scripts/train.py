@@ -137,8 +137,9 @@ FIELD_FLAGS = {
     "model.resnet101_weights": "resnet101_weights",
     "damsm.enabled": "damsm",
 }
+# In this order: a later switch can turn off what an earlier one set.
 SWITCH_FLAGS = (
-    *("edit", "attribute_state", "read_previous", "classify", "own_output", "anchor_first"),
+    *("edit", "anchor_first", "attribute_state", "read_previous", "classify", "own_output"),
 )
 
 

@@ -86,7 +86,8 @@ DEFAULT_HOST = "127.0.0.1"
 # The largest request the limits above allow is MAX_PIXELS_PER_REQUEST uint8 RGB pixels
 # (48 MiB) plus at most MAX_BATCH_SIZE texts of 4 * MAX_TEXT_CHARS bytes (250 KiB) and a
 # float32 state per element; MESSAGE_MARGIN_BYTES (4 MiB) covers the texts, states up to
-# ~15,000 floats wide and the protobuf framing. A bigger message is refused by gRPC itself
+# ~15,000 floats wide (a 64-px model with edit.anchor="first" carries x_0 in its state:
+# 12,288 floats plus [h; a]) and the protobuf framing. A bigger message is refused by gRPC itself
 # with RESOURCE_EXHAUSTED before it is read into memory.
 MESSAGE_MARGIN_BYTES = 4 * 1024 * 1024
 MAX_MESSAGE_BYTES = 3 * MAX_PIXELS_PER_REQUEST + MESSAGE_MARGIN_BYTES  # 52 MiB

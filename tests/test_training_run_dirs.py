@@ -71,6 +71,11 @@ def test_the_other_edit_generator_and_no_classification_get_their_own_folders():
     assert default_run_dir("quick", "photo_zap_seq", templates).endswith(
         "quick_photo_zap_seq_noclassify_templates"
     )
+    anchored = override(get_experiment("quick", "photo_zap_seq"), switches={"anchor_first": True})
+    assert (anchored.edit.anchor, anchored.edit.own_output_rate) == ("first", 0.0)
+    assert default_run_dir("quick", "photo_zap_seq", anchored).endswith(
+        "quick_photo_zap_seq_anchor_first"
+    )
     no_own = override(get_experiment("quick", "photo_zap_seq"), switches={"own_output": False})
     assert no_own.edit.own_output_rate == 0.0
     assert default_run_dir("quick", "photo_zap_seq", no_own).endswith(

@@ -28,6 +28,7 @@ SWITCHES: dict[str, dict[bool, dict[str, Any]]] = {
         True: {"edit.attribute_state": True},
         False: {
             "edit.attribute_state": False,
+            "edit.anchor": "previous",
             "edit.attribute_weight": 0.0,
             "edit.classify_weight": 0.0,
             "edit.read_previous": False,

@@ -74,6 +74,14 @@ def default_run_dir(
     from seqgan_tf.configs import get_experiment
 
     named = get_experiment(config_name, dataset)
+    if config.edit.enabled and config.edit.anchor != named.edit.anchor:
+        from seqgan_tf.configs.overrides import override
+
+        # The other anchor's own training turns are its defaults, not switches turned off.
+        named = override(named, switches={"anchor_first": config.edit.anchor == "first"})
+        anchor_suffix = f"_anchor_{config.edit.anchor}"
+    else:
+        anchor_suffix = ""
     switches = (
         ("attention", config.model.use_attention, named.model.use_attention),
         ("damsm", config.damsm.enabled, named.damsm.enabled),
@@ -89,8 +97,7 @@ def default_run_dir(
     suffix = "".join(f"_no{name}" for name, on, default in switches if default and not on)
     if config.edit.enabled and config.edit.generator != named.edit.generator:
         suffix += f"_{config.edit.generator}"
-    if config.edit.enabled and config.edit.anchor != named.edit.anchor:
-        suffix += f"_anchor_{config.edit.anchor}"
+    suffix += anchor_suffix
     if seed:
         suffix += f"_seed{seed}"
     return os.path.join("runs", f"{config_name}_{dataset}{suffix}")
