@@ -87,6 +87,13 @@ flags.DEFINE_bool(
     "Half the training turns t >= 2 edit the model's own drawing of the turn before "
     "(scheduled sampling); default: the config's choice.",
 )
+flags.DEFINE_enum(
+    "colour_transform",
+    None,
+    ["gain", "matrix"],
+    "How the unet edit generator draws: a per-channel gain and bias per pixel, or a 3x3 "
+    "colour matrix and a bias per pixel; default: the config's choice.",
+)
 flags.DEFINE_bool(
     "anchor_first",
     None,
@@ -133,6 +140,7 @@ FIELD_FLAGS = {
     "model.use_attention": "attention",
     "model.use_history": "history",
     "edit.generator": "edit_generator",
+    "edit.colour_transform": "colour_transform",
     "model.word_dropout": "word_dropout",
     "model.resnet101_weights": "resnet101_weights",
     "damsm.enabled": "damsm",

@@ -23,6 +23,7 @@ from tests.model_testlib import (
     TINY,
     VOCAB,
     S,
+    compiled,
     fake_batch,
     tiny_edit_model,
     tiny_model,
@@ -270,3 +271,24 @@ def test_templates_follow_the_shift_read_off_the_image():
     a = g.place(design, left).numpy()
     b = g.place(design, centre).numpy()
     np.testing.assert_allclose(a[:, :, 1:], b[:, :, :-1], atol=1e-6)
+
+
+def test_the_matrix_colour_transform_mixes_channels_and_starts_at_the_identity():
+    """colour_transform="matrix": each pixel's drawing is (I + M) x + b with a 3x3 M, so an
+    output channel can take its light from another channel; untrained, it copies."""
+    from seqgan_tf.models.edit_unet import EditUNet
+
+    previous, args = _generator_args()
+    unet = EditUNet(gf_dim=4, image_size=S, colour_transform="matrix")
+    out = unet(*args, compose=False)
+    np.testing.assert_allclose(out["image"].numpy(), previous.numpy(), atol=1e-6)
+    # A bias on the transform's 12 channels that swaps red and blue everywhere: M = P - I.
+    swap = np.array([[0, 0, 1], [0, 1, 0], [1, 0, 0]], np.float32) - np.eye(3, dtype=np.float32)
+    unet.to_transform.bias.assign(np.concatenate([swap.reshape(-1), np.zeros(3, np.float32)]))
+    out = unet(*args, compose=False)
+    np.testing.assert_allclose(out["image"].numpy(), previous.numpy()[..., ::-1], atol=1e-5)
+    with pytest.raises(ValueError, match="colour_transform"):
+        EditUNet(gf_dim=4, image_size=S, colour_transform="hsv")
+    model = compiled(tiny_edit_model(colour_transform="matrix"))
+    logs = model.train_step(model.preprocessor(fake_batch(4)))
+    assert np.isfinite(float(logs["g_loss"]))

@@ -128,6 +128,9 @@ class EditModeConfig:
         source with the target attributes. Then no turn draws on an earlier turn's drawing,
         so its errors do not compound, and training turns are what inference sees (no
         skipped or own-output turns). Needs attribute_state.
+      colour_transform: how the "unet" generator draws: "gain" (a per-channel gain and bias
+        per pixel) or "matrix" (a 3x3 colour matrix and a bias per pixel, HDRNet's affine:
+        an output channel can take its shading and texture from any input channel).
     """
 
     enabled: bool = False
@@ -140,6 +143,7 @@ class EditModeConfig:
     skip_turn_rate: float = 0.0
     own_output_rate: float = 0.0
     anchor: str = "previous"
+    colour_transform: str = "gain"
 
 
 @dataclasses.dataclass
@@ -197,6 +201,7 @@ class DamsmConfig:
 # How an edit-mode turn is drawn (EditModeConfig.generator).
 EDIT_GENERATORS = ("unet", "templates")
 EDIT_ANCHORS = ("previous", "first")
+COLOUR_TRANSFORMS = ("gain", "matrix")
 
 # Keras dtype policies a model can be trained under (TrainConfig.mixed_precision).
 MIXED_PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
@@ -299,6 +304,13 @@ class ExperimentConfig:
             raise ValueError(
                 f"edit.generator must be one of {EDIT_GENERATORS}, got {e.generator!r}"
             )
+        if e.colour_transform not in COLOUR_TRANSFORMS:
+            raise ValueError(
+                f"edit.colour_transform must be one of {COLOUR_TRANSFORMS}, "
+                f"got {e.colour_transform!r}"
+            )
+        if e.colour_transform != "gain" and e.generator != "unet":
+            raise ValueError("edit.colour_transform applies to edit.generator='unet' only")
         if e.anchor not in EDIT_ANCHORS:
             raise ValueError(f"edit.anchor must be one of {EDIT_ANCHORS}, got {e.anchor!r}")
         if e.anchor == "first":

@@ -9,6 +9,8 @@ from seqgan_tf.models.blocks import compose_edit, norm
 from seqgan_tf.models.word_attention import WordAttention
 
 DECODER = (2, 1, 0)  # decoder stages, by scale: stage i works at S / 2**i
+# The colour transforms the drawing can be, and the channels each predicts per pixel.
+COLOUR_TRANSFORMS = {"gain": 6, "matrix": 12}
 
 
 def clip_passing_gradient(x):
@@ -33,9 +35,13 @@ class EditUNet(keras.layers.Layer):
     The drawing is a per-pixel colour transform of x_{t-1} (HDRNet-style affine colour maps):
     x_new = gain * x_{t-1} + bias in [0, 1] units, with gain and bias predicted per pixel and
     channel. A recolour under shading is a per-channel gain (albedo times shading), so light,
-    texture and shadow pass through; a new shape sets gain to 0 and paints with the bias. The
-    maps start at the identity (gain 1, bias 0): an untrained model copies. The result is
-    clipped to the colour range with the identity's gradient, so an overshoot is pulled back.
+    texture and shadow pass through; a new shape sets gain to 0 and paints with the bias. With
+    colour_transform="matrix" the gain is a full 3x3 matrix per pixel (HDRNet's 3x4 affine):
+    an output channel can take its light and texture from any input channel, so a red shoe
+    turned blue keeps the shading its red channel holds, where a diagonal gain on a blue
+    channel near 0 can only paint it flat. The maps start at the identity (gain 1, bias 0):
+    an untrained model copies. The result is clipped to the colour range with the identity's
+    gradient, so an overshoot is pulled back.
 
     The output is composed as m * x_new + (1 - m) * x_{t-1} with a predicted mask m. Training
     uses the soft m; inference with mask_threshold t > 0 composes with m > t, so every pixel is
@@ -45,6 +51,8 @@ class EditUNet(keras.layers.Layer):
       gf_dim: base width (doubled per down-sampling, at most 8x).
       image_size: S (a multiple of 8).
       mask_threshold: inference-only hard mask threshold (0 = soft mask).
+      colour_transform: "gain" (a per-channel gain and bias per pixel) or "matrix" (a 3x3
+        colour matrix and a bias per pixel).
 
     call(previous_image [N,S,S,3], design [N,D], previous_design [N,D], condition [N,Z],
     words [N,L,E], word_mask [N,L], compose=True, training=None) returns a dict: "image",
@@ -57,9 +65,19 @@ class EditUNet(keras.layers.Layer):
     """
 
     def __init__(
-        self, gf_dim: int = 32, image_size: int = 64, mask_threshold: float = 0.0, **kwargs
+        self,
+        gf_dim: int = 32,
+        image_size: int = 64,
+        mask_threshold: float = 0.0,
+        colour_transform: str = "gain",
+        **kwargs,
     ):
         super().__init__(**kwargs)
+        if colour_transform not in COLOUR_TRANSFORMS:
+            raise ValueError(
+                f"colour_transform must be one of {COLOUR_TRANSFORMS}, got {colour_transform!r}"
+            )
+        self.colour_transform = colour_transform
         if image_size % 8:
             raise ValueError(f"EditUNet: image_size must be a multiple of 8, got {image_size}")
         if not 0.0 <= mask_threshold < 1.0:
@@ -97,7 +115,10 @@ class EditUNet(keras.layers.Layer):
             for name, w in film
         ]
         self.attention = WordAttention(widths[2], name="attention")
-        self.to_transform = conv(6, 3, padding="same", kernel_initializer="zeros", name="to_rgb")
+        channels = COLOUR_TRANSFORMS[colour_transform]
+        self.to_transform = conv(
+            channels, 3, padding="same", kernel_initializer="zeros", name="to_rgb"
+        )
         self.to_mask = conv(1, 3, padding="same", name="to_mask")
 
     def _film(self, name, x, condition):
@@ -140,9 +161,17 @@ class EditUNet(keras.layers.Layer):
             if i == 0:
                 parts.append(previous_image)
             x = act(self.mixes[k](ops.concatenate(parts, axis=-1)), 0.2)
-        gain, bias = ops.split(self.to_transform(x), 2, axis=-1)
+        transform = self.to_transform(x)
         previous01 = (previous_image + 1.0) * 0.5
-        drawn = clip_passing_gradient((1.0 + gain) * previous01 + bias) * 2.0 - 1.0
+        if self.colour_transform == "matrix":  # (I + M) x + b, M and b per pixel
+            shape = ops.shape(transform)
+            matrix = ops.reshape(transform[..., :9], (*shape[:3], 3, 3))
+            mixed = ops.einsum("nhwij,nhwj->nhwi", matrix, previous01)
+            new01 = previous01 + mixed + transform[..., 9:]
+        else:
+            gain, bias = ops.split(transform, 2, axis=-1)
+            new01 = (1.0 + gain) * previous01 + bias
+        drawn = clip_passing_gradient(new01) * 2.0 - 1.0
         mask = ops.sigmoid(self.to_mask(x))
         return compose_edit(
             drawn, mask, previous_image, attention, self.mask_threshold, compose, training
@@ -154,4 +183,5 @@ class EditUNet(keras.layers.Layer):
             "gf_dim": self.gf_dim,
             "image_size": self.image_size,
             "mask_threshold": self.mask_threshold,
+            "colour_transform": self.colour_transform,
         }

@@ -53,6 +53,7 @@ class SessionBackbone:
         also carries the session's first image x_0 (flattened, after [h; a]), and every turn
         redraws x_0 from the design read off it to a_t; the image a turn is given is not
         drawn from (a client that sends the last output gets the same answer).
+      colour_transform: the EditUNet's drawing, "gain" or "matrix" (see EditUNet).
 
     Raises:
       ValueError: a switch needs another that is off (attribute_state without edit_mode or a
@@ -81,6 +82,7 @@ class SessionBackbone:
         mask_threshold: float = 0.0,
         resnet101_weights: str = "",
         anchor: str = "previous",
+        colour_transform: str = "gain",
     ):
         if anchor not in ("previous", "first"):
             raise ValueError(f"anchor must be 'previous' or 'first', got {anchor!r}")
@@ -123,7 +125,11 @@ class SessionBackbone:
             self.generator = Generator(gf_dim, image_size, name="generator")
         elif edit_generator == "unet":
             self.generator = EditUNet(
-                gf_dim, image_size, mask_threshold=mask_threshold, name="generator"
+                gf_dim,
+                image_size,
+                mask_threshold=mask_threshold,
+                colour_transform=colour_transform,
+                name="generator",
             )
         else:
             self.generator = EditGenerator(

@@ -69,7 +69,8 @@ def default_run_dir(
     """runs/<config>_<dataset>, with a suffix per switch turned off against the named config
     (_noattention, _nodamsm, _nohistory, _noedit, _noattribute_state, _noclassify,
     _noread_previous, _noown_output), the other
-    edit generator's name (_templates), the other anchor (_anchor_first) and _seed<N> for another
+    edit generator's name (_templates), the other colour transform (_matrix), the other anchor
+    (_anchor_first) and _seed<N> for another
     seed, so that an ablation never lands in the full model's folder."""
     from seqgan_tf.configs import get_experiment
 
@@ -97,6 +98,8 @@ def default_run_dir(
     suffix = "".join(f"_no{name}" for name, on, default in switches if default and not on)
     if config.edit.enabled and config.edit.generator != named.edit.generator:
         suffix += f"_{config.edit.generator}"
+    if config.edit.enabled and config.edit.colour_transform != named.edit.colour_transform:
+        suffix += f"_{config.edit.colour_transform}"
     suffix += anchor_suffix
     if seed:
         suffix += f"_seed{seed}"

@@ -90,6 +90,7 @@ def build_model(config: ExperimentConfig, vocabulary: list[str]) -> SeqAttnGAN:
         skip_turn_rate=config.edit.skip_turn_rate,
         own_output_rate=config.edit.own_output_rate,
         anchor=config.edit.anchor,
+        colour_transform=config.edit.colour_transform,
         word_dropout=m.word_dropout,
         mask_threshold=config.inference.mask_threshold,
         resnet101_weights=m.resnet101_weights,
