@@ -91,6 +91,16 @@ def test_full_is_the_quick_design_at_the_papers_scale():
     assert (full.model.text_dim, full.model.state_dim) == (300, 128)
 
 
+def test_long_is_quick_trained_longer_with_a_four_epoch_decaying_tail():
+    quick, long = (get_experiment(n, "photo_zap_seq") for n in ("quick", "long"))
+    assert (long.edit, long.model, long.data) == (quick.edit, quick.model, quick.data)
+    assert long.train.epochs == 32 and long.train.epochs * long.train.decay_share == 4
+    assert long.train.steps_per_epoch == quick.train.steps_per_epoch
+    assert default_run_dir("long", "photo_zap_seq", long) == os.path.join(
+        "runs", "long_photo_zap_seq"
+    )
+
+
 def test_train_script_defaults_to_the_editor_design():
     import subprocess
     import sys
