@@ -3,9 +3,10 @@
 In the style of TF Serving's `mnist_client.py`: plain functions, signature and tensor names
 from `serving.contract`, a timeout on every call, and errors wrapped in `ServingClientError`
 naming the gRPC code. Channels retry a call that failed with UNAVAILABLE (a draining server
-refuses new calls with it) a few times with backoff; this is safe because the server keeps no
-per-user state: a repeated Predict is the same Predict. `serving.client` (EditSession) is
-built on it; both are importable as `serving.client`.
+refuses new calls with it) or that a stopping server dropped as CANCELLED, a few times with
+backoff; this is safe because the server keeps no per-user state: a repeated Predict is the
+same Predict. `serving.client` (EditSession) is built on it; both are importable as
+`serving.client`.
 
 Example:
     >>> channel = make_channel("127.0.0.1:8500")
@@ -32,7 +33,11 @@ from tensorflow_serving.apis import (
 from serving import contract
 from serving.signature_info import signature_info
 
-# Retry a call refused with UNAVAILABLE (e.g. by a draining server), per gRPC's retry design.
+# Retry a call refused with UNAVAILABLE (e.g. by a draining server), per gRPC's retry design,
+# and one that a stopping server dropped as CANCELLED: gRPC's core cancels the calls that
+# reached the server but no handler yet when it shuts down (grpc/grpc#41785, seen in our load
+# test during a restart on a busy box). A client's own cancellation is never retried, and
+# every call here is safe to repeat (a Predict is a function of its request).
 RETRY_SERVICE_CONFIG = {
     "methodConfig": [
         {
@@ -45,7 +50,7 @@ RETRY_SERVICE_CONFIG = {
                 "initialBackoff": "0.1s",
                 "maxBackoff": "2s",
                 "backoffMultiplier": 2,
-                "retryableStatusCodes": ["UNAVAILABLE"],
+                "retryableStatusCodes": ["UNAVAILABLE", "CANCELLED"],
             },
         }
     ]
@@ -73,7 +78,8 @@ def make_channel(
 ) -> grpc.Channel:
     """An insecure channel to `target` ("host:port") with the contract's message limits.
 
-    With `retry`, calls refused with UNAVAILABLE are retried (RETRY_SERVICE_CONFIG).
+    With `retry`, calls that the server refused with UNAVAILABLE or dropped as CANCELLED are
+    retried (RETRY_SERVICE_CONFIG).
     A lost connection is re-tried at most a second apart, so the channel recovers by itself
     once the server is back: a channel shared by many callers must not be closed because
     one call failed (closing it cancels every call in flight on it, and later calls on it

@@ -3,9 +3,11 @@ call's failure leaves the others' calls alone, and the channel recovers from a r
 
 import threading
 import time
+from concurrent import futures
 
 import grpc
 import pytest
+from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
 from serving import client, contract
 from tests.serving_testlib import (
@@ -75,3 +77,38 @@ def test_a_shared_channel_recovers_by_itself_after_a_restart(tmp_path, tiny_expo
         wait_for(answers, timeout_s=10.0, what="the same channel to answer again")
         assert time.monotonic() - start < 3.0
     channel.close()
+
+
+class _DropsFirstCalls(prediction_service_pb2_grpc.PredictionServiceServicer):
+    """Answers Predict with an empty response after dropping the first `drops` calls as a
+    stopping gRPC server drops a call that reached no handler yet (CANCELLED)."""
+
+    def __init__(self, drops: int):
+        self.drops, self.calls = drops, 0
+
+    def Predict(self, request, context):  # noqa: N802 (the gRPC method's name)
+        self.calls += 1
+        if self.calls <= self.drops:
+            context.abort(grpc.StatusCode.CANCELLED, "CANCELLED")
+        return predict_pb2.PredictResponse(model_spec=request.model_spec)
+
+
+@pytest.mark.parametrize("retry", [True, False])
+def test_a_call_the_server_dropped_as_cancelled_is_retried(retry):
+    servicer = _DropsFirstCalls(drops=2)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    channel = client.make_channel(f"127.0.0.1:{port}", retry=retry)
+    try:
+        if retry:
+            outputs, _ = client.predict(channel, MODEL_NAME, contract.EDIT_SIGNATURE, {}, 10.0)
+            assert outputs == {} and servicer.calls == 3
+        else:
+            with pytest.raises(client.ServingClientError) as raised:
+                client.predict(channel, MODEL_NAME, contract.EDIT_SIGNATURE, {}, 10.0)
+            assert raised.value.code == grpc.StatusCode.CANCELLED and servicer.calls == 1
+    finally:
+        channel.close()
+        server.stop(None)
