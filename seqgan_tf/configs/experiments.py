@@ -113,8 +113,7 @@ def long(dataset: str) -> ExperimentConfig:
     The main job's 45 minutes buy `quick` 12 epochs, and on photographs the edits keep
     improving well past that (docs/results.md: edit accuracy 0.58 at 12 epochs, 0.82 at 32 on
     the photographic shoes). This is the schedule of the best photographic model measured
-    there (28 epochs at constant rates, 4 decaying): 32 of the 146-265 s epochs `quick` takes
-    on a 2-core CPU, 80-145 minutes.
+    there (28 epochs at constant rates, 4 decaying); its time on 2 cores is in docs/training.md.
     """
     config = quick(dataset)
     config.name = "long"
