@@ -75,6 +75,12 @@ flags.DEFINE_bool(
     None,
     "AttGAN's attribute classification on D (default: the config's choice).",
 )
+flags.DEFINE_float(
+    "g_classify_weight",
+    None,
+    "Weight of AttGAN's attribute classification in G's loss (its lambda_2; default: the "
+    "config's, the same as D's).",
+)
 flags.DEFINE_bool(
     "read_previous",
     None,
@@ -141,6 +147,7 @@ FIELD_FLAGS = {
     "model.use_history": "history",
     "edit.generator": "edit_generator",
     "edit.colour_transform": "colour_transform",
+    "edit.g_classify_weight": "g_classify_weight",
     "model.word_dropout": "word_dropout",
     "model.resnet101_weights": "resnet101_weights",
     "damsm.enabled": "damsm",

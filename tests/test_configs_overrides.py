@@ -45,6 +45,12 @@ def test_switches_take_what_only_acts_with_them():
         0.0,
     )
 
+    heavy = override(_quick(), {"edit.g_classify_weight": 10.0})
+    off = override(heavy, switches={"classify": False})
+    assert (off.edit.classify_weight, off.edit.g_classify_weight) == (0.0, None)
+    with pytest.raises(ValueError, match="g_classify_weight needs edit.classify_weight"):
+        override(_quick(), {"edit.classify_weight": 0.0, "edit.g_classify_weight": 10.0})
+
     paper_generator = override(_quick(), switches={"edit": False})
     assert paper_generator.edit == EditModeConfig()
     assert paper_generator.inference.mask_threshold == 0.0

@@ -86,6 +86,25 @@ def test_every_optimised_term_is_tracked_and_g_loss_is_their_weighted_sum():
     assert set(logs) == set(SeqAttnGANLoss.TERMS)
 
 
+def test_generator_and_discriminator_weigh_the_attribute_classification_apart():
+    # AttGAN weighs G's classification term 10 and D's 1: the two weights act separately.
+    loss = SeqAttnGANLoss(
+        recon_weight=1.0,
+        edit_weight=3.0,
+        attribute_weight=1.0,
+        classify_weight=1.0,
+        g_classify_weight=10.0,
+    )
+    model = compiled(tiny_edit_model(classify_attributes=True), loss)
+    terms = _terms(model, fake_batch(4))
+    assert terms["g_attr"] > 0 and terms["d_attr"] > 0
+    expected_g = terms["g_adv"] + terms["recon"] + terms["attributes"] + 10.0 * terms["g_attr"]
+    assert terms["g_loss"] == pytest.approx(expected_g, rel=1e-5)
+    assert terms["d_loss"] == pytest.approx(
+        terms["d_real"] + terms["d_fake"] + terms["d_cond"] + terms["d_attr"], rel=1e-5
+    )
+
+
 def test_attribute_slots_learn_which_attribute_the_words_change():
     """The editor alone, on a toy language: "make it red|blue|black" sets slot 0. (G's
     adversarial term also reaches the text encoder; the lightest generator keeps it small.)"""

@@ -109,7 +109,10 @@ class EditModeConfig:
         with its own evaluation row.
       classify_weight: AttGAN's attribute classification: D gets an attribute head trained on
         true images and their labels (d_attr), and G is trained to make its output read as the
-        target design by that head (g_attr). Needs attribute_state.
+        target design by that head (g_attr). Needs attribute_state. Weighs d_attr in D's
+        loss, and g_attr in G's unless g_classify_weight is set.
+      g_classify_weight: the weight of g_attr in G's loss (AttGAN's lambda_2; AttGAN weighs
+        it 10 against D's lambda_3 = 1 and its reconstruction's 100). None: classify_weight.
       read_previous: the generator edits from the design the attribute reader reads off the
         image being edited (at inference: the model's own previous output) to a_t, instead of
         from the state's a_{t-1}: a change an earlier turn missed is made again, and nothing
@@ -139,6 +142,7 @@ class EditModeConfig:
     attribute_weight: float = 0.0
     generator: str = "unet"
     classify_weight: float = 0.0
+    g_classify_weight: float | None = None
     read_previous: bool = False
     skip_turn_rate: float = 0.0
     own_output_rate: float = 0.0
@@ -300,6 +304,13 @@ class ExperimentConfig:
             raise ValueError(f"edit.own_output_rate must be in [0, 1], got {e.own_output_rate}")
         if e.classify_weight and not e.attribute_state:
             raise ValueError("edit.classify_weight only acts with edit.attribute_state")
+        if e.g_classify_weight is not None and e.g_classify_weight < 0:
+            raise ValueError(f"edit.g_classify_weight must be >= 0, got {e.g_classify_weight}")
+        if e.g_classify_weight and not e.classify_weight:
+            raise ValueError(
+                "edit.g_classify_weight needs edit.classify_weight > 0 (D's attribute head, "
+                "which g_attr reads, is trained by d_attr only)"
+            )
         if e.generator not in EDIT_GENERATORS:
             raise ValueError(
                 f"edit.generator must be one of {EDIT_GENERATORS}, got {e.generator!r}"

@@ -31,6 +31,7 @@ SWITCHES: dict[str, dict[bool, dict[str, Any]]] = {
             "edit.anchor": "previous",
             "edit.attribute_weight": 0.0,
             "edit.classify_weight": 0.0,
+            "edit.g_classify_weight": None,
             "edit.read_previous": False,
             "edit.skip_turn_rate": 0.0,
         },
@@ -40,7 +41,10 @@ SWITCHES: dict[str, dict[bool, dict[str, Any]]] = {
         True: {"edit.read_previous": True},
         False: {"edit.read_previous": False, "edit.skip_turn_rate": 0.0},
     },
-    "classify": {True: {"edit.classify_weight": 1.0}, False: {"edit.classify_weight": 0.0}},
+    "classify": {
+        True: {"edit.classify_weight": 1.0},
+        False: {"edit.classify_weight": 0.0, "edit.g_classify_weight": None},
+    },
     # Turns that edit the model's own drawing of the turn before (scheduled sampling).
     "own_output": {False: {"edit.own_output_rate": 0.0}},
     # Every turn redraws the session's first image: turns that edit another image do not apply.

@@ -22,7 +22,7 @@ class SeqAttnGANLoss:
     mismatched description as a third negative) + classify_weight * d_attr. Generator:
 
         g_loss = g_adv + damsm_weight * g_damsm + recon_weight * recon
-                 + attribute_weight * attributes + classify_weight * g_attr
+                 + attribute_weight * attributes + g_classify_weight * g_attr
 
     - recon (beyond the paper, 0 in `paper`): L1 to x_t with the edited pixels weighted
       (1 + edit_weight); in edit mode also edit_weight * L1 of the drawing x_new on the
@@ -42,7 +42,9 @@ class SeqAttnGANLoss:
       recon_weight: weight of the reconstruction sum.
       edit_weight: extra weight of the edited pixels.
       attribute_weight: weight of the attribute terms.
-      classify_weight: weight of d_attr in D's loss and of g_attr in G's.
+      classify_weight: weight of d_attr in D's loss, and of g_attr in G's unless
+        g_classify_weight is set.
+      g_classify_weight: weight of g_attr in G's loss (None: classify_weight).
       damsm_pairs: DAMSM scores only the first this many drawn turns (0 = all).
     """
 
@@ -51,6 +53,7 @@ class SeqAttnGANLoss:
     edit_weight: float = 0.0
     attribute_weight: float = 0.0
     classify_weight: float = 0.0
+    g_classify_weight: float | None = None
     damsm_pairs: int = 0
 
     TERMS = (
@@ -106,9 +109,15 @@ class SeqAttnGANLoss:
             + self.damsm_weight * terms["g_damsm"]
             + self.recon_weight * terms["recon"]
             + self.attribute_weight * terms["attributes"]
-            + self.classify_weight * terms["g_attr"]
+            + self._g_classify_weight * terms["g_attr"]
         )
         return terms
+
+    @property
+    def _g_classify_weight(self) -> float:
+        if self.g_classify_weight is None:
+            return self.classify_weight
+        return self.g_classify_weight
 
     def _classification(self, step, reduce):
         d = step["logits"]

@@ -48,6 +48,7 @@ def build_loss(config: ExperimentConfig) -> SeqAttnGANLoss:
         edit_weight=config.edit.edit_weight,
         attribute_weight=config.edit.attribute_weight,
         classify_weight=config.edit.classify_weight,
+        g_classify_weight=config.edit.g_classify_weight,
         damsm_pairs=config.damsm.max_pairs,
     )
 
