@@ -111,6 +111,12 @@ flags.DEFINE_float(
     "decay_share", None, "The last this share of the updates lowers the learning rates to 0."
 )
 flags.DEFINE_float("recon_weight", None, "Override the L1 weight (0 = paper objective).")
+flags.DEFINE_float(
+    "feature_match_weight",
+    None,
+    "Weight of feature matching on D's feature maps in G's loss (0 = off); default: the "
+    "config's choice.",
+)
 flags.DEFINE_integer("seed", None, "Override the training seed (weights, noise, data order).")
 flags.DEFINE_bool("jit_compile", None, "XLA-compile the train step.")
 flags.DEFINE_enum(
@@ -139,6 +145,7 @@ FIELD_FLAGS = {
     "data.global_batch_size": "batch_size",
     "data.num_synthetic_sessions": "num_sessions",
     "train.recon_weight": "recon_weight",
+    "train.feature_match_weight": "feature_match_weight",
     "train.decay_share": "decay_share",
     "train.seed": "seed",
     "train.jit_compile": "jit_compile",

@@ -11,6 +11,7 @@ from seqgan_tf.losses.seq_attn_gan_loss import SeqAttnGANLoss
 from seqgan_tf.models import attribute_slots as slots
 from seqgan_tf.models import session_unroll
 from seqgan_tf.models.damsm import Damsm
+from seqgan_tf.models.turn_critics import judge
 from tests.model_testlib import (
     ATTRIBUTE_SIZES,
     EDIT_LOSS,
@@ -103,6 +104,39 @@ def test_generator_and_discriminator_weigh_the_attribute_classification_apart():
     assert terms["d_loss"] == pytest.approx(
         terms["d_real"] + terms["d_fake"] + terms["d_cond"] + terms["d_attr"], rel=1e-5
     )
+
+
+def test_feature_matching_trains_the_generator_toward_the_true_images_features():
+    # pix2pixHD's feature matching: in G's loss only (D's loss is unchanged), its gradient
+    # reaches G through D's feature maps, and it is zero for a drawing equal to the truth.
+    loss = SeqAttnGANLoss(recon_weight=1.0, edit_weight=3.0, attribute_weight=1.0)
+    weighted = SeqAttnGANLoss(
+        recon_weight=1.0, edit_weight=3.0, attribute_weight=1.0, feature_match_weight=10.0
+    )
+    model = compiled(tiny_edit_model(), weighted)
+    batch = model.preprocessor(fake_batch(4))
+    with tf.GradientTape(persistent=True) as tape:
+        out = model.training_outputs(batch, step=3)
+        terms = weighted(out, 4)
+        fm = terms["feature_match"]
+    plain = loss(out, 4)
+    assert float(fm) > 0
+    assert float(terms["g_loss"]) == pytest.approx(
+        float(plain["g_loss"]) + 10.0 * float(fm), rel=1e-5
+    )
+    assert float(terms["d_loss"]) == pytest.approx(float(plain["d_loss"]), rel=1e-6)
+    g_grads = tape.gradient(fm, model.backbone.generator.trainable_variables)
+    assert any(g is not None and float(tf.reduce_sum(tf.abs(g))) > 0 for g in g_grads)
+    judged_truth = judge(
+        model.discriminator,
+        out["real"],
+        out["real"],
+        out["turn_sentences"],
+        out["session_sentences"],
+        batch["turn_mask"],
+        out["turn_index"],
+    )
+    assert float(tf.reduce_max(judged_truth["feature_match"])) == pytest.approx(0.0, abs=1e-7)
 
 
 def test_attribute_slots_learn_which_attribute_the_words_change():

@@ -227,6 +227,8 @@ class TrainConfig:
         0 (pix2pix's second half; 0 = constant). Beyond the paper.
       recon_weight: weight of the reconstruction (L1) terms (0 = the paper's objective;
         beyond the paper, measured by the evaluation).
+      feature_match_weight: weight of pix2pixHD's feature matching in G's loss, the L1
+        between D's feature maps of the drawn and the true image (0 = off). Beyond the paper.
       jit_compile: XLA-compile the train step (the tokenizer runs in the input pipeline so the
         step can be compiled; turned off for replicas on logical CPU devices, where XLA fails).
       strip_sessions: validation sessions drawn in the per-epoch image strips.
@@ -245,6 +247,7 @@ class TrainConfig:
     beta_2: float = 0.999
     decay_share: float = 0.0
     recon_weight: float = 0.0
+    feature_match_weight: float = 0.0
     jit_compile: bool = False
     strip_sessions: int = 4
     seed: int = 0
@@ -279,6 +282,10 @@ class ExperimentConfig:
         Raises:
           ValueError: naming the setting and what it depends on.
         """
+        if self.train.feature_match_weight < 0:
+            raise ValueError(
+                f"train.feature_match_weight must be >= 0, got {self.train.feature_match_weight}"
+            )
         e = self.edit
         if not e.enabled:
             unused = {

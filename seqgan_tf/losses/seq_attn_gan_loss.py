@@ -23,6 +23,7 @@ class SeqAttnGANLoss:
 
         g_loss = g_adv + damsm_weight * g_damsm + recon_weight * recon
                  + attribute_weight * attributes + g_classify_weight * g_attr
+                 + feature_match_weight * feature_match
 
     - recon (beyond the paper, 0 in `paper`): L1 to x_t with the edited pixels weighted
       (1 + edit_weight); in edit mode also edit_weight * L1 of the drawing x_new on the
@@ -54,6 +55,7 @@ class SeqAttnGANLoss:
     attribute_weight: float = 0.0
     classify_weight: float = 0.0
     g_classify_weight: float | None = None
+    feature_match_weight: float = 0.0
     damsm_pairs: int = 0
 
     TERMS = (
@@ -72,6 +74,7 @@ class SeqAttnGANLoss:
         "attr_value",
         "d_attr",
         "g_attr",
+        "feature_match",
     )
 
     def __call__(self, step: dict, global_batch) -> dict:
@@ -101,6 +104,9 @@ class SeqAttnGANLoss:
             + self.classify_weight * terms["d_attr"]
         )
         terms["g_adv"] = reduce(real_loss(d["fake_u"]) + real_loss(d["fake_c"]))
+        terms["feature_match"] = (
+            reduce(d["feature_match"]) if "feature_match" in d else tf.zeros([])
+        )
         terms["g_damsm"] = reduce(step["damsm"]) if step.get("damsm") is not None else tf.zeros([])
         terms.update(self._reconstruction(step, reduce))
         terms.update(self._attributes(step, reduce))
@@ -110,6 +116,7 @@ class SeqAttnGANLoss:
             + self.recon_weight * terms["recon"]
             + self.attribute_weight * terms["attributes"]
             + self._g_classify_weight * terms["g_attr"]
+            + self.feature_match_weight * terms["feature_match"]
         )
         return terms
 

@@ -48,10 +48,16 @@ class Discriminator(keras.layers.Layer):
             )
 
     def features(self, images):
-        x = images
+        return self.feature_maps(images)[-1]
+
+    def feature_maps(self, images):
+        """Every down-sampling block's output, finest first; the last is `features(images)`
+        (pix2pixHD's feature matching compares these between true and drawn images)."""
+        maps, x = [], images
         for block in self.downs:
             x = block(x)
-        return x
+            maps.append(x)
+        return maps
 
     def call(self, images, sentences):
         return self.heads(self.features(images), sentences)

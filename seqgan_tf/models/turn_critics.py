@@ -24,16 +24,18 @@ def judge(
     index: tf.Tensor,
 ) -> dict:
     """D's logits: real and fake images with their sentences, real with a mismatched one
-    (the previous real turn's sentence of the same session; none for one-turn sessions)."""
+    (the previous real turn's sentence of the same session; none for one-turn sessions).
+    Also "feature_match" [R]: pix2pixHD's feature matching, the L1 between D's feature maps of
+    the drawn and the true image, averaged over the maps (the true maps held fixed)."""
     sentences = tf.stop_gradient(sentences)
     n_real = tf.cast(tf.reduce_sum(turn_mask, axis=1), tf.int64)  # [B]
     n = tf.gather(n_real, index[:, 0])
     wrong_turn = tf.math.floormod(index[:, 1] - 1, tf.maximum(n, 1))
     wrong = tf.stop_gradient(tf.gather_nd(all_sentences, tf.stack([index[:, 0], wrong_turn], 1)))
     d = discriminator
-    real_features = d.features(real)
+    real_maps, fake_maps = d.feature_maps(real), d.feature_maps(fake)
+    real_features, fake_features = real_maps[-1], fake_maps[-1]
     real_u, real_c = d.heads(real_features, sentences)
-    fake_features = d.features(fake)
     fake_u, fake_c = d.heads(fake_features, sentences)
     logits = {
         "real_u": real_u,
@@ -42,6 +44,16 @@ def judge(
         "fake_c": fake_c,
         "wrong_c": d.conditional_logits(real_features, wrong),
         "wrong_weight": tf.cast(n > 1, tf.float32),
+        "feature_match": tf.add_n(
+            [
+                tf.reduce_mean(
+                    tf.abs(tf.cast(f, tf.float32) - tf.stop_gradient(tf.cast(r, tf.float32))),
+                    [1, 2, 3],
+                )
+                for r, f in zip(real_maps, fake_maps, strict=True)
+            ]
+        )
+        / len(real_maps),
     }
     if d.attribute_sizes:  # AttGAN's classification constraint: the design read off both
         logits["attr_real"] = d.attribute_logits(real_features)
