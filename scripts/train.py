@@ -101,6 +101,12 @@ flags.DEFINE_enum(
     "colour matrix and a bias per pixel; default: the config's choice.",
 )
 flags.DEFINE_bool(
+    "appearance_flow",
+    None,
+    "The unet edit generator also moves the pixels of the image it edits by a predicted dense "
+    "flow before its colour transform; default: the config's choice.",
+)
+flags.DEFINE_bool(
     "anchor_first",
     None,
     "Every turn redraws the session's first image (carried in the serving state) with the "
@@ -154,6 +160,7 @@ FIELD_FLAGS = {
     "model.use_history": "history",
     "edit.generator": "edit_generator",
     "edit.colour_transform": "colour_transform",
+    "edit.appearance_flow": "appearance_flow",
     "edit.g_classify_weight": "g_classify_weight",
     "model.word_dropout": "word_dropout",
     "model.resnet101_weights": "resnet101_weights",

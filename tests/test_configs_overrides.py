@@ -59,6 +59,8 @@ def test_switches_take_what_only_acts_with_them():
 def test_a_refused_combination_raises():
     with pytest.raises(ValueError, match="attribute_state"):
         override(_quick(), switches={"edit": False, "attribute_state": True})
+    with pytest.raises(ValueError, match="appearance_flow applies to edit.generator='unet'"):
+        override(_quick(), {"edit.generator": "templates", "edit.appearance_flow": True})
     with pytest.raises(ValueError, match="train.feature_match_weight must be >= 0"):
         override(_quick(), {"train.feature_match_weight": -1.0})
 
@@ -101,6 +103,7 @@ def test_train_flags_map_to_the_same_config_as_their_fields():
     )  # fmt: skip
     assert (config.train.epochs, config.train.seed, config.data.global_batch_size) == (2, 1, 8)
     assert (config.train.decay_share, config.train.feature_match_weight) == (0.25, 10.0)
+    assert _config_from(["--appearance_flow"]).edit.appearance_flow
     assert not config.model.use_attention and not config.damsm.enabled
     assert config.edit.generator == "templates"
     assert (config.edit.read_previous, config.edit.skip_turn_rate) == (False, 0.0)

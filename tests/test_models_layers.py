@@ -292,3 +292,45 @@ def test_the_matrix_colour_transform_mixes_channels_and_starts_at_the_identity()
     model = compiled(tiny_edit_model(colour_transform="matrix"))
     logs = model.train_step(model.preprocessor(fake_batch(4)))
     assert np.isfinite(np.asarray(logs["g_loss"])).all()
+
+
+def test_backward_warp_moves_pixels_by_the_flow_and_passes_its_gradient():
+    from seqgan_tf.models.image_warp import backward_warp
+
+    images = _f(2, 6, 5, 3)
+    still = backward_warp(images, tf.zeros([2, 6, 5, 2]))
+    np.testing.assert_allclose(still.numpy(), images.numpy(), atol=1e-6)
+    # dx = +1: each pixel takes its right neighbour's value; the last column keeps the border.
+    right = backward_warp(images, tf.constant([0.0, 1.0]) * tf.ones([2, 6, 5, 2]))
+    np.testing.assert_allclose(right.numpy()[:, :, :-1], images.numpy()[:, :, 1:], atol=1e-6)
+    np.testing.assert_allclose(right.numpy()[:, :, -1], images.numpy()[:, :, -1], atol=1e-6)
+    # dy = 0.5: halfway between a row and the next.
+    half = backward_warp(images, tf.constant([0.5, 0.0]) * tf.ones([2, 6, 5, 2]))
+    expected = 0.5 * (images.numpy()[:, :-1] + images.numpy()[:, 1:])
+    np.testing.assert_allclose(half.numpy()[:, :-1], expected, atol=1e-6)
+    flow = tf.Variable(tf.fill([2, 6, 5, 2], 0.3))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(backward_warp(images, flow) * images)
+    assert float(tf.reduce_sum(tf.abs(tape.gradient(loss, flow)))) > 0
+
+
+def test_the_appearance_flow_moves_the_item_and_starts_at_a_copy():
+    """appearance_flow=True: the colour transform applies to x_{t-1} sampled at flowed
+    positions; untrained, the flow is 0 and the drawing copies x_{t-1}."""
+    from seqgan_tf.models.edit_unet import FLOW_UNIT, EditUNet
+
+    previous, args = _generator_args()
+    unet = EditUNet(gf_dim=4, image_size=S, appearance_flow=True)
+    out = unet(*args, compose=False)
+    np.testing.assert_allclose(out["image"].numpy(), previous.numpy(), atol=1e-6)
+    # A bias on the flow's dx channel that moves every pixel one pixel: x_new(y, x) = x(y, x+1).
+    bias = np.zeros(8, np.float32)
+    bias[-1] = FLOW_UNIT / S
+    unet.to_transform.bias.assign(bias)
+    moved = unet(*args, compose=False)["image"].numpy()
+    np.testing.assert_allclose(moved[:, :, :-1], previous.numpy()[:, :, 1:], atol=1e-5)
+    again = EditUNet.from_config(unet.get_config())
+    assert again.appearance_flow and again.colour_transform == "gain"
+    model = compiled(tiny_edit_model(appearance_flow=True))
+    logs = model.train_step(model.preprocessor(fake_batch(4)))
+    assert np.isfinite(np.asarray(logs["g_loss"])).all()

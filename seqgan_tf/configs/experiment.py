@@ -134,6 +134,10 @@ class EditModeConfig:
       colour_transform: how the "unet" generator draws: "gain" (a per-channel gain and bias
         per pixel) or "matrix" (a 3x3 colour matrix and a bias per pixel, HDRNet's affine:
         an output channel can take its shading and texture from any input channel).
+      appearance_flow: the "unet" generator also predicts a dense flow per pixel and applies
+        its colour transform to x_{t-1} sampled at the flowed positions (Zhou et al.'s
+        appearance flow), so a new shape moves the item's pixels, with their texture and
+        shading, instead of painting them.
     """
 
     enabled: bool = False
@@ -148,6 +152,7 @@ class EditModeConfig:
     own_output_rate: float = 0.0
     anchor: str = "previous"
     colour_transform: str = "gain"
+    appearance_flow: bool = False
 
 
 @dataclasses.dataclass
@@ -329,6 +334,11 @@ class ExperimentConfig:
             )
         if e.colour_transform != "gain" and e.generator != "unet":
             raise ValueError("edit.colour_transform applies to edit.generator='unet' only")
+        if e.appearance_flow and not (e.enabled and e.generator == "unet"):
+            raise ValueError(
+                "edit.appearance_flow applies to edit.generator='unet' in edit mode "
+                "(edit.enabled) only"
+            )
         if e.anchor not in EDIT_ANCHORS:
             raise ValueError(f"edit.anchor must be one of {EDIT_ANCHORS}, got {e.anchor!r}")
         if e.anchor == "first":

@@ -6,11 +6,14 @@ import keras
 from keras import ops
 
 from seqgan_tf.models.blocks import compose_edit, norm
+from seqgan_tf.models.image_warp import backward_warp
 from seqgan_tf.models.word_attention import WordAttention
 
 DECODER = (2, 1, 0)  # decoder stages, by scale: stage i works at S / 2**i
 # The colour transforms the drawing can be, and the channels each predicts per pixel.
 COLOUR_TRANSFORMS = {"gain": 6, "matrix": 12}
+# With appearance flow, one unit of the flow channels moves a pixel by image_size / FLOW_UNIT px.
+FLOW_UNIT = 16
 
 
 def clip_passing_gradient(x):
@@ -43,6 +46,11 @@ class EditUNet(keras.layers.Layer):
     an untrained model copies. The result is clipped to the colour range with the identity's
     gradient, so an overshoot is pulled back.
 
+    With appearance_flow (Zhou et al., View Synthesis by Appearance Flow) the decoder also
+    predicts a dense flow (dy, dx) per pixel, and the colour transform applies to x_{t-1}
+    sampled at the flowed positions: a taller heel or a new shaft moves the pixels of the item,
+    with their texture and shading, instead of painting them anew. The flow starts at 0.
+
     The output is composed as m * x_new + (1 - m) * x_{t-1} with a predicted mask m. Training
     uses the soft m; inference with mask_threshold t > 0 composes with m > t, so every pixel is
     redrawn or copied exactly and nothing drifts over the turns of a session.
@@ -53,6 +61,8 @@ class EditUNet(keras.layers.Layer):
       mask_threshold: inference-only hard mask threshold (0 = soft mask).
       colour_transform: "gain" (a per-channel gain and bias per pixel) or "matrix" (a 3x3
         colour matrix and a bias per pixel).
+      appearance_flow: also move the pixels by a predicted dense flow before the colour
+        transform.
 
     call(previous_image [N,S,S,3], design [N,D], previous_design [N,D], condition [N,Z],
     words [N,L,E], word_mask [N,L], compose=True, training=None) returns a dict: "image",
@@ -70,6 +80,7 @@ class EditUNet(keras.layers.Layer):
         image_size: int = 64,
         mask_threshold: float = 0.0,
         colour_transform: str = "gain",
+        appearance_flow: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -78,6 +89,7 @@ class EditUNet(keras.layers.Layer):
                 f"colour_transform must be one of {COLOUR_TRANSFORMS}, got {colour_transform!r}"
             )
         self.colour_transform = colour_transform
+        self.appearance_flow = bool(appearance_flow)
         if image_size % 8:
             raise ValueError(f"EditUNet: image_size must be a multiple of 8, got {image_size}")
         if not 0.0 <= mask_threshold < 1.0:
@@ -115,7 +127,7 @@ class EditUNet(keras.layers.Layer):
             for name, w in film
         ]
         self.attention = WordAttention(widths[2], name="attention")
-        channels = COLOUR_TRANSFORMS[colour_transform]
+        channels = COLOUR_TRANSFORMS[colour_transform] + (2 if self.appearance_flow else 0)
         self.to_transform = conv(
             channels, 3, padding="same", kernel_initializer="zeros", name="to_rgb"
         )
@@ -162,15 +174,19 @@ class EditUNet(keras.layers.Layer):
                 parts.append(previous_image)
             x = act(self.mixes[k](ops.concatenate(parts, axis=-1)), 0.2)
         transform = self.to_transform(x)
-        previous01 = (previous_image + 1.0) * 0.5
+        source01 = (previous_image + 1.0) * 0.5
+        if self.appearance_flow:  # the last two channels: (dy, dx)
+            flow = transform[..., -2:] * (self.image_size / FLOW_UNIT)
+            transform = transform[..., :-2]
+            source01 = backward_warp(source01, flow)
         if self.colour_transform == "matrix":  # (I + M) x + b, M and b per pixel
             shape = ops.shape(transform)
             matrix = ops.reshape(transform[..., :9], (*shape[:3], 3, 3))
-            mixed = ops.einsum("nhwij,nhwj->nhwi", matrix, previous01)
-            new01 = previous01 + mixed + transform[..., 9:]
+            mixed = ops.einsum("nhwij,nhwj->nhwi", matrix, source01)
+            new01 = source01 + mixed + transform[..., 9:]
         else:
             gain, bias = ops.split(transform, 2, axis=-1)
-            new01 = (1.0 + gain) * previous01 + bias
+            new01 = (1.0 + gain) * source01 + bias
         drawn = clip_passing_gradient(new01) * 2.0 - 1.0
         mask = ops.sigmoid(self.to_mask(x))
         return compose_edit(
@@ -184,4 +200,5 @@ class EditUNet(keras.layers.Layer):
             "image_size": self.image_size,
             "mask_threshold": self.mask_threshold,
             "colour_transform": self.colour_transform,
+            "appearance_flow": self.appearance_flow,
         }

@@ -25,14 +25,14 @@ CONFIG_KEYS = (
     *("state_dim", "noise_dim", "gf_dim", "df_dim", "ef_dim", "use_attention", "use_history"),
     *("edit_mode", "attribute_state", "edit_generator", "classify_attributes"),
     *("read_previous", "skip_turn_rate", "own_output_rate", "word_dropout"),
-    *("mask_threshold", "resnet101_weights", "anchor", "colour_transform"),
+    *("mask_threshold", "resnet101_weights", "anchor", "colour_transform", "appearance_flow"),
 )
 # The ones that configure the backbone (the others: the tokenizer, D and the training switches).
 BACKBONE_KEYS = (
     *("attribute_sizes", "image_size", "max_words", "embedding_dim", "text_dim", "state_dim"),
     *("noise_dim", "gf_dim", "ef_dim", "use_attention", "use_history", "edit_mode"),
     *("attribute_state", "edit_generator", "read_previous", "mask_threshold", "resnet101_weights"),
-    *("anchor", "colour_transform"),
+    *("anchor", "colour_transform", "appearance_flow"),
 )
 
 
@@ -103,6 +103,7 @@ class SeqAttnGAN(GANModel):
         own_output_rate).
       colour_transform: how the EditUNet draws: "gain" (per-channel gain and bias per pixel)
         or "matrix" (a 3x3 colour matrix and a bias per pixel).
+      appearance_flow: the EditUNet also moves x_{t-1}'s pixels by a predicted dense flow.
 
     Example:
       >>> model = SeqAttnGAN(vocab, attribute_sizes=[6, 13], edit_mode=True, attribute_state=True)
@@ -139,6 +140,7 @@ class SeqAttnGAN(GANModel):
         resnet101_weights: str = "",
         anchor: str = "previous",
         colour_transform: str = "gain",
+        appearance_flow: bool = False,
         **kwargs,
     ):
         # Under a mixed-precision policy the parts compute in float16/bfloat16 (each casts its
@@ -173,6 +175,7 @@ class SeqAttnGAN(GANModel):
         self.own_output_rate, self.word_dropout = float(own_output_rate), float(word_dropout)
         self.mask_threshold, self.resnet101_weights = mask_threshold, resnet101_weights
         self.anchor, self.colour_transform = anchor, colour_transform
+        self.appearance_flow = appearance_flow
 
         self.preprocessor = SessionPreprocessor(self.vocabulary, max_words, name="preprocessor")
         self.backbone = SessionBackbone(

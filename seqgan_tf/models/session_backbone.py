@@ -54,6 +54,7 @@ class SessionBackbone:
         redraws x_0 from the design read off it to a_t; the image a turn is given is not
         drawn from (a client that sends the last output gets the same answer).
       colour_transform: the EditUNet's drawing, "gain" or "matrix" (see EditUNet).
+      appearance_flow: the EditUNet also moves the pixels by a dense flow (see EditUNet).
 
     Raises:
       ValueError: a switch needs another that is off (attribute_state without edit_mode or a
@@ -83,6 +84,7 @@ class SessionBackbone:
         resnet101_weights: str = "",
         anchor: str = "previous",
         colour_transform: str = "gain",
+        appearance_flow: bool = False,
     ):
         if anchor not in ("previous", "first"):
             raise ValueError(f"anchor must be 'previous' or 'first', got {anchor!r}")
@@ -129,6 +131,7 @@ class SessionBackbone:
                 image_size,
                 mask_threshold=mask_threshold,
                 colour_transform=colour_transform,
+                appearance_flow=appearance_flow,
                 name="generator",
             )
         else:

@@ -100,6 +100,8 @@ def default_run_dir(
         suffix += f"_{config.edit.generator}"
     if config.edit.enabled and config.edit.colour_transform != named.edit.colour_transform:
         suffix += f"_{config.edit.colour_transform}"
+    if config.edit.appearance_flow and not named.edit.appearance_flow:
+        suffix += "_flow"
     suffix += anchor_suffix
     if seed:
         suffix += f"_seed{seed}"

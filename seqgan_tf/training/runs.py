@@ -93,6 +93,7 @@ def build_model(config: ExperimentConfig, vocabulary: list[str]) -> SeqAttnGAN:
         own_output_rate=config.edit.own_output_rate,
         anchor=config.edit.anchor,
         colour_transform=config.edit.colour_transform,
+        appearance_flow=config.edit.appearance_flow,
         word_dropout=m.word_dropout,
         mask_threshold=config.inference.mask_threshold,
         resnet101_weights=m.resnet101_weights,
