@@ -81,6 +81,8 @@ def test_the_other_edit_generator_and_no_classification_get_their_own_folders():
     assert default_run_dir("quick", "photo_zap_seq", no_own).endswith(
         "quick_photo_zap_seq_noown_output"
     )
+    flow = override(get_experiment("quick", "photo_zap_seq"), {"edit.appearance_flow": True})
+    assert default_run_dir("quick", "photo_zap_seq", flow).endswith("quick_photo_zap_seq_flow")
 
 
 def test_full_is_the_quick_design_at_the_papers_scale():
