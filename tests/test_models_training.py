@@ -135,6 +135,7 @@ def test_feature_matching_trains_the_generator_toward_the_true_images_features()
         out["session_sentences"],
         batch["turn_mask"],
         out["turn_index"],
+        feature_match=True,
     )
     assert float(tf.reduce_max(judged_truth["feature_match"])) == pytest.approx(0.0, abs=1e-7)
 

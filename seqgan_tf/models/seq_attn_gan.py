@@ -299,6 +299,7 @@ class SeqAttnGAN(GANModel):
             out["session_sentences"],
             batch["turn_mask"],
             index,
+            feature_match=self.seq_loss.feature_match_weight > 0,
         )
         damsm, loss = self.get_damsm(), self.seq_loss
         out["damsm"] = None

@@ -22,11 +22,13 @@ def judge(
     all_sentences: tf.Tensor,
     turn_mask: tf.Tensor,
     index: tf.Tensor,
+    feature_match: bool = False,
 ) -> dict:
     """D's logits: real and fake images with their sentences, real with a mismatched one
     (the previous real turn's sentence of the same session; none for one-turn sessions).
-    Also "feature_match" [R]: pix2pixHD's feature matching, the L1 between D's feature maps of
-    the drawn and the true image, averaged over the maps (the true maps held fixed)."""
+    With feature_match, also "feature_match" [R]: pix2pixHD's feature matching, the L1 between
+    D's feature maps of the drawn and the true image, averaged over the maps (the true maps
+    held fixed)."""
     sentences = tf.stop_gradient(sentences)
     n_real = tf.cast(tf.reduce_sum(turn_mask, axis=1), tf.int64)  # [B]
     n = tf.gather(n_real, index[:, 0])
@@ -44,7 +46,9 @@ def judge(
         "fake_c": fake_c,
         "wrong_c": d.conditional_logits(real_features, wrong),
         "wrong_weight": tf.cast(n > 1, tf.float32),
-        "feature_match": tf.add_n(
+    }
+    if feature_match:
+        logits["feature_match"] = tf.add_n(
             [
                 tf.reduce_mean(
                     tf.abs(tf.cast(f, tf.float32) - tf.stop_gradient(tf.cast(r, tf.float32))),
@@ -52,9 +56,7 @@ def judge(
                 )
                 for r, f in zip(real_maps, fake_maps, strict=True)
             ]
-        )
-        / len(real_maps),
-    }
+        ) / len(real_maps)
     if d.attribute_sizes:  # AttGAN's classification constraint: the design read off both
         logits["attr_real"] = d.attribute_logits(real_features)
         logits["attr_fake"] = d.attribute_logits(fake_features)
