@@ -119,6 +119,39 @@ def test_unseen_design_turns_are_reported_apart(trained_classifier, tmp_path):
     assert "never occurs in training" in text and "closer than previous" in text
 
 
+def test_pixel_figures_are_reported_by_changed_attribute(trained_classifier, tmp_path):
+    batches = _batches()
+    for b in batches:  # odd sessions edit the size at every turn instead of the colour
+        ids = b["attribute_ids"]
+        for n in range(1, len(ids), 2):
+            for t in range(ids.shape[1] - 1):
+                ids[n, t + 1] = ids[n, t]
+                ids[n, t + 1, 1] = 1 - ids[n, t, 1]
+            b["changed_mask"][n] = [0.0, 1.0]
+        b["images"] = render(ids.reshape(-1, 2)).reshape(b["images"].shape)
+
+    def colour_only(batch):
+        """Draws the colour edits exactly and leaves the size edits undone."""
+        images = np.asarray(batch["images"])
+        colour = np.asarray(batch["changed_mask"])[..., 0, None, None, None] > 0.5
+        return np.where(colour, images[:, 1:], images[:, :-1])
+
+    result = evaluate_generators({"colour_only": colour_only}, batches, trained_classifier)
+    by_attribute = result["metrics"]["models"]["colour_only"]["pixel"]["by_changed_attribute"]
+    assert by_attribute["color"]["turn 1"]["edit_region_error"] == 0.0
+    assert by_attribute["color"]["turn 1"]["closer_than_previous"] == 1.0
+    assert by_attribute["size"]["turn 1"]["edit_region_error"] == pytest.approx(1.0)
+    assert by_attribute["size"]["all"]["closer_than_previous"] == 0.0
+    assert (
+        by_attribute["color"]["turn 1"]["num_turns"]
+        == by_attribute["size"]["turn 1"]["num_turns"]
+        == 6
+    )  # 3 sessions of each kind in each of the 2 batches
+    text = open(write_report(result, str(tmp_path))["report"]).read()
+    assert "## Pixel figures by changed attribute" in text
+    assert "| colour_only | size | 6 | 1.000 | 0.000 |" in text
+
+
 def test_generator_with_wrong_shape_is_rejected(trained_classifier):
     with pytest.raises(ValueError, match="returned shape"):
         evaluate_generators({"bad": lambda batch: batch["images"]}, _batches(1), trained_classifier)

@@ -140,6 +140,19 @@ def _group_metrics(gen: _Rows, ref: _Rows, gen_sel, ref_sel, is_splits: int) -> 
     return out
 
 
+def _pixel_by_changed_attribute(gen, changed_rows: np.ndarray, names: Sequence[str]) -> dict:
+    """Pixel figures of the turns that change each attribute: at turn 1, where the input is the
+    true x_0 (how exactly one edit is drawn), and over all turns. A turn that changes two
+    attributes counts under both."""
+    return {
+        name: {
+            "turn 1": pixel_group(gen.pixels, (gen.turn == 0) & changed_rows[:, a]),
+            "all": pixel_group(gen.pixels, changed_rows[:, a]),
+        }
+        for a, name in enumerate(names)
+    }
+
+
 def evaluate_generators(
     generators: Mapping[str, Generator],
     batches: Iterable[Batch],
@@ -172,7 +185,8 @@ def evaluate_generators(
       "feature_sources", "num_sessions", "attribute_names", "unseen_designs" (turn count and
       share, None without `train_designs`) and per model "image" ({"all", "last_turn",
       "per_turn": {"1": ...}, ["unseen_designs"]} each with "IS (<source>)", "FID (<source>)",
-      "SSIM", "num_images"), "pixel" (pixel_metrics.pixel_group for the same groups),
+      "SSIM", "num_images"), "pixel" (pixel_metrics.pixel_group for the same groups, and
+      "by_changed_attribute": {attribute: {"turn 1", "all"}}, the turns that change it),
       "is_per_head (domain features)", "edit" (see compute_edit_metrics; plus
       "unseen_designs": the overall group on those turns) and "seconds_per_session".
 
@@ -262,6 +276,7 @@ def evaluate_generators(
         for n, t in zip(*np.nonzero(valid_cells)):
             unseen_cells[n, t] = tuple(int(v) for v in target_ids[n, t]) not in train_designs
     unseen = unseen_cells[valid_cells]  # one per generated image, in row order
+    changed_rows = data["changed_mask"][valid_cells] > 0.5  # [images, A], in row order
     metrics["unseen_designs"] = (
         {
             "num_turns": int(unseen.sum()),
@@ -287,6 +302,7 @@ def evaluate_generators(
             "last_turn": pixel["last_turn"],
             "per_turn": {str(t + 1): pixel[f"turn {t + 1}"] for t in range(max_turn)},
             **({"unseen_designs": pixel["unseen_designs"]} if "unseen_designs" in pixel else {}),
+            "by_changed_attribute": _pixel_by_changed_attribute(gen, changed_rows, names),
         }
         image = {
             "all": _group_metrics(gen, reference, gen.turn >= 0, reference.turn >= 0, is_splits),

@@ -66,6 +66,49 @@ def _pixel_section(models: Mapping) -> list[str]:
     return ["## Pixel figures (no classifier)", "", _table(header, rows), ""]
 
 
+def _changed_attribute_section(models: Mapping) -> list[str]:
+    """Edit-region error and closer share of the turns that change each attribute."""
+    header = [
+        "model",
+        "changed attribute",
+        "turn-1 turns",
+        "turn-1 edit-region error",
+        "turn-1 closer than previous",
+        "all turns",
+        "edit-region error",
+        "closer than previous",
+    ]
+    rows = []
+    for name, m in models.items():
+        for attribute, groups in m.get("pixel", {}).get("by_changed_attribute", {}).items():
+            first, every = groups["turn 1"], groups["all"]
+            if not every["num_turns"]:
+                continue
+            rows.append(
+                [name, attribute]
+                + [
+                    _fmt(first[k])
+                    for k in ("num_turns", "edit_region_error", "closer_than_previous")
+                ]
+                + [
+                    _fmt(every[k])
+                    for k in ("num_turns", "edit_region_error", "closer_than_previous")
+                ]
+            )
+    if not rows:
+        return []
+    return [
+        "## Pixel figures by changed attribute",
+        "",
+        "The turns that change each attribute (a turn changing two counts under both). At turn "
+        "1 the input is the true x_0, so those columns show how exactly one edit is drawn; the "
+        "others include the turns on the model's own earlier output.",
+        "",
+        _table(header, rows),
+        "",
+    ]
+
+
 def _unseen_section(metrics: Mapping) -> list[str]:
     """Edit, SSIM and pixel figures on the turns whose target design is not in training."""
     unseen = metrics.get("unseen_designs")
@@ -152,6 +195,7 @@ def render_markdown(metrics: Mapping, title: str = "Evaluation") -> str:
             rows.append([name, turn, _fmt(group["num_images"]), *_row(group, edit, image_columns)])
     out += [_table(["model", "turn", "images", *header[1:]], rows), ""]
     out += _pixel_section(models)
+    out += _changed_attribute_section(models)
     out += _unseen_section(metrics)
 
     out += ["## Per phrase type", ""]
