@@ -55,6 +55,14 @@ flags.DEFINE_list(
     ["copy_previous", "ground_truth"],
     "Generators: built-in, name=run_dir or name=run_dir@weights.",
 )
+flags.DEFINE_enum(
+    "descriptions",
+    "dataset",
+    ["dataset", "terse"],
+    "dataset: the build's own descriptions; terse: each turn rewritten as the new values named "
+    "in frames the grammar never uses ('red', 'what about suede material'; "
+    "seqgan_tf/evaluation/terse_descriptions.py), to measure a phrasing the model never saw.",
+)
 flags.DEFINE_string("inception_weights", "", "Local InceptionV3 .h5 weights (optional).")
 flags.DEFINE_integer("batch_size", 50, "Sessions per batch.")
 flags.DEFINE_integer("max_sessions", None, "Evaluate at most this many sessions.")
@@ -154,6 +162,20 @@ def check_provenance(data_fingerprint: dict, run_dirs: dict) -> list[str]:
         raise app.UsageError(str(error)) from error
 
 
+class TerseBatches:
+    """The batches of `dataset` with terse descriptions; the same ones on every pass."""
+
+    def __init__(self, dataset, schema):
+        self.dataset, self.schema = dataset, schema
+
+    def __iter__(self):
+        from seqgan_tf.evaluation.terse_descriptions import with_terse_descriptions
+
+        rng = np.random.default_rng(0)
+        for batch in self.dataset:
+            yield with_terse_descriptions(batch, self.schema, rng)
+
+
 def main(argv):
     del argv
     logging.set_verbosity(logging.INFO)  # the progress messages are for the user
@@ -200,6 +222,8 @@ def main(argv):
         image_size=FLAGS.image_size,
         test_slice=test_slice,
     )
+    if FLAGS.descriptions == "terse":
+        ds = TerseBatches(ds, info["attribute_schema"])
     max_batches = None
     if FLAGS.max_sessions:
         max_batches = -(-FLAGS.max_sessions // FLAGS.batch_size)
@@ -223,10 +247,13 @@ def main(argv):
         with open(clf_metrics) as f:
             clf_summary = json.load(f)
     where = f"{split}, {test_slice} slice" if test_slice else f"{split}, whole split"
+    if FLAGS.descriptions == "terse":
+        where += ", terse descriptions"
     result["metrics"]["info"] = {
         "dataset": FLAGS.dataset,
         "split": split,
         "test slice": test_slice or "all (no slice)",
+        "descriptions": FLAGS.descriptions,
         "data build": describe(data_fingerprint),
         "build check": "; ".join(build_notes)
         if build_notes

@@ -125,3 +125,12 @@ def test_evaluate_matching_build_reports_its_slice(setup, tmp_path):
         assert "made from this build" in open(out / "report.md").read()
         sessions[test_slice] = metrics["num_sessions"]
     assert sessions["dev"] + sessions["final"] == setup["info"]["split_sizes"]["test"]
+
+
+def test_evaluate_with_terse_descriptions_says_so(setup, tmp_path):
+    record_build(setup["classifier"], setup["info"]["fingerprint"], overwrite=True)
+    done = _evaluate(setup, str(tmp_path / "terse"), "--descriptions=terse")
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.load(open(tmp_path / "terse" / "metrics.json"))
+    assert metrics["info"]["descriptions"] == "terse"
+    assert "terse descriptions" in open(tmp_path / "terse" / "report.md").read()
