@@ -114,6 +114,9 @@ flags.DEFINE_bool(
 )
 flags.DEFINE_float("word_dropout", None, "Share of training words replaced by the unknown-word id.")
 flags.DEFINE_float(
+    "terse_rate", None, "Share of training turns whose description loses its function words."
+)
+flags.DEFINE_float(
     "decay_share", None, "The last this share of the updates lowers the learning rates to 0."
 )
 flags.DEFINE_float("recon_weight", None, "Override the L1 weight (0 = paper objective).")
@@ -163,6 +166,7 @@ FIELD_FLAGS = {
     "edit.appearance_flow": "appearance_flow",
     "edit.g_classify_weight": "g_classify_weight",
     "model.word_dropout": "word_dropout",
+    "model.terse_rate": "terse_rate",
     "model.resnet101_weights": "resnet101_weights",
     "damsm.enabled": "damsm",
 }

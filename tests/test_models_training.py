@@ -378,6 +378,52 @@ def test_word_dropout_replaces_words_by_the_unknown_id_in_training_only():
     assert (seen[1].numpy() == OOV_ID).sum() > (full == OOV_ID).sum()
 
 
+def test_terse_turns_lose_their_function_words_in_training_only():
+    """terse_words drops the function words of about `rate` of the turns and closes the row up,
+    keeps a turn that would be left empty, and draws the same for the same (session, step); a
+    model with terse_rate reads the full text when it validates or edits."""
+    from seqgan_tf.models.turn_sampling import terse_words
+    from seqgan_tf.text.function_words import function_word_ids
+    from seqgan_tf.text.text_tokenizer import PAD_ID
+
+    vocabulary = ["make", "it", "red", "please", "a", "boot", "the"]
+    function = function_word_ids(vocabulary)
+    assert function == [3, 5, 6, 8]  # it, please, a, the
+    make_it_red_please = [2, 3, 4, 5, 0, 0]
+    only_function_words = [6, 8, 0, 0, 0, 0]
+    ids = tf.constant([[make_it_red_please, only_function_words]] * 200, tf.int32)
+    hashes = tf.range(200, dtype=tf.int64)
+    terse = terse_words(ids, tf.constant(function), hashes, 3, 0.5).numpy()
+    shortened = (terse[:, 0] == [2, 4, PAD_ID, PAD_ID, PAD_ID, PAD_ID]).all(axis=-1)
+    unchanged = (terse[:, 0] == make_it_red_please).all(axis=-1)
+    assert (shortened | unchanged).all() and 0.4 < shortened.mean() < 0.6
+    np.testing.assert_array_equal(terse[:, 1], ids.numpy()[:, 1])  # nothing would be left
+    np.testing.assert_array_equal(terse, terse_words(ids, tf.constant(function), hashes, 3, 0.5))
+    all_turns = terse_words(ids, tf.constant(function), hashes, 3, 1.0).numpy()
+    assert (all_turns[:, 0, :2] == [2, 4]).all()
+
+    model = compiled(tiny_edit_model(terse_rate=1.0))
+    assert model.get_config()["terse_rate"] == 1.0
+    prepared = model.preprocessor(fake_batch(4))
+    seen = []
+    encode = model.backbone.encode_text
+
+    def spy(ids):
+        seen.append(ids)
+        return encode(ids)
+
+    model.backbone.encode_text = spy
+    model.training_outputs(prepared, step=None, training=False)
+    model.training_outputs(prepared, step=2)
+    full = tf.reshape(prepared["description_ids"], [-1, model.max_words]).numpy()
+    np.testing.assert_array_equal(seen[0].numpy(), full)
+    is_function = np.isin(full, model.function_word_ids)
+    assert is_function.any() and not np.isin(seen[1].numpy(), model.function_word_ids).any()
+    assert (seen[1].numpy() != PAD_ID).sum() == (full != PAD_ID).sum() - is_function.sum()
+    with pytest.raises(ValueError, match="terse_rate"):
+        tiny_edit_model(terse_rate=1.5)
+
+
 def test_anchor_first_redraws_the_first_image_at_every_turn():
     """With anchor="first" every training turn edits x_0 from the true a_0, and served turns
     redraw the first image that the state carries, whatever image they are given: a session

@@ -83,6 +83,8 @@ def test_the_other_edit_generator_and_no_classification_get_their_own_folders():
     )
     flow = override(get_experiment("quick", "photo_zap_seq"), {"edit.appearance_flow": True})
     assert default_run_dir("quick", "photo_zap_seq", flow).endswith("quick_photo_zap_seq_flow")
+    terse = override(get_experiment("quick", "photo_zap_seq"), {"model.terse_rate": 0.3})
+    assert default_run_dir("quick", "photo_zap_seq", terse).endswith("quick_photo_zap_seq_terse0.3")
 
 
 def test_full_is_the_quick_design_at_the_papers_scale():

@@ -64,6 +64,8 @@ class ModelConfig:
       word_dropout: in training, each description word is replaced by the out-of-vocabulary
         id with this probability, so that words a person uses and the data never did (which
         reach the model as that id) do not throw it off.
+      terse_rate: in training, each turn's description loses its function words with this
+        probability ("make it red please" -> "make red"; seqgan_tf/text/function_words.py).
       attribute_sizes: values per schema attribute; derived from the dataset's schema when a
         run starts (not set by hand).
     """
@@ -80,6 +82,7 @@ class ModelConfig:
     use_history: bool = True
     resnet101_weights: str = ""
     word_dropout: float = 0.0
+    terse_rate: float = 0.0
     attribute_sizes: list = dataclasses.field(default_factory=list)
 
 

@@ -17,6 +17,7 @@ from seqgan_tf.models.session_backbone import SessionBackbone
 from seqgan_tf.models.session_preprocessor import SessionPreprocessor
 from seqgan_tf.models.session_unroll import own_output_session, teacher_forced_turns
 from seqgan_tf.models.turn_critics import damsm_matching, judge
+from seqgan_tf.text.function_words import function_word_ids
 
 Tensors = dict[str, tf.Tensor]  # a batch, a turn's parts or a step's outputs, by name
 # Every __init__ argument: kept as an attribute of the same name, returned by get_config().
@@ -24,7 +25,7 @@ CONFIG_KEYS = (
     *("vocabulary", "attribute_sizes", "image_size", "max_words", "embedding_dim", "text_dim"),
     *("state_dim", "noise_dim", "gf_dim", "df_dim", "ef_dim", "use_attention", "use_history"),
     *("edit_mode", "attribute_state", "edit_generator", "classify_attributes"),
-    *("read_previous", "skip_turn_rate", "own_output_rate", "word_dropout"),
+    *("read_previous", "skip_turn_rate", "own_output_rate", "word_dropout", "terse_rate"),
     *("mask_threshold", "resnet101_weights", "anchor", "colour_transform", "appearance_flow"),
 )
 # The ones that configure the backbone (the others: the tokenizer, D and the training switches).
@@ -95,6 +96,9 @@ class SeqAttnGAN(GANModel):
         drawing of turn t-1 (no gradient) instead of the true x_{t-1} (scheduled sampling).
       word_dropout: in training, each word is replaced by the out-of-vocabulary id with this
         probability (a person's own words that the data never used reach the model as it).
+      terse_rate: in training, each turn's description loses its function words
+        (seqgan_tf/text/function_words.py) with this probability: "make it red please" ->
+        "make red", the terse requests people type.
       mask_threshold: edit mode, inference only: compose with the hard mask m > t (0 = soft).
       resnet101_weights: optional local ResNet-101 weights for the image encoder.
       anchor: "previous" (each turn redraws the image it is given) or "first" (each turn
@@ -136,6 +140,7 @@ class SeqAttnGAN(GANModel):
         skip_turn_rate: float = 0.0,
         own_output_rate: float = 0.0,
         word_dropout: float = 0.0,
+        terse_rate: float = 0.0,
         mask_threshold: float = 0.0,
         resnet101_weights: str = "",
         anchor: str = "previous",
@@ -155,6 +160,8 @@ class SeqAttnGAN(GANModel):
             raise ValueError(f"own_output_rate must be in [0, 1], got {own_output_rate}")
         if not 0.0 <= word_dropout < 1.0:
             raise ValueError(f"word_dropout must be in [0, 1), got {word_dropout}")
+        if not 0.0 <= terse_rate <= 1.0:
+            raise ValueError(f"terse_rate must be in [0, 1], got {terse_rate}")
         if own_output_rate and not edit_mode:
             raise ValueError("own_output_rate needs edit_mode (a turn that edits an image)")
         if anchor == "first" and (skip_turn_rate or own_output_rate):
@@ -175,7 +182,8 @@ class SeqAttnGAN(GANModel):
         self.own_output_rate, self.word_dropout = float(own_output_rate), float(word_dropout)
         self.mask_threshold, self.resnet101_weights = mask_threshold, resnet101_weights
         self.anchor, self.colour_transform = anchor, colour_transform
-        self.appearance_flow = appearance_flow
+        self.appearance_flow, self.terse_rate = appearance_flow, float(terse_rate)
+        self.function_word_ids = function_word_ids(self.vocabulary)
 
         self.preprocessor = SessionPreprocessor(self.vocabulary, max_words, name="preprocessor")
         self.backbone = SessionBackbone(
@@ -286,6 +294,8 @@ class SeqAttnGAN(GANModel):
             step,
             training,
             word_dropout=self.word_dropout,
+            terse_rate=self.terse_rate,
+            function_word_ids=self.function_word_ids,
             skip_turn_rate=self.skip_turn_rate,
             own_output_rate=self.own_output_rate,
             draw_every_turn=self.compiled_with_xla,

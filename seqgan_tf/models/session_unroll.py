@@ -21,6 +21,7 @@ from seqgan_tf.models.turn_sampling import (
     own_output_turns,
     session_noise,
     skipped_sources,
+    terse_words,
 )
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ def teacher_forced_turns(
     training: bool = True,
     *,
     word_dropout: float = 0.0,
+    terse_rate: float = 0.0,
+    function_word_ids: tuple | list = (),
     skip_turn_rate: float = 0.0,
     own_output_rate: float = 0.0,
     draw_every_turn: bool = False,
@@ -41,8 +44,9 @@ def teacher_forced_turns(
     """Teacher-forced pass over a prepared batch (see SeqAttnGAN.training_outputs).
 
     step seeds the per-turn noise and the draws of the training switches (None = zero noise
-    and none of them, for validation); word_dropout, skip_turn_rate and own_output_rate apply
-    in training only (SeqAttnGAN's arguments of those names). draw_every_turn draws padded
+    and none of them, for validation); word_dropout, terse_rate (with the vocabulary's
+    function_word_ids), skip_turn_rate and own_output_rate apply in training only (SeqAttnGAN's
+    arguments of those names). draw_every_turn draws padded
     turns too, with weight 0: XLA needs static shapes.
 
     Returns per drawn turn "fake", "real" (x_t), "previous" (the image edited), "drawn" and
@@ -54,6 +58,10 @@ def teacher_forced_turns(
     ids = batch["description_ids"]
     b, n_turns, s = tf.shape(images)[0], ids.shape[1], backbone.image_size
     n_words, text_dim = backbone.max_words, backbone.text_dim
+    if terse_rate > 0 and function_word_ids and step is not None and training:
+        ids = terse_words(
+            ids, tf.constant(function_word_ids, ids.dtype), batch["session_hash"], step, terse_rate
+        )
     if word_dropout > 0 and step is not None and training:
         ids = dropped_words(ids, batch["session_hash"], step, word_dropout)
     words, sentence, mask = backbone.encode_text(tf.reshape(ids, [-1, n_words]))

@@ -2,15 +2,15 @@
 the same, and a step can be replayed.
 
 Every draw is stateless, seeded by the session's hash and `step * 64 + offset`, one offset per
-stream: the noise eps_t (turn), own-output turns (16 + turn), skipped turns (32 + turn) and word
-dropout (48).
+stream: the noise eps_t (turn), own-output turns (16 + turn), skipped turns (32 + turn), word
+dropout (48) and terse turns (56).
 """
 
 from __future__ import annotations
 
 import tensorflow as tf
 
-from seqgan_tf.text.text_tokenizer import OOV_ID
+from seqgan_tf.text.text_tokenizer import OOV_ID, PAD_ID
 
 
 def _turn_seeds(session_hash: tf.Tensor, real: tf.Tensor, step, offset: int) -> tf.Tensor:
@@ -77,3 +77,33 @@ def dropped_words(
     )
     drop = tf.logical_and(ids > OOV_ID, draws < rate)
     return tf.where(drop, tf.constant(OOV_ID, ids.dtype), ids)
+
+
+def terse_words(
+    ids: tf.Tensor,
+    function_ids: tf.Tensor,
+    session_hash: tf.Tensor,
+    step: tf.Tensor | int,
+    rate: float,
+) -> tf.Tensor:
+    """Word ids [B,T,L] where each turn, with probability `rate` (drawn from (session, step)),
+    loses its function words (`function_ids`) and closes up: "make it red please" -> "make red",
+    training for the terse requests people type. A turn left with no word keeps its own."""
+    seeds = tf.stack(
+        [session_hash, tf.fill(tf.shape(session_hash), tf.cast(step, tf.int64) * 64 + 56)], 1
+    )
+    draws = tf.map_fn(
+        lambda seed: tf.random.stateless_uniform(tf.shape(ids)[1:2], seed=seed),
+        seeds,
+        fn_output_signature=tf.float32,
+    )  # [B, T]
+    function = tf.reduce_any(ids[..., None] == tf.cast(function_ids, ids.dtype), axis=-1)
+    keep = tf.logical_and(ids != PAD_ID, tf.logical_not(function))
+    has_word = tf.reduce_any(keep, axis=-1, keepdims=True)
+    keep = tf.where(tf.logical_and(draws[..., None] < rate, has_word), keep, ids != PAD_ID)
+    # Close up (dense, so that XLA compiles it): kept words first, in their order, then padding.
+    position = tf.broadcast_to(tf.range(tf.shape(ids)[-1]), tf.shape(ids))
+    order = tf.argsort(tf.where(keep, position, position + tf.shape(ids)[-1]), axis=-1)
+    closed = tf.gather(ids, order, batch_dims=2)
+    count = tf.reduce_sum(tf.cast(keep, tf.int32), axis=-1, keepdims=True)
+    return tf.where(position < count, closed, tf.constant(PAD_ID, ids.dtype))

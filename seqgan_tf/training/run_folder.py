@@ -70,7 +70,8 @@ def default_run_dir(
     (_noattention, _nodamsm, _nohistory, _noedit, _noattribute_state, _noclassify,
     _noread_previous, _noown_output), the other
     edit generator's name (_templates), the other colour transform (_matrix), the other anchor
-    (_anchor_first) and _seed<N> for another
+    (_anchor_first), the appearance flow (_flow), another terse rate (_terse<rate>) and
+    _seed<N> for another
     seed, so that an ablation never lands in the full model's folder."""
     from seqgan_tf.configs import get_experiment
 
@@ -102,6 +103,8 @@ def default_run_dir(
         suffix += f"_{config.edit.colour_transform}"
     if config.edit.appearance_flow and not named.edit.appearance_flow:
         suffix += "_flow"
+    if config.model.terse_rate != named.model.terse_rate:
+        suffix += f"_terse{config.model.terse_rate:g}"
     suffix += anchor_suffix
     if seed:
         suffix += f"_seed{seed}"

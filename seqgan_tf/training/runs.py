@@ -95,6 +95,7 @@ def build_model(config: ExperimentConfig, vocabulary: list[str]) -> SeqAttnGAN:
         colour_transform=config.edit.colour_transform,
         appearance_flow=config.edit.appearance_flow,
         word_dropout=m.word_dropout,
+        terse_rate=m.terse_rate,
         mask_threshold=config.inference.mask_threshold,
         resnet101_weights=m.resnet101_weights,
         name="seq_attn_gan",
