@@ -343,6 +343,25 @@ def test_own_output_turns_edit_the_models_own_drawing_of_the_turn_before():
     assert all(g is None for g in grads)
 
 
+def _words_read_in_training(model):
+    """The word ids the text encoder gets for one batch: (in validation, in a training step).
+    Validation must read the batch's own words."""
+    prepared = model.preprocessor(fake_batch(4))
+    seen = []
+    encode = model.backbone.encode_text
+
+    def spy(ids):
+        seen.append(ids)
+        return encode(ids)
+
+    model.backbone.encode_text = spy
+    model.training_outputs(prepared, step=None, training=False)
+    model.training_outputs(prepared, step=2)
+    full = tf.reshape(prepared["description_ids"], [-1, model.max_words]).numpy()
+    np.testing.assert_array_equal(seen[0].numpy(), full)
+    return full, seen[1].numpy()
+
+
 def test_word_dropout_replaces_words_by_the_unknown_id_in_training_only():
     """dropped_words turns about `rate` of the real words into the out-of-vocabulary id,
     never padding, the same for the same (session, step); a model with word_dropout reads the
@@ -361,21 +380,8 @@ def test_word_dropout_replaces_words_by_the_unknown_id_in_training_only():
     assert (dropped[~words] == PAD_ID).all()
     np.testing.assert_array_equal(dropped, dropped_words(ids, hashes, 3, 0.25).numpy())
     assert not np.array_equal(dropped, dropped_words(ids, hashes, 4, 0.25).numpy())
-    model = compiled(tiny_edit_model(word_dropout=0.5))
-    prepared = model.preprocessor(fake_batch(4))
-    seen = []
-    encode = model.backbone.encode_text
-
-    def spy(ids):
-        seen.append(ids)
-        return encode(ids)
-
-    model.backbone.encode_text = spy
-    model.training_outputs(prepared, step=None, training=False)
-    model.training_outputs(prepared, step=2)
-    full = tf.reshape(prepared["description_ids"], [-1, model.max_words]).numpy()
-    np.testing.assert_array_equal(seen[0].numpy(), full)
-    assert (seen[1].numpy() == OOV_ID).sum() > (full == OOV_ID).sum()
+    full, trained = _words_read_in_training(compiled(tiny_edit_model(word_dropout=0.5)))
+    assert (trained == OOV_ID).sum() > (full == OOV_ID).sum()
 
 
 def test_terse_turns_lose_their_function_words_in_training_only():
@@ -404,22 +410,10 @@ def test_terse_turns_lose_their_function_words_in_training_only():
 
     model = compiled(tiny_edit_model(terse_rate=1.0))
     assert model.get_config()["terse_rate"] == 1.0
-    prepared = model.preprocessor(fake_batch(4))
-    seen = []
-    encode = model.backbone.encode_text
-
-    def spy(ids):
-        seen.append(ids)
-        return encode(ids)
-
-    model.backbone.encode_text = spy
-    model.training_outputs(prepared, step=None, training=False)
-    model.training_outputs(prepared, step=2)
-    full = tf.reshape(prepared["description_ids"], [-1, model.max_words]).numpy()
-    np.testing.assert_array_equal(seen[0].numpy(), full)
+    full, trained = _words_read_in_training(model)
     is_function = np.isin(full, model.function_word_ids)
-    assert is_function.any() and not np.isin(seen[1].numpy(), model.function_word_ids).any()
-    assert (seen[1].numpy() != PAD_ID).sum() == (full != PAD_ID).sum() - is_function.sum()
+    assert is_function.any() and not np.isin(trained, model.function_word_ids).any()
+    assert (trained != PAD_ID).sum() == (full != PAD_ID).sum() - is_function.sum()
     with pytest.raises(ValueError, match="terse_rate"):
         tiny_edit_model(terse_rate=1.5)
 
