@@ -27,6 +27,20 @@ def _uniform_per_turn(seeds: tf.Tensor) -> tf.Tensor:
     )
 
 
+def _uniform_per_session(
+    session_hash: tf.Tensor, step: tf.Tensor | int, offset: int, shape: tf.Tensor
+) -> tf.Tensor:
+    """[B, *shape] uniform draws, each session's from (its hash, step * 64 + offset)."""
+    seeds = tf.stack(
+        [session_hash, tf.fill(tf.shape(session_hash), tf.cast(step, tf.int64) * 64 + offset)], 1
+    )
+    return tf.map_fn(
+        lambda seed: tf.random.stateless_uniform(shape, seed=seed),
+        seeds,
+        fn_output_signature=tf.float32,
+    )
+
+
 def session_noise(
     session_hash: tf.Tensor, real: tf.Tensor, step: tf.Tensor | int | None, noise_dim: int
 ) -> tf.Tensor:
@@ -67,14 +81,7 @@ def dropped_words(
     """Word ids [B,T,L] with each word replaced by the out-of-vocabulary id with probability
     `rate`, drawn from (session, step): training for the words a person uses that the data
     never did, which reach the model as that id."""
-    seeds = tf.stack(
-        [session_hash, tf.fill(tf.shape(session_hash), tf.cast(step, tf.int64) * 64 + 48)], 1
-    )
-    draws = tf.map_fn(
-        lambda seed: tf.random.stateless_uniform(tf.shape(ids)[1:], seed=seed),
-        seeds,
-        fn_output_signature=tf.float32,
-    )
+    draws = _uniform_per_session(session_hash, step, 48, tf.shape(ids)[1:])
     drop = tf.logical_and(ids > OOV_ID, draws < rate)
     return tf.where(drop, tf.constant(OOV_ID, ids.dtype), ids)
 
@@ -89,14 +96,7 @@ def terse_words(
     """Word ids [B,T,L] where each turn, with probability `rate` (drawn from (session, step)),
     loses its function words (`function_ids`) and closes up: "make it red please" -> "make red",
     training for the terse requests people type. A turn left with no word keeps its own."""
-    seeds = tf.stack(
-        [session_hash, tf.fill(tf.shape(session_hash), tf.cast(step, tf.int64) * 64 + 56)], 1
-    )
-    draws = tf.map_fn(
-        lambda seed: tf.random.stateless_uniform(tf.shape(ids)[1:2], seed=seed),
-        seeds,
-        fn_output_signature=tf.float32,
-    )  # [B, T]
+    draws = _uniform_per_session(session_hash, step, 56, tf.shape(ids)[1:2])  # [B, T]
     function = tf.reduce_any(ids[..., None] == tf.cast(function_ids, ids.dtype), axis=-1)
     keep = tf.logical_and(ids != PAD_ID, tf.logical_not(function))
     has_word = tf.reduce_any(keep, axis=-1, keepdims=True)
