@@ -17,6 +17,7 @@ their number is printed.
 
 from __future__ import annotations
 
+import itertools
 import sys
 import time
 
@@ -47,6 +48,12 @@ def define_flags() -> None:
         "as the synthetic sets' 2.99); empty: every session has max_turns.",
     )
     flags.DEFINE_bool("flops", False, "Also count the step's FLOPs and report FLOP/s vs peak.")
+    flags.DEFINE_list(
+        "precisions",
+        ["float32"],
+        "Keras dtype policies the model is built under, timed in this order for each jit setting "
+        "(e.g. float32,mixed_bfloat16,float32,mixed_bfloat16), as train.py --mixed_precision.",
+    )
 
 
 def cpu_times() -> tuple[float, float] | None:
@@ -139,6 +146,7 @@ def time_config(
     damsm: bool,
     session_turns: list[int] = (),
     count_flops: bool = False,
+    precision: str = "float32",
 ) -> dict:
     import keras
     import tensorflow as tf
@@ -154,7 +162,12 @@ def time_config(
     )
     vocab = ["make", "it", "red", "has", "a", "higher", "heel", "laces", "boot", "blue"]
     keras.backend.clear_session()
-    model = runs.build_model(config, vocab)
+    # As the trainer does: the policy holds for the model's build only; the DAMSM stays float32.
+    keras.mixed_precision.set_global_policy(precision)
+    try:
+        model = runs.build_model(config, vocab)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
     if damsm and config.damsm.enabled:
         model.attach_damsm(runs.build_damsm(config, vocab))
     model.compile(
@@ -181,6 +194,11 @@ def time_config(
     return {
         # What actually ran (Keras can turn jit_compile off).
         "config": name,
+        "precision": precision,
+        # The model's layers that compute in bfloat16 (0 under float32).
+        "bf16_layers": sum(
+            layer.dtype_policy.compute_dtype == "bfloat16" for layer in model._flatten_layers()
+        ),
         "jit_compile": jit,
         "jit_effective": bool(model.jit_compile),
         "batch": b,
@@ -218,12 +236,22 @@ def _percent(fraction: float | None) -> str:
     return "n/a" if fraction is None else f"{100 * fraction:.0f}%"
 
 
+def check_precisions(precisions: list[str]) -> None:
+    """Refuses a --precisions entry that is not a Keras policy train.py accepts, naming it."""
+    from seqgan_tf.configs.experiment import MIXED_PRECISION_POLICIES
+
+    for precision in precisions:
+        if precision not in MIXED_PRECISION_POLICIES:
+            raise ValueError(f"--precisions takes {MIXED_PRECISION_POLICIES}, got {precision!r}")
+
+
 def main_with_flags(argv: list[str]) -> None:
     del argv
     session_turns = [int(n) for n in FLAGS.session_turns]
+    check_precisions(FLAGS.precisions)
     rows = []
     for name in FLAGS.configs:
-        for jit in FLAGS.jit:
+        for jit, precision in itertools.product(FLAGS.jit, FLAGS.precisions):
             if jit not in ("on", "off"):
                 raise ValueError(f"--jit takes on/off, got {jit!r}")
             row = time_config(
@@ -234,10 +262,11 @@ def main_with_flags(argv: list[str]) -> None:
                 FLAGS.damsm,
                 session_turns,
                 FLAGS.flops,
+                precision,
             )
             rows.append(row)
             print(
-                f"  {name:6s} jit={jit:3s} (XLA in effect: {row['jit_effective']}): "
+                f"  {name:6s} jit={jit:3s} {precision} (XLA in effect: {row['jit_effective']}): "
                 f"{row['sessions_per_s']:.2f} sessions/s "
                 f"({row['s_per_step']:.2f} s/step, warm-up {row['warmup_s']:.0f} s, "
                 f"CPU steal {_percent(row['steal'])})",
@@ -245,12 +274,14 @@ def main_with_flags(argv: list[str]) -> None:
             )
     print()
     print(
-        "| config | batch | jit_compile asked | XLA in effect | s/step | sessions/s | CPU steal |"
+        "| config | batch | precision | jit_compile asked | XLA in effect | s/step | sessions/s "
+        "| CPU steal |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
-            f"| {r['config']} | {r['batch']} | {r['jit_compile']} | {r['jit_effective']} | "
+            f"| {r['config']} | {r['batch']} | {r['precision']} | {r['jit_compile']} | "
+            f"{r['jit_effective']} | "
             f"{r['s_per_step']:.2f} | {r['sessions_per_s']:.2f} | {_percent(r['steal'])} |"
         )
     if FLAGS.flops:

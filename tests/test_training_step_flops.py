@@ -91,7 +91,19 @@ def test_the_benchmark_batch_has_the_asked_real_turns():
 def test_the_training_benchmark_reports_the_flops_of_the_step_it_timed():
     from benchmarks import training
 
-    row = training.time_config("tiny_edit", False, 1, 1, True, [1, 2], count_flops=True)
+    # Under mixed_bfloat16, as --precisions=mixed_bfloat16 times it (the DAMSM stays float32).
+    row = training.time_config(
+        "tiny_edit", False, 1, 1, True, [1, 2], count_flops=True, precision="mixed_bfloat16"
+    )
+    assert row["precision"] == "mixed_bfloat16" and row["bf16_layers"] > 0
     assert row["turns"] == 6  # batch 4: sessions of 1, 2, 1, 2 real turns
     assert row["gflop_per_step"] > 0 and row["s_per_step"] > 0
     assert row["gflop_by_type"]["Conv2DBackpropFilter"] > 0
+
+
+def test_the_training_benchmark_refuses_an_unknown_precision():
+    from benchmarks import training
+
+    training.check_precisions(["float32", "mixed_bfloat16"])
+    with pytest.raises(ValueError, match="--precisions takes .* got 'bfloat16'"):
+        training.check_precisions(["float32", "bfloat16"])
