@@ -162,12 +162,7 @@ def time_config(
     )
     vocab = ["make", "it", "red", "has", "a", "higher", "heel", "laces", "boot", "blue"]
     keras.backend.clear_session()
-    # As the trainer does: the policy holds for the model's build only; the DAMSM stays float32.
-    keras.mixed_precision.set_global_policy(precision)
-    try:
-        model = runs.build_model(config, vocab)
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
+    model = runs.build_model_under_policy(config, vocab, precision)  # as the trainer builds it
     if damsm and config.damsm.enabled:
         model.attach_damsm(runs.build_damsm(config, vocab))
     model.compile(

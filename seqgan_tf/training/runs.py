@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+import keras
 import tensorflow as tf
 
 from seqgan_tf.configs.experiment import ExperimentConfig
@@ -119,6 +120,19 @@ def init_text_encoder_from_damsm(model: SeqAttnGAN, damsm: Damsm) -> None:
         )
     for theirs_var, ours_var in zip(src.weights, dst.weights, strict=True):
         ours_var.assign(theirs_var)
+
+
+def build_model_under_policy(
+    config: ExperimentConfig, vocabulary: list[str], policy: str
+) -> SeqAttnGAN:
+    """build_model under the Keras dtype policy `policy` ("float32", "mixed_bfloat16", ...), as
+    training with `train.mixed_precision` builds it: the parts compute in that dtype with float32
+    weights. The global policy is float32 again afterwards, so a DAMSM built apart stays float32."""
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        return build_model(config, vocabulary)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
 
 
 def load_model(

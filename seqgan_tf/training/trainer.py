@@ -258,12 +258,8 @@ def train(
         jit_compile = False
     with strategy.scope():
         # Mixed precision (for GPUs): the model's parts compute in float16/bfloat16 with float32
-        # weights; the DAMSM, built before, stays float32. The policy is set for this build only.
-        keras.mixed_precision.set_global_policy(t.mixed_precision)
-        try:
-            model = runs.build_model(config, vocab)
-        finally:
-            keras.mixed_precision.set_global_policy("float32")
+        # weights; the DAMSM, built before, stays float32.
+        model = runs.build_model_under_policy(config, vocab, t.mixed_precision)
         if damsm is not None:
             model.attach_damsm(damsm)
             if config.damsm.init_text_encoder:
