@@ -119,6 +119,12 @@ flags.DEFINE_float(
 flags.DEFINE_float(
     "decay_share", None, "The last this share of the updates lowers the learning rates to 0."
 )
+flags.DEFINE_integer(
+    "restart_epochs",
+    None,
+    "The last this many epochs restart the learning rates at full and lower them to 0 again "
+    "(a warm restart; 0 = none).",
+)
 flags.DEFINE_float("recon_weight", None, "Override the L1 weight (0 = paper objective).")
 flags.DEFINE_float(
     "feature_match_weight",
@@ -156,6 +162,7 @@ FIELD_FLAGS = {
     "train.recon_weight": "recon_weight",
     "train.feature_match_weight": "feature_match_weight",
     "train.decay_share": "decay_share",
+    "train.restart_epochs": "restart_epochs",
     "train.seed": "seed",
     "train.jit_compile": "jit_compile",
     "train.mixed_precision": "mixed_precision",

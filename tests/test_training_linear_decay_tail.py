@@ -6,7 +6,11 @@ import pytest
 
 from seqgan_tf.configs import get_experiment
 from seqgan_tf.configs.overrides import override
-from seqgan_tf.training.linear_decay_tail import LinearDecayTail, tail_share
+from seqgan_tf.training.linear_decay_tail import (
+    LinearDecayTail,
+    learning_rate_schedule,
+    tail_share,
+)
 
 
 def test_constant_then_a_straight_line_that_never_reaches_zero():
@@ -15,6 +19,33 @@ def test_constant_then_a_straight_line_that_never_reaches_zero():
     assert shares[6:10] == pytest.approx([1.0, 0.75, 0.5, 0.25])
     assert shares[10:] == pytest.approx([0.25, 0.25])  # past the end: the last share
     assert [tail_share(s, 5, 0) for s in (0, 4, 99)] == [1.0, 1.0, 1.0]
+
+
+def test_a_warm_restart_goes_back_to_the_full_rate_and_falls_again():
+    # 10 updates: the first 6 decay over their last 2, the last 4 restart and decay over all 4.
+    shares = [tail_share(step, 10, 2, restart_steps=4) for step in range(12)]
+    assert shares[:6] == pytest.approx([1.0, 1.0, 1.0, 1.0, 1.0, 0.5])
+    assert shares[6:] == pytest.approx([1.0, 0.75, 0.5, 0.25, 0.25, 0.25])
+
+
+def test_longer_is_long_then_a_restart_over_its_last_16_epochs():
+    steps = 180
+    long = learning_rate_schedule(get_experiment("long", "photo_zap_seq").train, steps)
+    longer = learning_rate_schedule(get_experiment("longer", "photo_zap_seq").train, steps)
+
+    def share(schedule, epoch, update):  # epoch 1-based, update 0-based within it
+        step = (epoch - 1) * steps + update
+        return tail_share(step, schedule.total_steps, schedule.decay_steps, schedule.restart_steps)
+
+    # Epochs 1-32 as `long` trains them: constant to 28, then down to 1/720 at 32's last update.
+    for epoch, update in [(1, 0), (28, 179), (29, 0), (30, 90), (32, 179)]:
+        assert share(longer, epoch, update) == pytest.approx(share(long, epoch, update))
+    assert share(longer, 32, 179) == pytest.approx(1 / 720)
+    # Epochs 33-48: back at the full rates, falling over all 16 epochs.
+    assert share(longer, 33, 0) == pytest.approx(1.0)
+    assert share(longer, 41, 0) == pytest.approx(0.5)
+    assert share(longer, 48, 179) == pytest.approx(1 / 2880)
+    assert learning_rate_schedule(get_experiment("tiny", "synth_zap_seq").train, 3) is None
 
 
 class _TwoOptimizers(keras.Model):
@@ -40,11 +71,17 @@ def test_the_callback_sets_both_rates_from_each_optimizers_own_count():
 
 
 def test_bad_settings_are_refused_by_name():
-    with pytest.raises(ValueError, match="decay_steps=5, total_steps=4"):
+    with pytest.raises(ValueError, match="decay_steps=5, restart_steps=0, total_steps=4"):
         LinearDecayTail(2e-4, 1e-3, 4, 5)
+    with pytest.raises(ValueError, match="decay_steps=2, restart_steps=3, total_steps=4"):
+        LinearDecayTail(2e-4, 1e-3, 4, 2, restart_steps=3)
     config = get_experiment("tiny", "synth_zap_seq")
     with pytest.raises(ValueError, match="train.decay_share must be in"):
         override(config, {"train.decay_share": 1.5}).validate()
+    with pytest.raises(
+        ValueError, match=r"train.restart_epochs must be in \[0, train.epochs = 1\)"
+    ):
+        override(get_experiment("tiny", "synth_zap_seq"), {"train.restart_epochs": 1})
 
 
 def test_a_backup_whose_optimizer_state_does_not_fit_is_refused(tmp_path):

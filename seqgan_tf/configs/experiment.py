@@ -233,6 +233,9 @@ class TrainConfig:
       beta_2: Adam beta_2.
       decay_share: the last this share of the updates lowers both learning rates linearly to
         0 (pix2pix's second half; 0 = constant). Beyond the paper.
+      restart_epochs: the last this many epochs are a warm restart (SGDR): both rates go back
+        to their initial values and fall linearly to 0 over these epochs; decay_share then
+        applies to the epochs before them (0 = no restart). Beyond the paper.
       recon_weight: weight of the reconstruction (L1) terms (0 = the paper's objective;
         beyond the paper, measured by the evaluation).
       feature_match_weight: weight of pix2pixHD's feature matching in G's loss, the L1
@@ -254,6 +257,7 @@ class TrainConfig:
     beta_1: float = 0.5
     beta_2: float = 0.999
     decay_share: float = 0.0
+    restart_epochs: int = 0
     recon_weight: float = 0.0
     feature_match_weight: float = 0.0
     jit_compile: bool = False
@@ -354,6 +358,11 @@ class ExperimentConfig:
                 )
         if not 0.0 <= self.train.decay_share <= 1.0:
             raise ValueError(f"train.decay_share must be in [0, 1], got {self.train.decay_share}")
+        if not 0 <= self.train.restart_epochs < self.train.epochs:
+            raise ValueError(
+                f"train.restart_epochs must be in [0, train.epochs = {self.train.epochs}), "
+                f"got {self.train.restart_epochs}"
+            )
         if self.train.mixed_precision not in MIXED_PRECISION_POLICIES:
             raise ValueError(
                 f"train.mixed_precision must be one of {MIXED_PRECISION_POLICIES}, "

@@ -39,7 +39,7 @@ from seqgan_tf.training.callbacks import (
     ValidationStrips,
 )
 from seqgan_tf.training.damsm_pretraining import load_pretrained_damsm, pretrain_damsm
-from seqgan_tf.training.linear_decay_tail import LinearDecayTail
+from seqgan_tf.training.linear_decay_tail import learning_rate_schedule
 from seqgan_tf.training.strategy import is_chief, make_strategy, task_index
 from tfrecords.build_fingerprint import describe, fingerprint_of
 from tfrecords.datasets import SYNTHETIC_DATASETS
@@ -323,11 +323,9 @@ def train(
         ScalarSummaries(tb_dir),
         train_state,
     ]
-    decay_steps = round(t.decay_share * t.epochs * steps)
-    if decay_steps:
-        callbacks.append(
-            LinearDecayTail(t.d_learning_rate, t.g_learning_rate, t.epochs * steps, decay_steps)
-        )
+    schedule = learning_rate_schedule(t, steps)
+    if schedule:
+        callbacks.append(schedule)
     if chief and snapshot_every:
         callbacks.append(
             EpochSnapshots(os.path.join(run_dir, run_folder.SNAPSHOTS_DIR), snapshot_every)
