@@ -19,4 +19,6 @@ if [ ! -x "$CHROMIUM" ]; then
 fi
 ruff check .
 ruff format --check .
-python -m pytest -q "$@"
+# Two worker processes (pytest-xdist): alone on a 2-core Xeon the suite took 11 min 9 s, where
+# one process took 21-23 min on the same kind of box. PYTEST_WORKERS=0 runs it in one process.
+python -m pytest -q -n "${PYTEST_WORKERS:-2}" "$@"
