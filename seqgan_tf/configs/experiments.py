@@ -136,8 +136,9 @@ def longer(dataset: str) -> ExperimentConfig:
 
     The first config measured at #21's classifier targets on photographs (docs/results.md,
     photographic shoes' final slice, one seed: edit accuracy 0.902, preservation 0.954, exact
-    match 0.723, against `long`'s 0.893 / 0.944 / 0.685); the pixel targets are still missed.
-    About 114 minutes of a 2-core CPU at 142 s an epoch.
+    match 0.723, against `long`'s 0.893 / 0.944 / 0.685; measured on `long`'s run continued with
+    this schedule, not on a run started as `longer`); the pixel targets are still missed. About
+    114 minutes of a 2-core CPU at 142 s an epoch.
     """
     config = long(dataset)
     config.name = "longer"
