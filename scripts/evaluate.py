@@ -63,6 +63,14 @@ flags.DEFINE_enum(
     "in frames the grammar never uses ('red', 'what about suede material'; "
     "seqgan_tf/evaluation/terse_descriptions.py), to measure a phrasing the model never saw.",
 )
+flags.DEFINE_enum(
+    "previous",
+    "own",
+    ["own", "true"],
+    "The image each trained model's turn t edits: own = its own previous output, from x0, as "
+    "served (every published figure); true = the true x_{t-1} (teacher forcing), a diagnostic "
+    "of one turn's drawing without what earlier turns got wrong.",
+)
 flags.DEFINE_string("inception_weights", "", "Local InceptionV3 .h5 weights (optional).")
 flags.DEFINE_integer("batch_size", 50, "Sessions per batch.")
 flags.DEFINE_integer("max_sessions", None, "Evaluate at most this many sessions.")
@@ -94,9 +102,10 @@ def attention_inputs(generator, batch, index: int = 0) -> dict:
     }
 
 
-def parse_models(entries: list[str]) -> tuple[dict, list[str], dict]:
+def parse_models(entries: list[str], previous: str = "own") -> tuple[dict, list[str], dict]:
     """Model flag entries -> ({name: generator}, names of the trained runs among them,
-    {name: run_dir} of those runs).
+    {name: run_dir} of those runs). previous: the image each trained run's turn edits
+    (runs.load_generator).
 
     Raises:
       ValueError: on an unknown built-in name or a duplicate name.
@@ -118,7 +127,7 @@ def parse_models(entries: list[str]) -> tuple[dict, list[str], dict]:
             if weights and not os.path.isfile(weights):
                 raise ValueError(f"--models: weights {weights!r} of {name!r} do not exist")
             generators[name] = load_generator(
-                run_dir, mask_threshold=FLAGS.mask_threshold, weights=weights
+                run_dir, mask_threshold=FLAGS.mask_threshold, weights=weights, previous=previous
             )
             trained.append(name)
             run_dirs[name] = run_dir
@@ -200,7 +209,7 @@ def main(argv):
     for note in build_notes:
         logging.warning("--allow_other_build: %s", note)
     try:
-        generators, trained, _ = parse_models(FLAGS.models)
+        generators, trained, _ = parse_models(FLAGS.models, FLAGS.previous)
     except ValueError as error:
         raise app.UsageError(str(error)) from error
     classifier = load_attribute_classifier(FLAGS.classifier)
@@ -249,11 +258,16 @@ def main(argv):
     where = f"{split}, {test_slice} slice" if test_slice else f"{split}, whole split"
     if FLAGS.descriptions == "terse":
         where += ", terse descriptions"
+    if FLAGS.previous == "true":
+        where += ", each turn editing the TRUE previous image (teacher-forced diagnostic)"
     result["metrics"]["info"] = {
         "dataset": FLAGS.dataset,
         "split": split,
         "test slice": test_slice or "all (no slice)",
         "descriptions": FLAGS.descriptions,
+        "each turn edits": "the model's own previous output (as served)"
+        if FLAGS.previous == "own"
+        else "the true previous image (teacher-forced diagnostic)",
         "data build": describe(data_fingerprint),
         "build check": "; ".join(build_notes)
         if build_notes

@@ -94,6 +94,30 @@ def test_evaluate_builtin_generators(trained_classifier, tmp_path):
     assert json.load(open(paths["metrics"]))["num_sessions"] == 12
 
 
+def test_a_teacher_forced_generator_is_measured_against_the_true_previous_image(
+    trained_classifier,
+):
+    """The "closer than its input" figure compares with the image the turn edited: the model's
+    own previous output, or, for a generator marked previous="true", the true x_{t-1}. The
+    generator here draws white at turn 1 and returns x_{t-1} unchanged after: against its own white turn 1,
+    turn 2 is closer; against the true x_1 it is not."""
+
+    def white_then_true_previous(batch):
+        previous = np.asarray(batch["images"][:, :-1])
+        return np.concatenate([np.ones_like(previous[:, :1]), previous[:, 1:]], axis=1)
+
+    def teacher_forced(batch):
+        return white_then_true_previous(batch)
+
+    teacher_forced.previous = "true"
+    generators = {"own": white_then_true_previous, "forced": teacher_forced}
+    models = evaluate_generators(generators, _batches(), trained_classifier)["metrics"]["models"]
+    own, forced = models["own"]["pixel"]["per_turn"], models["forced"]["pixel"]["per_turn"]
+    assert own["2"]["closer_than_input"] == 1.0
+    assert forced["2"]["closer_than_input"] == forced["3"]["closer_than_input"] == 0.0
+    assert own["2"]["closer_than_previous"] == forced["2"]["closer_than_previous"] == 0.0
+
+
 def test_unseen_design_turns_are_reported_apart(trained_classifier, tmp_path):
     batches = _batches()
     targets = [

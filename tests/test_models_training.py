@@ -343,6 +343,28 @@ def test_own_output_turns_edit_the_models_own_drawing_of_the_turn_before():
     assert all(g is None for g in grads)
 
 
+def test_true_previous_diagnostic_edits_the_true_image_with_the_carried_state():
+    """generate_session(previous="true") is the serving loop with the TRUE x_{t-1} as each
+    turn's image and the state carried from the turn before; turn 1 is the served turn 1, and
+    later turns differ from the served session (which edits its own drawings)."""
+    keras.utils.set_random_seed(0)
+    model = compiled(tiny_edit_model(read_previous=True))
+    batch = fake_batch(4, turns=[3, 3, 3, 3])
+    images = model.preprocessor(batch)["images"][:, :4]
+    texts = batch["descriptions"][:, :3]
+    forced = model.generate_session({"images": images, "descriptions": texts}, previous="true")
+    served = model.generate_session({"images": images, "descriptions": texts})
+    state = model.start(images[:, 0])
+    for t in range(3):
+        out = model.edit(images[:, t], texts[:, t], state)
+        np.testing.assert_allclose(forced["images"][:, t].numpy(), out["image"].numpy(), atol=1e-5)
+        state = out["state"]
+    np.testing.assert_allclose(forced["images"][:, 0], served["images"][:, 0], atol=1e-5)
+    assert not np.allclose(forced["images"][:, 2], served["images"][:, 2], atol=1e-3)
+    with pytest.raises(ValueError, match="previous must be 'own' or 'true'"):
+        model.generate_session({"images": images, "descriptions": texts}, previous="truth")
+
+
 def _words_read_in_training(model):
     """The word ids the text encoder gets for one batch: (in validation, in a training step).
     Validation must read the batch's own words."""

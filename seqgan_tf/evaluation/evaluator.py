@@ -3,7 +3,9 @@
 A generator is any callable `batch -> images [B, T, S, S, 3] in [-1, 1]`: image t is the
 model's result for turn t (description t applied, starting from batch["images"][:, 0]).
 For a trained model: `lambda batch: model.generate_session(batch)` (its own previous output is
-each turn's input; no teacher forcing). Two built-in rows frame the scale:
+each turn's input; no teacher forcing). A generator whose `previous` attribute is "true" edits
+the true x_{t-1} at every turn instead (a teacher-forced diagnostic, runs.load_generator), and
+its "closer than its input" is measured against that. Two built-in rows frame the scale:
 
 - `ground_truth`: the target images themselves (sanity row: FID 0, SSIM 1, edit metrics = the
   classifier's accuracy on real renders);
@@ -240,8 +242,11 @@ def evaluate_generators(
             rows[name].ssim.append(
                 ssim(minus_one_one_to_unit(generated[valid]), minus_one_one_to_unit(targets[valid]))
             )
-            # The model's input of turn t: x0, then its own previous output.
-            inputs = np.concatenate([images[:, :1], generated[:, :-1]], axis=1)
+            # The model's input of turn t: x0, then its own previous output (or, for a
+            # teacher-forced diagnostic generator, previous == "true", the true x_{t-1}).
+            inputs = images[:, :-1]
+            if getattr(generator, "previous", "own") != "true":
+                inputs = np.concatenate([images[:, :1], generated[:, :-1]], axis=1)
             pixels = pixel_rows(
                 generated[valid], targets[valid], images[:, :-1][valid], inputs[valid]
             )

@@ -15,7 +15,11 @@ from seqgan_tf.models.discriminator import Discriminator
 from seqgan_tf.models.gan_model import GANModel
 from seqgan_tf.models.session_backbone import SessionBackbone
 from seqgan_tf.models.session_preprocessor import SessionPreprocessor
-from seqgan_tf.models.session_unroll import own_output_session, teacher_forced_turns
+from seqgan_tf.models.session_unroll import (
+    own_output_session,
+    teacher_forced_turns,
+    true_previous_session,
+)
 from seqgan_tf.models.turn_critics import damsm_matching, judge
 from seqgan_tf.text.function_words import function_word_ids
 
@@ -267,15 +271,23 @@ class SeqAttnGAN(GANModel):
         return {**self.backbone.edit(images, ids, state), "tokens": tokens}
 
     # ------------------------------------------------------------------ sessions
-    def generate_session(self, batch: Tensors) -> Tensors:
+    def generate_session(self, batch: Tensors, previous: str = "own") -> Tensors:
         """Inference over whole sessions, each turn editing the model's own previous output with
         zero noise (session_unroll.own_output_session). batch: "images" [B,T+1,S,S,3] (only x0
         is used) and "descriptions" string [B,T] or "description_ids" [B,T,L]. Returns
         "images" [B,T,S,S,3], "attention" [B,T,h,w,L] and, for string input, "tokens"
-        [B,T,L]."""
+        [B,T,L]. previous="true" is a teacher-forced diagnostic instead: each turn edits the
+        true x_{t-1} of batch["images"] (session_unroll.true_previous_session)."""
+        if previous not in ("own", "true"):
+            raise ValueError(
+                f"generate_session: previous must be 'own' or 'true', not {previous!r}"
+            )
         texts = batch["descriptions"] if "descriptions" in batch else batch["description_ids"]
         ids, tokens = self.preprocessor.tokenize_turns(texts)
-        out = own_output_session(self.backbone, batch["images"][:, 0], ids)
+        if previous == "true":
+            out = true_previous_session(self.backbone, batch["images"], ids)
+        else:
+            out = own_output_session(self.backbone, batch["images"][:, 0], ids)
         if tokens is not None:
             out["tokens"] = tokens
         return out

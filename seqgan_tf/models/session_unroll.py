@@ -4,8 +4,9 @@ the backbone's own outputs for inference.
 `teacher_forced_turns` is the generator side of SeqAttnGAN.training_outputs: the GRU (and the
 attribute editor) run turn by turn on the true history; then every REAL turn is drawn at once
 from its true x_{t-1} (and true a_t, a_{t-1}). The task adds what D and DAMSM say of the
-drawings (turn_critics). `own_output_session` is SeqAttnGAN.generate_session on word ids.
-Both use only the backbone's public methods and settings; the training switches come as
+drawings (turn_critics). `own_output_session` is SeqAttnGAN.generate_session on word ids
+(`true_previous_session` its teacher-forced diagnostic).
+All use only the backbone's public methods and settings; the training switches come as
 arguments, and the random draws from turn_sampling.
 """
 
@@ -179,6 +180,22 @@ def own_output_session(backbone: SessionBackbone, first_images: tf.Tensor, ids: 
         out = backbone.edit(current, ids[:, t], state)
         state, current = out["state"], out["image"]
         outputs.append(current)
+        attention.append(out["attention"])
+    return {"images": tf.stack(outputs, 1), "attention": tf.stack(attention, 1)}
+
+
+def true_previous_session(backbone: SessionBackbone, images: tf.Tensor, ids: tf.Tensor) -> dict:
+    """A diagnostic, not how the model is served: every turn edits the TRUE previous image
+    x_{t-1} (teacher forcing at inference), the dialogue state carried from turn to turn as in
+    own_output_session, zero noise. It measures one turn's drawing without what earlier turns
+    got wrong. images: x0..x_T [B,T+1,S,S,3]; ids: word ids [B,T,L]. Returns "images"
+    [B,T,S,S,3] and "attention" [B,T,h,w,L]."""
+    state = backbone.start(images[:, 0])
+    outputs, attention = [], []
+    for t in range(ids.shape[1]):
+        out = backbone.edit(images[:, t], ids[:, t], state)
+        state = out["state"]
+        outputs.append(out["image"])
         attention.append(out["attention"])
     return {"images": tf.stack(outputs, 1), "attention": tf.stack(attention, 1)}
 

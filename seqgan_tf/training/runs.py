@@ -162,16 +162,24 @@ def load_editor(run_dir: str) -> SeqAttnGAN:
 
 
 def load_generator(
-    run_dir: str, mask_threshold: float | None = None, weights: str | None = None
+    run_dir: str,
+    mask_threshold: float | None = None,
+    weights: str | None = None,
+    previous: str = "own",
 ) -> Callable[[dict], tf.Tensor]:
     """For evaluation: batch -> generated images [B, T, S, S, 3] in [-1, 1], each turn from the
-    model's own state (no teacher forcing), zero noise. mask_threshold, weights: as for
+    model's own state, zero noise, editing its own previous output (no teacher forcing) or,
+    with previous="true", the true previous image (SeqAttnGAN.generate_session's diagnostic;
+    the generator's `previous` attribute says which). mask_threshold, weights: as for
     load_model (e.g. a snapshot `<run_dir>/snapshots/epoch_003.weights.h5`)."""
+    if previous not in ("own", "true"):
+        raise ValueError(f"load_generator: previous must be 'own' or 'true', not {previous!r}")
     model, _ = load_model(run_dir, weights=weights, mask_threshold=mask_threshold)
 
     @tf.function(reduce_retracing=True)
     def generate(images, descriptions):
-        out = model.generate_session({"images": images, "descriptions": descriptions})
+        batch = {"images": images, "descriptions": descriptions}
+        out = model.generate_session(batch, previous=previous)
         return out["images"], out["attention"], out["tokens"]
 
     def generator(batch: dict) -> tf.Tensor:
@@ -179,4 +187,5 @@ def load_generator(
 
     generator.with_attention = lambda batch: generate(batch["images"], batch["descriptions"])
     generator.model = model
+    generator.previous = previous
     return generator
