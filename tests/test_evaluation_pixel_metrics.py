@@ -74,3 +74,37 @@ def test_small_differences_are_not_edited_pixels():
 def test_shapes_must_agree():
     with pytest.raises(ValueError, match="must share"):
         pixel_rows(TARGET[None], TARGET[None, :1], PREVIOUS[None])
+
+
+def test_edge_and_interior_of_the_edit_region_by_hand():
+    """An 8x8 image whose edit turns a 6x6 square (rows/cols 1-6) white: with a 2-pixel band,
+    the edge is the square's outer two rings (36 - 4 = 32 pixels), the interior its 2x2 centre.
+    The output gets the centre right and the whole edge half wrong."""
+
+    def grey(values):
+        return np.repeat(values[..., None], 3, axis=-1) * 2.0 - 1.0
+
+    previous = np.zeros((8, 8), np.float32)
+    target = previous.copy()
+    target[1:7, 1:7] = 1.0
+    output = target.copy()
+    output[1:7, 1:7] = 0.5
+    output[3:5, 3:5] = 1.0
+    rows = pixel_rows(grey(output)[None], grey(target)[None], grey(previous)[None])
+    assert rows["changed_pixels"][0] == 36 and rows["edge_pixels"][0] == 32
+    group = pixel_group(rows, np.array([True]))
+    assert group["edge_share"] == pytest.approx(32 / 36)
+    assert group["edge_error"] == pytest.approx(0.5)
+    assert group["interior_error"] == 0.0
+    # Pooled: 32 * 0.5 over 36 * 1.
+    assert group["edit_region_error"] == pytest.approx(16 / 36)
+
+
+def test_an_edit_along_the_image_border_has_no_edge_there():
+    """The image border is not an unchanged pixel: a full-image edit is all interior."""
+    from seqgan_tf.evaluation.pixel_metrics import edge_of
+
+    assert not edge_of(np.ones((1, 6, 6), bool)).any()
+    one = np.zeros((1, 6, 6), bool)
+    one[0, 2, 2] = True
+    np.testing.assert_array_equal(edge_of(one), one)

@@ -13,6 +13,11 @@ output and i its input (x_0 at turn 1, the model's own previous output after):
   |y - x_t| / sum of |x_{t-1} - x_t|: 0 is a perfect edit, 1 is as far off as not editing.
   Pooled over the turns of a group (sums, not a mean of per-turn ratios, which small regions
   would dominate).
+- edge and interior of the edited pixels: the edge is the edited pixels within EDGE_BAND
+  pixels (in x or y) of an unchanged one: where a shape's outline moves and where a region's
+  border is drawn. Edit-region error on each part apart: a high edge figure beside a low
+  interior one says the outlines are drawn in the wrong place or blurred, the reverse that the
+  colours and textures inside are wrong.
 - unchanged pixels: the others. Their MAE(y, x_t) against the same figure for copying the
   true previous image, MAE(x_{t-1}, x_t) (0 on sets whose unchanged regions are pixel-identical,
   sensor noise and JPEG on photographs).
@@ -31,6 +36,8 @@ import numpy as np
 
 # 0.05 of the [0, 1] range (13 of 255): above JPEG / sensor-noise jitter, below any real edit.
 CHANGE_THRESHOLD = 0.05
+# Edited pixels within this many pixels of an unchanged one form the edit region's edge.
+EDGE_BAND = 2
 
 ROW_KEYS = (
     "mae",
@@ -39,6 +46,9 @@ ROW_KEYS = (
     "changed_error",
     "changed_previous_error",
     "changed_pixels",
+    "edge_error",
+    "edge_previous_error",
+    "edge_pixels",
     "unchanged_error",
     "unchanged_previous_error",
     "unchanged_pixels",
@@ -47,6 +57,19 @@ ROW_KEYS = (
 
 def _unit(images) -> np.ndarray:
     return (np.asarray(images, np.float32) + 1.0) / 2.0
+
+
+def edge_of(changed: np.ndarray, band: int = EDGE_BAND) -> np.ndarray:
+    """The edited pixels within `band` pixels (Chebyshev distance) of an unchanged one.
+    changed: bool [N, S, S]. The image border is not an edge."""
+    changed = np.asarray(changed, bool)
+    size = changed.shape[1:]
+    padded = np.pad(changed, ((0, 0), (band, band), (band, band)), constant_values=True)
+    interior = np.ones_like(changed)
+    for dy in range(2 * band + 1):
+        for dx in range(2 * band + 1):
+            interior &= padded[:, dy : dy + size[0], dx : dx + size[1]]
+    return changed & ~interior
 
 
 def pixel_rows(
@@ -85,6 +108,7 @@ def pixel_rows(
     input_error = np.abs(i - x).mean(axis=-1)
     changed = (np.abs(x - prev) > threshold).any(axis=-1)
     kept = ~changed
+    edge = edge_of(changed)
     return {
         "mae": error.mean(axis=(1, 2)),
         "mae_previous": copy_error.mean(axis=(1, 2)),
@@ -92,6 +116,9 @@ def pixel_rows(
         "changed_error": (error * changed).sum(axis=(1, 2)),
         "changed_previous_error": (copy_error * changed).sum(axis=(1, 2)),
         "changed_pixels": changed.sum(axis=(1, 2)).astype(np.float64),
+        "edge_error": (error * edge).sum(axis=(1, 2)),
+        "edge_previous_error": (copy_error * edge).sum(axis=(1, 2)),
+        "edge_pixels": edge.sum(axis=(1, 2)).astype(np.float64),
         "unchanged_error": (error * kept).sum(axis=(1, 2)),
         "unchanged_previous_error": (copy_error * kept).sum(axis=(1, 2)),
         "unchanged_pixels": kept.sum(axis=(1, 2)).astype(np.float64),
@@ -111,7 +138,8 @@ def pixel_group(rows: Mapping[str, np.ndarray], select: np.ndarray) -> dict:
 
     Returns:
       {"num_turns", "closer_than_previous", "closer_than_input", "mae", "mae_copy",
-       "edit_region_error", "edit_region_mae", "unchanged_mae", "unchanged_mae_copy"};
+       "edit_region_error", "edit_region_mae", "edge_share", "edge_error",
+       "interior_error", "unchanged_mae", "unchanged_mae_copy"};
       figures are None when the group has no turn (or no pixel of that kind).
     """
     select = np.asarray(select, bool)
@@ -126,6 +154,12 @@ def pixel_group(rows: Mapping[str, np.ndarray], select: np.ndarray) -> dict:
         "mae_copy": float(r["mae_previous"].mean()) if n else None,
         "edit_region_error": _ratio(r["changed_error"].sum(), r["changed_previous_error"].sum()),
         "edit_region_mae": _ratio(r["changed_error"].sum(), changed),
+        "edge_share": _ratio(r["edge_pixels"].sum(), changed),
+        "edge_error": _ratio(r["edge_error"].sum(), r["edge_previous_error"].sum()),
+        "interior_error": _ratio(
+            r["changed_error"].sum() - r["edge_error"].sum(),
+            r["changed_previous_error"].sum() - r["edge_previous_error"].sum(),
+        ),
         "unchanged_mae": _ratio(r["unchanged_error"].sum(), kept),
         "unchanged_mae_copy": _ratio(r["unchanged_previous_error"].sum(), kept),
     }

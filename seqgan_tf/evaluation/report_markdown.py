@@ -38,6 +38,8 @@ _PIXEL_COLUMNS = (
     ("closer than previous", "closer_than_previous"),
     ("closer than its input", "closer_than_input"),
     ("edit-region error", "edit_region_error"),
+    ("its edge", "edge_error"),
+    ("its interior", "interior_error"),
     ("unchanged MAE", "unchanged_mae"),
     ("unchanged MAE (copy)", "unchanged_mae_copy"),
     ("MAE", "mae"),
@@ -45,9 +47,19 @@ _PIXEL_COLUMNS = (
 )
 
 
-def _pixel_cells(group: Mapping | None) -> list[str]:
+# The pixel columns of the unseen-designs table.
+_UNSEEN_PIXEL_KEYS = (
+    "closer_than_previous",
+    "closer_than_input",
+    "edit_region_error",
+    "unchanged_mae",
+)
+
+
+def _pixel_cells(group: Mapping | None, keys: tuple[str, ...] | None = None) -> list[str]:
     group = group or {}
-    return [_fmt(group.get(key), 4 if "mae" in key else 3) for _, key in _PIXEL_COLUMNS]
+    columns = [key for _, key in _PIXEL_COLUMNS if keys is None or key in keys]
+    return [_fmt(group.get(key), 4 if "mae" in key else 3) for key in columns]
 
 
 def _pixel_section(models: Mapping) -> list[str]:
@@ -120,7 +132,7 @@ def _unseen_section(metrics: Mapping) -> list[str]:
         "turns",
         *[c for c, _ in _EDIT_COLUMNS],
         "SSIM",
-        *[c for c, _ in _PIXEL_COLUMNS[:4]],
+        *[c for c, key in _PIXEL_COLUMNS if key in _UNSEEN_PIXEL_KEYS],
     ]
     rows = []
     for name, m in models.items():
@@ -131,7 +143,7 @@ def _unseen_section(metrics: Mapping) -> list[str]:
             [name, _fmt(pixel.get("num_turns"))]
             + [_fmt(edit.get(key)) for _, key in _EDIT_COLUMNS]
             + [_fmt(image.get("SSIM"))]
-            + _pixel_cells(pixel)[:4]
+            + _pixel_cells(pixel, _UNSEEN_PIXEL_KEYS)
         )
     return [
         "## Turns whose target design never occurs in training",
@@ -244,7 +256,9 @@ def render_markdown(metrics: Mapping, title: str = "Evaluation") -> str:
         "(x_0 at turn 1, its previous output after). Edited pixels: where x_t differs from "
         "x_{t-1} by more than 0.05 in a channel. edit-region error: the output's error on "
         "those pixels over x_{t-1}'s error there, pooled over the turns (0 perfect, 1 as bad "
-        "as not editing). unchanged MAE: the output's error on the other pixels; (copy): "
+        "as not editing); its edge: the same on the edited pixels within 2 pixels of an "
+        "unchanged one (outlines), its interior: on the others (colour and texture). "
+        "unchanged MAE: the output's error on the other pixels; (copy): "
         "x_{t-1}'s error there (0 where unchanged regions are pixel-identical).",
         "- Unseen designs: turns whose target image's full attribute combination occurs on no "
         "image of the build's training split.",
