@@ -132,6 +132,12 @@ flags.DEFINE_float(
     "Weight of feature matching on D's feature maps in G's loss (0 = off); default: the "
     "config's choice.",
 )
+flags.DEFINE_float(
+    "gradient_weight",
+    None,
+    "Weight of the gradient difference loss (L1 between the drawn and the true image's "
+    "neighbouring-pixel differences) in the reconstruction (0 = off); default: the config's.",
+)
 flags.DEFINE_integer("seed", None, "Override the training seed (weights, noise, data order).")
 flags.DEFINE_bool("jit_compile", None, "XLA-compile the train step.")
 flags.DEFINE_enum(
@@ -161,6 +167,7 @@ FIELD_FLAGS = {
     "data.num_synthetic_sessions": "num_sessions",
     "train.recon_weight": "recon_weight",
     "train.feature_match_weight": "feature_match_weight",
+    "train.gradient_weight": "gradient_weight",
     "train.decay_share": "decay_share",
     "train.restart_epochs": "restart_epochs",
     "train.seed": "seed",

@@ -1,5 +1,6 @@
 """Training behaviour: the turn mask, the attribute slots, DAMSM, 2-replica and XLA equivalence."""
 
+import dataclasses
 from unittest import mock
 
 import keras
@@ -33,6 +34,39 @@ EDIT_DAMSM_LOSS = SeqAttnGANLoss(
 def _terms(model, batch, step=3):
     out = model.training_outputs(model.preprocessor(batch), step=step)
     return {k: float(v) for k, v in model.seq_loss(out, tf.shape(batch["images"])[0]).items()}
+
+
+def test_gradient_difference_costs_blurred_outlines_not_a_flat_colour_error():
+    """Mathieu et al.'s term: a colour off by a constant has the truth's pixel differences
+    (cost 0); a blurred step edge has not. By hand on one row: the truth steps 0 -> 1 between
+    pixels 1 and 2 of 4; the blur goes 0, 0.25, 0.75, 1: differences (0.25, 0.5, 0.25) against
+    (0, 1, 0), |error| 0.25 + 0.5 + 0.25 = 1 over the 3 x-differences of a row (the image is
+    that row twice: its y-differences are 0 in both)."""
+    from seqgan_tf.losses.seq_attn_gan_loss import gradient_difference
+
+    real = tf.constant([[0.0, 0.0, 1.0, 1.0]] * 2)[None, :, :, None]
+    blurred = tf.constant([[0.0, 0.25, 0.75, 1.0]] * 2)[None, :, :, None]
+    ones = tf.ones_like(real)
+    assert float(gradient_difference(real + 0.3, real, ones)[0]) == pytest.approx(0.0, abs=1e-6)
+    assert float(gradient_difference(blurred, real, ones)[0]) == pytest.approx(1.0 / 3)
+    # A difference counts with the larger weight of its two pixels.
+    weight = tf.constant([[1.0, 1.0, 3.0, 1.0]] * 2)[None, :, :, None]
+    assert float(gradient_difference(blurred, real, weight)[0]) == pytest.approx(
+        (0.25 + 3 * 0.5 + 3 * 0.25) / 3
+    )
+
+
+def test_gradient_weight_adds_the_gradient_difference_to_recon():
+    keras.utils.set_random_seed(0)
+    model = tiny_edit_model()
+    batch = fake_batch(2, turns=[2, 3])
+    base = compiled(model, loss=EDIT_LOSS)
+    without = _terms(base, batch)
+    with_gradient = _terms(
+        compiled(model, loss=dataclasses.replace(EDIT_LOSS, gradient_weight=2.0)), batch
+    )
+    assert with_gradient["recon"] > without["recon"]
+    assert with_gradient["edit_mask"] == pytest.approx(without["edit_mask"])
 
 
 @pytest.mark.parametrize("edit", [False, True])

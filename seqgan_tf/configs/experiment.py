@@ -240,6 +240,10 @@ class TrainConfig:
         beyond the paper, measured by the evaluation).
       feature_match_weight: weight of pix2pixHD's feature matching in G's loss, the L1
         between D's feature maps of the drawn and the true image (0 = off). Beyond the paper.
+      gradient_weight: weight of the gradient difference loss (Mathieu et al. 2016) in the
+        reconstruction: the L1 between the drawn and the true image's differences of
+        neighbouring pixels, in x and y, the edited pixels weighted as in the L1 term. Against
+        the blurred outlines that L1 alone rewards (0 = off). Beyond the paper.
       jit_compile: XLA-compile the train step (the tokenizer runs in the input pipeline so the
         step can be compiled; turned off for replicas on logical CPU devices, where XLA fails).
       strip_sessions: validation sessions drawn in the per-epoch image strips.
@@ -260,6 +264,7 @@ class TrainConfig:
     restart_epochs: int = 0
     recon_weight: float = 0.0
     feature_match_weight: float = 0.0
+    gradient_weight: float = 0.0
     jit_compile: bool = False
     strip_sessions: int = 4
     seed: int = 0
@@ -297,6 +302,15 @@ class ExperimentConfig:
         if self.train.feature_match_weight < 0:
             raise ValueError(
                 f"train.feature_match_weight must be >= 0, got {self.train.feature_match_weight}"
+            )
+        if self.train.gradient_weight < 0:
+            raise ValueError(
+                f"train.gradient_weight must be >= 0, got {self.train.gradient_weight}"
+            )
+        if self.train.gradient_weight > 0 and self.train.recon_weight <= 0:
+            raise ValueError(
+                "train.gradient_weight is part of the reconstruction: it needs "
+                "train.recon_weight > 0"
             )
         e = self.edit
         if not e.enabled:

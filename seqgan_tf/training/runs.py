@@ -47,6 +47,7 @@ def build_loss(config: ExperimentConfig) -> SeqAttnGANLoss:
         damsm_weight=config.damsm.weight if config.damsm.enabled else 0.0,
         recon_weight=config.train.recon_weight,
         feature_match_weight=config.train.feature_match_weight,
+        gradient_weight=config.train.gradient_weight,
         edit_weight=config.edit.edit_weight,
         attribute_weight=config.edit.attribute_weight,
         classify_weight=config.edit.classify_weight,
