@@ -242,14 +242,13 @@ def evaluate_generators(
             rows[name].ssim.append(
                 ssim(minus_one_one_to_unit(generated[valid]), minus_one_one_to_unit(targets[valid]))
             )
-            # The model's input of turn t: x0, then its own previous output (or, for a
-            # teacher-forced diagnostic generator, previous == "true", the true x_{t-1}).
-            inputs = images[:, :-1]
+            # The model's input of turn t: x0, then its own previous output; for a
+            # teacher-forced diagnostic generator (previous == "true") the true x_{t-1}, which
+            # is what pixel_rows compares with when given no inputs.
+            inputs = None
             if getattr(generator, "previous", "own") != "true":
-                inputs = np.concatenate([images[:, :1], generated[:, :-1]], axis=1)
-            pixels = pixel_rows(
-                generated[valid], targets[valid], images[:, :-1][valid], inputs[valid]
-            )
+                inputs = np.concatenate([images[:, :1], generated[:, :-1]], axis=1)[valid]
+            pixels = pixel_rows(generated[valid], targets[valid], images[:, :-1][valid], inputs)
             for key, value in pixels.items():
                 rows[name].pixels[key].append(value)
             if keep:

@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+import scipy.ndimage
 
 # 0.05 of the [0, 1] range (13 of 255): above JPEG / sensor-noise jitter, below any real edit.
 CHANGE_THRESHOLD = 0.05
@@ -63,12 +64,8 @@ def edge_of(changed: np.ndarray, band: int = EDGE_BAND) -> np.ndarray:
     """The edited pixels within `band` pixels (Chebyshev distance) of an unchanged one.
     changed: bool [N, S, S]. The image border is not an edge."""
     changed = np.asarray(changed, bool)
-    size = changed.shape[1:]
-    padded = np.pad(changed, ((0, 0), (band, band), (band, band)), constant_values=True)
-    interior = np.ones_like(changed)
-    for dy in range(2 * band + 1):
-        for dx in range(2 * band + 1):
-            interior &= padded[:, dy : dy + size[0], dx : dx + size[1]]
+    square = np.ones((1, 2 * band + 1, 2 * band + 1), bool)  # per image, not across the batch
+    interior = scipy.ndimage.binary_erosion(changed, structure=square, border_value=1)
     return changed & ~interior
 
 

@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from seqgan_tf.evaluation.pixel_metrics import EDGE_BAND
+
 _EDIT_COLUMNS = (
     ("edit acc", "edit_accuracy"),
     ("preservation", "preservation"),
@@ -256,8 +258,8 @@ def render_markdown(metrics: Mapping, title: str = "Evaluation") -> str:
         "(x_0 at turn 1, its previous output after). Edited pixels: where x_t differs from "
         "x_{t-1} by more than 0.05 in a channel. edit-region error: the output's error on "
         "those pixels over x_{t-1}'s error there, pooled over the turns (0 perfect, 1 as bad "
-        "as not editing); its edge: the same on the edited pixels within 2 pixels of an "
-        "unchanged one (outlines), its interior: on the others (colour and texture). "
+        f"as not editing); its edge: the same on the edited pixels within {EDGE_BAND} pixels "
+        "of an unchanged one (outlines), its interior: on the others (colour and texture). "
         "unchanged MAE: the output's error on the other pixels; (copy): "
         "x_{t-1}'s error there (0 where unchanged regions are pixel-identical).",
         "- Unseen designs: turns whose target image's full attribute combination occurs on no "

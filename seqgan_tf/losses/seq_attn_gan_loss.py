@@ -18,19 +18,15 @@ def gradient_difference(fake: tf.Tensor, real: tf.Tensor, pixel_weight: tf.Tenso
     """Mathieu et al.'s gradient difference loss per image: the mean over pixels of
     |d fake - d real| for the differences of neighbouring pixels in y and in x, each weighted by
     the larger pixel_weight of its two pixels. fake, real [R,S,S,C]; pixel_weight [R,S,S,1]."""
+    pairs = (  # (ahead, behind) slices of a neighbouring pair in y, then in x
+        (lambda x: x[:, 1:], lambda x: x[:, :-1]),
+        (lambda x: x[:, :, 1:], lambda x: x[:, :, :-1]),
+    )
     total = tf.zeros(tf.shape(fake)[:1])
-    for axis in (1, 2):
-        size = tf.shape(fake)[axis] - 1
-
-        def diff(x, axis=axis, size=size):
-            ahead = tf.gather(x, tf.range(1, size + 1), axis=axis)
-            return ahead - tf.gather(x, tf.range(size), axis=axis)
-
-        weight = tf.maximum(
-            tf.gather(pixel_weight, tf.range(1, size + 1), axis=axis),
-            tf.gather(pixel_weight, tf.range(size), axis=axis),
-        )
-        total += tf.reduce_mean(weight * tf.abs(diff(fake) - diff(real)), [1, 2, 3])
+    for ahead, behind in pairs:
+        weight = tf.maximum(ahead(pixel_weight), behind(pixel_weight))
+        difference = (ahead(fake) - behind(fake)) - (ahead(real) - behind(real))
+        total += tf.reduce_mean(weight * tf.abs(difference), [1, 2, 3])
     return total
 
 

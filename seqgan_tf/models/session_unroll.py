@@ -174,14 +174,7 @@ def own_output_session(backbone: SessionBackbone, first_images: tf.Tensor, ids: 
     """Inference over whole sessions: every turn edits the backbone's own previous output,
     with zero noise. first_images: x0 [B,S,S,3]; ids: word ids [B,T,L]. Returns "images"
     [B,T,S,S,3] and "attention" [B,T,h,w,L]."""
-    state, current = backbone.start(first_images), first_images
-    outputs, attention = [], []
-    for t in range(ids.shape[1]):
-        out = backbone.edit(current, ids[:, t], state)
-        state, current = out["state"], out["image"]
-        outputs.append(current)
-        attention.append(out["attention"])
-    return {"images": tf.stack(outputs, 1), "attention": tf.stack(attention, 1)}
+    return _unroll(backbone, first_images, ids, true_images=None)
 
 
 def true_previous_session(backbone: SessionBackbone, images: tf.Tensor, ids: tf.Tensor) -> dict:
@@ -190,12 +183,19 @@ def true_previous_session(backbone: SessionBackbone, images: tf.Tensor, ids: tf.
     own_output_session, zero noise. It measures one turn's drawing without what earlier turns
     got wrong. images: x0..x_T [B,T+1,S,S,3]; ids: word ids [B,T,L]. Returns "images"
     [B,T,S,S,3] and "attention" [B,T,h,w,L]."""
-    state = backbone.start(images[:, 0])
+    return _unroll(backbone, images[:, 0], ids, true_images=images)
+
+
+def _unroll(backbone: SessionBackbone, first_images, ids, true_images) -> dict:
+    """The serving loop over T turns from x0, the state carried; turn t edits the previous
+    output, or true_images[:, t] when true_images is given."""
+    state, current = backbone.start(first_images), first_images
     outputs, attention = [], []
     for t in range(ids.shape[1]):
-        out = backbone.edit(images[:, t], ids[:, t], state)
-        state = out["state"]
-        outputs.append(out["image"])
+        given = current if true_images is None else true_images[:, t]
+        out = backbone.edit(given, ids[:, t], state)
+        state, current = out["state"], out["image"]
+        outputs.append(current)
         attention.append(out["attention"])
     return {"images": tf.stack(outputs, 1), "attention": tf.stack(attention, 1)}
 
