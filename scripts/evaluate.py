@@ -4,7 +4,7 @@
         --classifier=runs/attr_clf_synth_zap_seq --out=docs/eval/synth_zap_seq \
         --models=copy_previous,ground_truth,seqattngan=runs/seqattngan_zap
 
---models is a comma list of built-in generators (ground_truth, copy_previous) and
+--models is a comma list of built-in generators (ground_truth, copy_previous, blurred_truth) and
 `name=run_dir` entries (`name=run_dir@snapshots/epoch_003.weights.h5` for other weights of the
 run, relative to it). A run dir is loaded with seqgan_tf.training.runs.load_generator(run_dir)
 (a callable batch -> [B, T, S, S, 3] in [-1, 1], each turn from the model's own output). The

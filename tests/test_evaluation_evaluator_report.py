@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from seqgan_tf.evaluation.evaluator import BUILTIN_GENERATORS, evaluate_generators
+from seqgan_tf.evaluation.evaluator import BUILTIN_GENERATORS, evaluate_generators, gaussian_blur
 from seqgan_tf.evaluation.report import write_report
 from seqgan_tf.evaluation.report_figures import attention_figure
 from tests.test_evaluation_classifier import render, tiny_classifier
@@ -83,6 +83,10 @@ def test_evaluate_builtin_generators(trained_classifier, tmp_path):
     assert copy["pixel"]["all"]["closer_than_previous"] == 0.0
     assert copy["pixel"]["all"]["edit_region_error"] == pytest.approx(1.0)
     assert copy["pixel"]["per_turn"]["1"]["unchanged_mae"] == 0.0
+    # The truth one pixel soft: every edit in place, its outlines off by a blur.
+    blurred = metrics["models"]["blurred_truth"]["pixel"]["all"]
+    assert 0.0 < blurred["edit_region_error"] < 0.5
+    assert blurred["edge_error"] > blurred["interior_error"]
     assert metrics["unseen_designs"] is None
     assert result["examples"]["descriptions"][0][0] == "is another colour"
 
@@ -92,6 +96,15 @@ def test_evaluate_builtin_generators(trained_classifier, tmp_path):
     text = open(paths["report"]).read()
     assert "FID (domain features)" in text and "copy_previous" in text
     assert json.load(open(paths["metrics"]))["num_sessions"] == 12
+
+
+@pytest.mark.parametrize("sigma", [0.75, 1.0, 1.5])
+def test_gaussian_blur_agrees_with_scipy(sigma):
+    from scipy import ndimage
+
+    images = np.random.default_rng(0).random((2, 3, 12, 14, 3)).astype(np.float32)
+    expected = ndimage.gaussian_filter(images, (0, 0, sigma, sigma, 0))
+    np.testing.assert_allclose(gaussian_blur(images, sigma).numpy(), expected, atol=1e-5)
 
 
 def test_a_teacher_forced_generator_is_measured_against_the_true_previous_image(

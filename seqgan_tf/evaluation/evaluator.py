@@ -5,11 +5,14 @@ model's result for turn t (description t applied, starting from batch["images"][
 For a trained model: `lambda batch: model.generate_session(batch)` (its own previous output is
 each turn's input; no teacher forcing). A generator whose `previous` attribute is "true" edits
 the true x_{t-1} at every turn instead (a teacher-forced diagnostic, runs.load_generator), and
-its "closer than its input" is measured against that. Two built-in rows frame the scale:
+its "closer than its input" is measured against that. Built-in rows frame the scale:
 
 - `ground_truth`: the target images themselves (sanity row: FID 0, SSIM 1, edit metrics = the
   classifier's accuracy on real renders);
-- `copy_previous`: every turn returns its input image (perfect preservation, no edits).
+- `copy_previous`: every turn returns its input image (perfect preservation, no edits);
+- `blurred_truth`: the target images one pixel out of focus (a Gaussian of sigma
+  BLUR_SIGMA_PX): every outline and texture in the right place, drawn a pixel soft. Its pixel
+  figures say what an error means in pixels ("as exact as the truth blurred by 1 px").
 """
 
 from __future__ import annotations
@@ -49,9 +52,38 @@ def copy_previous_generator(batch: Batch) -> tf.Tensor:
     return batch["images"][:, :-1]
 
 
+BLUR_SIGMA_PX = 1.0
+
+
+def gaussian_blur(images: tf.Tensor, sigma: float) -> tf.Tensor:
+    """Blurs images [..., H, W, C] by a Gaussian of `sigma` pixels, channel by channel.
+
+    The kernel reaches 4 sigma and borders are mirrored, as in scipy.ndimage.gaussian_filter's
+    defaults (a test checks that the two agree)."""
+    images = tf.convert_to_tensor(images, tf.float32)
+    radius = int(4.0 * sigma + 0.5)
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    taps = tf.constant(taps / taps.sum(), tf.float32)
+    shape = tf.shape(images)
+    flat = tf.reshape(images, tf.concat([[-1], shape[-3:]], 0))
+    channels = images.shape[-1]
+    flat = tf.pad(flat, [[0, 0], [radius, radius], [radius, radius], [0, 0]], mode="SYMMETRIC")
+    rows = tf.tile(tf.reshape(taps, [-1, 1, 1, 1]), [1, 1, channels, 1])
+    columns = tf.tile(tf.reshape(taps, [1, -1, 1, 1]), [1, 1, channels, 1])
+    flat = tf.nn.depthwise_conv2d(flat, rows, [1, 1, 1, 1], "VALID")
+    flat = tf.nn.depthwise_conv2d(flat, columns, [1, 1, 1, 1], "VALID")
+    return tf.reshape(flat, shape)
+
+
+def blurred_truth_generator(batch: Batch) -> tf.Tensor:
+    """The target images x1..xT blurred by BLUR_SIGMA_PX: the truth drawn one pixel soft."""
+    return gaussian_blur(batch["images"][:, 1:], BLUR_SIGMA_PX)
+
+
 BUILTIN_GENERATORS: dict[str, Generator] = {
     "ground_truth": ground_truth_generator,
     "copy_previous": copy_previous_generator,
+    "blurred_truth": blurred_truth_generator,
 }
 
 
