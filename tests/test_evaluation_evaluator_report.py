@@ -83,10 +83,11 @@ def test_evaluate_builtin_generators(trained_classifier, tmp_path):
     assert copy["pixel"]["all"]["closer_than_previous"] == 0.0
     assert copy["pixel"]["all"]["edit_region_error"] == pytest.approx(1.0)
     assert copy["pixel"]["per_turn"]["1"]["unchanged_mae"] == 0.0
-    # The truth one pixel soft: every edit in place, its outlines off by a blur.
+    # Each edit one pixel soft, the rest copied: in place, its outlines off by a blur.
     blurred = metrics["models"]["blurred_truth"]["pixel"]["all"]
     assert 0.0 < blurred["edit_region_error"] < 0.5
     assert blurred["edge_error"] > blurred["interior_error"]
+    assert blurred["unchanged_mae"] == copy["pixel"]["all"]["unchanged_mae"] == 0.0
     assert metrics["unseen_designs"] is None
     assert result["examples"]["descriptions"][0][0] == "is another colour"
 

@@ -10,9 +10,10 @@ its "closer than its input" is measured against that. Built-in rows frame the sc
 - `ground_truth`: the target images themselves (sanity row: FID 0, SSIM 1, edit metrics = the
   classifier's accuracy on real renders);
 - `copy_previous`: every turn returns its input image (perfect preservation, no edits);
-- `blurred_truth`: the target images one pixel out of focus (a Gaussian of sigma
-  BLUR_SIGMA_PX): every outline and texture in the right place, drawn a pixel soft. Its pixel
-  figures say what an error means in pixels ("as exact as the truth blurred by 1 px").
+- `blurred_truth`: an edit drawn one pixel out of focus: on the pixels the edit changes
+  (pixel_metrics.CHANGE_THRESHOLD) the target blurred by a Gaussian of sigma BLUR_SIGMA_PX,
+  elsewhere x_{t-1} copied, as a masked editor composes. Every outline and texture is in
+  place, a pixel soft; its pixel figures give the others a scale in pixels.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from seqgan_tf.evaluation.image_metrics import (
     minus_one_one_to_unit,
     ssim,
 )
-from seqgan_tf.evaluation.pixel_metrics import ROW_KEYS, pixel_group, pixel_rows
+from seqgan_tf.evaluation.pixel_metrics import CHANGE_THRESHOLD, ROW_KEYS, pixel_group, pixel_rows
 from tfrecords.session import PHRASE_TYPES
 
 Batch = Mapping[str, tf.Tensor]
@@ -76,8 +77,14 @@ def gaussian_blur(images: tf.Tensor, sigma: float) -> tf.Tensor:
 
 
 def blurred_truth_generator(batch: Batch) -> tf.Tensor:
-    """The target images x1..xT blurred by BLUR_SIGMA_PX: the truth drawn one pixel soft."""
-    return gaussian_blur(batch["images"][:, 1:], BLUR_SIGMA_PX)
+    """Each turn's edit drawn one pixel soft: x_t blurred by BLUR_SIGMA_PX on the pixels that
+    change from x_{t-1} to x_t (the pixel figures' edited pixels), x_{t-1} everywhere else."""
+    images = tf.convert_to_tensor(batch["images"], tf.float32)
+    previous, target = images[:, :-1], images[:, 1:]
+    # Images are in [-1, 1]: a change of CHANGE_THRESHOLD on [0, 1] is twice that here.
+    changed = tf.reduce_max(tf.abs(target - previous), axis=-1, keepdims=True)
+    changed = changed > 2.0 * CHANGE_THRESHOLD
+    return tf.where(changed, gaussian_blur(target, BLUR_SIGMA_PX), previous)
 
 
 BUILTIN_GENERATORS: dict[str, Generator] = {
