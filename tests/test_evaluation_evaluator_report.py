@@ -7,7 +7,12 @@ import keras
 import numpy as np
 import pytest
 
-from seqgan_tf.evaluation.evaluator import BUILTIN_GENERATORS, evaluate_generators, gaussian_blur
+from seqgan_tf.evaluation.evaluator import (
+    BUILTIN_GENERATORS,
+    blurred_truth_generator,
+    evaluate_generators,
+    gaussian_blur,
+)
 from seqgan_tf.evaluation.report import write_report
 from seqgan_tf.evaluation.report_figures import attention_figure
 from tests.test_evaluation_classifier import render, tiny_classifier
@@ -106,6 +111,23 @@ def test_gaussian_blur_agrees_with_scipy(sigma):
     images = np.random.default_rng(0).random((2, 3, 12, 14, 3)).astype(np.float32)
     expected = ndimage.gaussian_filter(images, (0, 0, sigma, sigma, 0))
     np.testing.assert_allclose(gaussian_blur(images, sigma).numpy(), expected, atol=1e-5)
+
+
+def test_blurred_truth_keeps_what_an_earlier_turn_drew():
+    """Turn 1 paints the left half, turn 2 the right half. The row draws each edit one pixel
+    soft and, like a served model, keeps its own turn-1 drawing on the left at turn 2."""
+    x0 = -np.ones((8, 8, 3), np.float32)
+    x1, x2 = x0.copy(), x0.copy()
+    x1[:, :4] = 1.0
+    x2[:, :4], x2[:, 4:] = 1.0, 0.5
+    images = np.stack([x0, x1, x2])[None]
+    out = blurred_truth_generator({"images": images}).numpy()[0]
+    soft1, soft2 = gaussian_blur(x1, 1.0).numpy(), gaussian_blur(x2, 1.0).numpy()
+    np.testing.assert_allclose(out[0][:, :4], soft1[:, :4], atol=1e-6)
+    np.testing.assert_array_equal(out[0][:, 4:], x0[:, 4:])
+    np.testing.assert_allclose(out[1][:, :4], soft1[:, :4], atol=1e-6)  # not x1, not soft2
+    np.testing.assert_allclose(out[1][:, 4:], soft2[:, 4:], atol=1e-6)
+    assert np.abs(out[1][:, :4] - x2[:, :4]).max() > 0.1
 
 
 def test_a_teacher_forced_generator_is_measured_against_the_true_previous_image(

@@ -10,10 +10,11 @@ its "closer than its input" is measured against that. Built-in rows frame the sc
 - `ground_truth`: the target images themselves (sanity row: FID 0, SSIM 1, edit metrics = the
   classifier's accuracy on real renders);
 - `copy_previous`: every turn returns its input image (perfect preservation, no edits);
-- `blurred_truth`: an edit drawn one pixel out of focus: on the pixels the edit changes
-  (pixel_metrics.CHANGE_THRESHOLD) the target blurred by a Gaussian of sigma BLUR_SIGMA_PX,
-  elsewhere x_{t-1} copied, as a masked editor composes. Every outline and texture is in
-  place, a pixel soft; its pixel figures give the others a scale in pixels.
+- `blurred_truth`: every edit drawn one pixel out of focus and served like a model: on the
+  pixels the edit changes (pixel_metrics.CHANGE_THRESHOLD) the target blurred by a Gaussian of
+  sigma BLUR_SIGMA_PX, elsewhere its own previous output copied (x_0 at turn 1), as a masked
+  editor composes. Every outline and texture is in place, a pixel soft, and what one turn drew
+  stays in the later ones; its pixel figures give the others a scale in pixels.
 """
 
 from __future__ import annotations
@@ -77,14 +78,24 @@ def gaussian_blur(images: tf.Tensor, sigma: float) -> tf.Tensor:
 
 
 def blurred_truth_generator(batch: Batch) -> tf.Tensor:
-    """Each turn's edit drawn one pixel soft: x_t blurred by BLUR_SIGMA_PX on the pixels that
-    change from x_{t-1} to x_t (the pixel figures' edited pixels), x_{t-1} everywhere else."""
+    """Each turn's edit drawn one pixel soft, as served: x_t blurred by BLUR_SIGMA_PX on the
+    pixels that change from x_{t-1} to x_t (the pixel figures' edited pixels), and the row's
+    own previous output everywhere else (x_0 at turn 1)."""
     images = tf.convert_to_tensor(batch["images"], tf.float32)
     previous, target = images[:, :-1], images[:, 1:]
     # Images are in [-1, 1]: a change of CHANGE_THRESHOLD on [0, 1] is twice that here.
     changed = tf.reduce_max(tf.abs(target - previous), axis=-1, keepdims=True)
     changed = changed > 2.0 * CHANGE_THRESHOLD
-    return tf.where(changed, gaussian_blur(target, BLUR_SIGMA_PX), previous)
+    turns_first = [1, 0, 2, 3, 4]
+    outputs = tf.scan(
+        lambda own_previous, turn: tf.where(turn[1], turn[0], own_previous),
+        (
+            tf.transpose(gaussian_blur(target, BLUR_SIGMA_PX), turns_first),
+            tf.transpose(changed, turns_first),
+        ),
+        initializer=images[:, 0],
+    )
+    return tf.transpose(outputs, turns_first)
 
 
 BUILTIN_GENERATORS: dict[str, Generator] = {

@@ -251,8 +251,9 @@ def render_markdown(metrics: Mapping, title: str = "Evaluation") -> str:
         "- `ground_truth` is the target images (sanity row: its edit figures are the "
         "classifier's accuracy on real renders, the ceiling for every model). `copy_previous` "
         "returns each turn's input image (perfect preservation, no edits). `blurred_truth` "
-        "draws each edit one pixel out of focus: the target blurred by a Gaussian of 1 pixel "
-        "on the edited pixels, the true x_{t-1} elsewhere (a scale for the pixel figures).",
+        "draws each edit one pixel out of focus, as served: the target blurred by a Gaussian "
+        "of 1 pixel on the edited pixels, its own previous output elsewhere (a scale for the "
+        "pixel figures).",
         "- Pixel figures (no classifier; MAE on [0, 1] RGB). *Previous image* is the TRUE "
         "previous image x_{t-1} (what `copy_previous` returns), the same for every model. "
         "closer than previous: share of turns whose output has a lower MAE to the truth x_t "
