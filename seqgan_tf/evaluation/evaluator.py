@@ -11,7 +11,7 @@ its "closer than its input" is measured against that. Built-in rows frame the sc
   classifier's accuracy on real renders);
 - `copy_previous`: every turn returns its input image (perfect preservation, no edits);
 - `blurred_truth`: every edit drawn one pixel out of focus and served like a model: on the
-  pixels the edit changes (pixel_metrics.CHANGE_THRESHOLD) the target blurred by a Gaussian of
+  pixels the edit changes (pixel_metrics.changed_pixels) the target blurred by a Gaussian of
   sigma BLUR_SIGMA_PX, elsewhere its own previous output copied (x_0 at turn 1), as a masked
   editor composes. Every outline and texture is in place, a pixel soft, and what one turn drew
   stays in the later ones; its pixel figures give the others a scale in pixels.
@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 
 import numpy as np
+import scipy.ndimage
 import tensorflow as tf
 from tqdm import tqdm
 
@@ -37,7 +38,7 @@ from seqgan_tf.evaluation.image_metrics import (
     minus_one_one_to_unit,
     ssim,
 )
-from seqgan_tf.evaluation.pixel_metrics import CHANGE_THRESHOLD, ROW_KEYS, pixel_group, pixel_rows
+from seqgan_tf.evaluation.pixel_metrics import ROW_KEYS, changed_pixels, pixel_group, pixel_rows
 from tfrecords.session import PHRASE_TYPES
 
 Batch = Mapping[str, tf.Tensor]
@@ -57,45 +58,18 @@ def copy_previous_generator(batch: Batch) -> tf.Tensor:
 BLUR_SIGMA_PX = 1.0
 
 
-def gaussian_blur(images: tf.Tensor, sigma: float) -> tf.Tensor:
-    """Blurs images [..., H, W, C] by a Gaussian of `sigma` pixels, channel by channel.
-
-    The kernel reaches 4 sigma and borders are mirrored, as in scipy.ndimage.gaussian_filter's
-    defaults (a test checks that the two agree)."""
-    images = tf.convert_to_tensor(images, tf.float32)
-    radius = int(4.0 * sigma + 0.5)
-    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
-    taps = tf.constant(taps / taps.sum(), tf.float32)
-    shape = tf.shape(images)
-    flat = tf.reshape(images, tf.concat([[-1], shape[-3:]], 0))
-    channels = images.shape[-1]
-    flat = tf.pad(flat, [[0, 0], [radius, radius], [radius, radius], [0, 0]], mode="SYMMETRIC")
-    rows = tf.tile(tf.reshape(taps, [-1, 1, 1, 1]), [1, 1, channels, 1])
-    columns = tf.tile(tf.reshape(taps, [1, -1, 1, 1]), [1, 1, channels, 1])
-    flat = tf.nn.depthwise_conv2d(flat, rows, [1, 1, 1, 1], "VALID")
-    flat = tf.nn.depthwise_conv2d(flat, columns, [1, 1, 1, 1], "VALID")
-    return tf.reshape(flat, shape)
-
-
-def blurred_truth_generator(batch: Batch) -> tf.Tensor:
-    """Each turn's edit drawn one pixel soft, as served: x_t blurred by BLUR_SIGMA_PX on the
-    pixels that change from x_{t-1} to x_t (the pixel figures' edited pixels), and the row's
-    own previous output everywhere else (x_0 at turn 1)."""
-    images = tf.convert_to_tensor(batch["images"], tf.float32)
+def blurred_truth_generator(batch: Batch) -> np.ndarray:
+    """Each turn's edit drawn one pixel soft, as served: x_t blurred by BLUR_SIGMA_PX
+    (scipy.ndimage.gaussian_filter) on its edited pixels (pixel_metrics.changed_pixels), and
+    the row's own previous output everywhere else (x_0 at turn 1)."""
+    images = np.asarray(batch["images"], np.float32)
     previous, target = images[:, :-1], images[:, 1:]
-    # Images are in [-1, 1]: a change of CHANGE_THRESHOLD on [0, 1] is twice that here.
-    changed = tf.reduce_max(tf.abs(target - previous), axis=-1, keepdims=True)
-    changed = changed > 2.0 * CHANGE_THRESHOLD
-    turns_first = [1, 0, 2, 3, 4]
-    outputs = tf.scan(
-        lambda own_previous, turn: tf.where(turn[1], turn[0], own_previous),
-        (
-            tf.transpose(gaussian_blur(target, BLUR_SIGMA_PX), turns_first),
-            tf.transpose(changed, turns_first),
-        ),
-        initializer=images[:, 0],
-    )
-    return tf.transpose(outputs, turns_first)
+    blurred = scipy.ndimage.gaussian_filter(target, (0, 0, BLUR_SIGMA_PX, BLUR_SIGMA_PX, 0))
+    changed = changed_pixels(target, previous)[..., None]
+    outputs, own_previous = np.empty_like(target), images[:, 0]
+    for t in range(target.shape[1]):
+        own_previous = outputs[:, t] = np.where(changed[:, t], blurred[:, t], own_previous)
+    return outputs
 
 
 BUILTIN_GENERATORS: dict[str, Generator] = {

@@ -60,6 +60,14 @@ def _unit(images) -> np.ndarray:
     return (np.asarray(images, np.float32) + 1.0) / 2.0
 
 
+def changed_pixels(
+    targets: np.ndarray, previous: np.ndarray, threshold: float = CHANGE_THRESHOLD
+) -> np.ndarray:
+    """The edited pixels, bool [..., S, S]: where some channel of x_t and x_{t-1} (in [-1, 1])
+    differs by more than `threshold` on [0, 1]."""
+    return (np.abs(_unit(targets) - _unit(previous)) > threshold).any(axis=-1)
+
+
 def edge_of(changed: np.ndarray, band: int = EDGE_BAND) -> np.ndarray:
     """The edited pixels within `band` pixels (Chebyshev distance) of an unchanged one.
     changed: bool [N, S, S]. The image border is not an edge."""
@@ -103,7 +111,7 @@ def pixel_rows(
     error = np.abs(y - x).mean(axis=-1)  # [N, S, S]
     copy_error = np.abs(prev - x).mean(axis=-1)
     input_error = np.abs(i - x).mean(axis=-1)
-    changed = (np.abs(x - prev) > threshold).any(axis=-1)
+    changed = changed_pixels(targets, previous, threshold)
     kept = ~changed
     edge = edge_of(changed)
     return {
