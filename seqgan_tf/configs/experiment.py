@@ -116,6 +116,8 @@ class EditModeConfig:
         loss, and g_attr in G's unless g_classify_weight is set.
       g_classify_weight: the weight of g_attr in G's loss (AttGAN's lambda_2; AttGAN weighs
         it 10 against D's lambda_3 = 1 and its reconstruction's 100). None: classify_weight.
+        Against `quick`'s reconstruction weight of 100, 10 is the best measured; 30 drove G to
+        patterns only D's head reads and the GAN came apart (docs/results.md).
       read_previous: the generator edits from the design the attribute reader reads off the
         image being edited (at inference: the model's own previous output) to a_t, instead of
         from the state's a_{t-1}: a change an earlier turn missed is made again, and nothing
