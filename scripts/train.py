@@ -126,6 +126,12 @@ flags.DEFINE_integer(
     "The last this many epochs restart the learning rates at full and lower them to 0 again "
     "(a warm restart; 0 = none).",
 )
+flags.DEFINE_float(
+    "g_average_momentum",
+    None,
+    "Keep an exponential moving average of the generator's weights with this momentum and "
+    "make it the trained model (final.weights.h5, exports; 0 = off); default: the config's.",
+)
 flags.DEFINE_float("recon_weight", None, "Override the L1 weight (0 = paper objective).")
 flags.DEFINE_float(
     "feature_match_weight",
@@ -171,6 +177,7 @@ FIELD_FLAGS = {
     "train.gradient_weight": "gradient_weight",
     "train.decay_share": "decay_share",
     "train.restart_epochs": "restart_epochs",
+    "train.g_average_momentum": "g_average_momentum",
     "train.seed": "seed",
     "train.jit_compile": "jit_compile",
     "train.mixed_precision": "mixed_precision",

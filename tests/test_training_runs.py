@@ -190,3 +190,29 @@ def test_two_worker_multi_worker_mirrored_fit(data_dir, tmp_path):
     state = _state(run_dir)  # written by the chief (worker 0)
     assert state["complete"] and state["g_iterations"] == 4
     assert os.path.exists(os.path.join(run_dir, "final.weights.h5"))
+
+
+def test_the_trained_model_is_the_generators_average_and_ds_last_weights(data_dir, tmp_path):
+    """--g_average_momentum: final.weights.h5 (what evaluation and export load) holds the
+    generator's average; the checkpoint holds the weights as trained, D the same in both."""
+    run_dir = str(tmp_path / "averaged")
+    cmd = _train_cmd(data_dir, run_dir, 2, 2, "--g_average_momentum=0.5", config="tiny_edit")
+    done = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    from seqgan_tf.training.runs import load_model
+
+    final, config = load_model(run_dir)
+    assert config.train.g_average_momentum == 0.5
+    trained, _ = load_model(
+        run_dir, weights=os.path.join(run_dir, "checkpoints", "latest.weights.h5")
+    )
+    for ours, theirs in zip(
+        final.discriminator.weights, trained.discriminator.weights, strict=True
+    ):
+        assert (ours.numpy() == theirs.numpy()).all(), ours.path
+    moved = [
+        ours.path
+        for ours, theirs in zip(final.generator_variables, trained.generator_variables, strict=True)
+        if not (ours.numpy() == theirs.numpy()).all()
+    ]
+    assert moved, "the final generator equals the last trained weights: no average was kept"

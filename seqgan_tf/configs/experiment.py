@@ -238,6 +238,11 @@ class TrainConfig:
       restart_epochs: the last this many epochs are a warm restart (SGDR): both rates go back
         to their initial values and fall linearly to 0 over these epochs; decay_share then
         applies to the epochs before them (0 = no restart). Beyond the paper.
+      g_average_momentum: keep an exponential moving average of the generator's weights with
+        this momentum (Polyak averaging, as ProGAN and BigGAN evaluate their generators) and
+        make it the trained model: final.weights.h5 and the exports hold the average, the
+        per-epoch checkpoints, snapshots and strips the weights as trained (0 = off). 0.998
+        averages over about the last 500 updates. Beyond the paper.
       recon_weight: weight of the reconstruction (L1) terms (0 = the paper's objective;
         beyond the paper, measured by the evaluation).
       feature_match_weight: weight of pix2pixHD's feature matching in G's loss, the L1
@@ -264,6 +269,7 @@ class TrainConfig:
     beta_2: float = 0.999
     decay_share: float = 0.0
     restart_epochs: int = 0
+    g_average_momentum: float = 0.0
     recon_weight: float = 0.0
     feature_match_weight: float = 0.0
     gradient_weight: float = 0.0
@@ -378,6 +384,10 @@ class ExperimentConfig:
             raise ValueError(
                 f"train.restart_epochs must be in [0, train.epochs = {self.train.epochs}), "
                 f"got {self.train.restart_epochs}"
+            )
+        if not 0.0 <= self.train.g_average_momentum < 1.0:
+            raise ValueError(
+                f"train.g_average_momentum must be in [0, 1), got {self.train.g_average_momentum}"
             )
         if self.train.mixed_precision not in MIXED_PRECISION_POLICIES:
             raise ValueError(

@@ -30,6 +30,7 @@ from seqgan_tf.configs.experiment import ExperimentConfig
 from seqgan_tf.data.input_pipeline import load_dataset_info, make_dataset
 from seqgan_tf.text.normalization import build_vocabulary, load_vocabulary, save_vocabulary
 from seqgan_tf.training import run_folder, runs
+from seqgan_tf.training.averaged_adam import AveragedAdam
 from seqgan_tf.training.callbacks import (
     AtomicBackupAndRestore,
     EpochSnapshots,
@@ -267,7 +268,13 @@ def train(
                 runs.init_text_encoder_from_damsm(model, damsm)
         model.compile(
             d_optimizer=keras.optimizers.Adam(t.d_learning_rate, t.beta_1, t.beta_2),
-            g_optimizer=keras.optimizers.Adam(t.g_learning_rate, t.beta_1, t.beta_2),
+            g_optimizer=AveragedAdam(
+                t.g_learning_rate,
+                t.beta_1,
+                t.beta_2,
+                use_ema=t.g_average_momentum > 0,
+                ema_momentum=t.g_average_momentum or 0.99,
+            ),
             loss=runs.build_loss(config),
             jit_compile=jit_compile,
         )
