@@ -187,6 +187,24 @@ def render_markdown(metrics: Mapping, title: str = "Evaluation") -> str:
     info = metrics.get("info", {})
     if info:
         out += [f"- {k}: {_info_value(v)}" for k, v in info.items()] + [""]
+    sources = metrics.get("trained_models") or {}
+    if sources:
+        rows = [
+            [
+                name,
+                f"`{s['run_dir']}`",
+                f"`{s['weights']}`" if s.get("weights") else "trained weights",
+                str(s.get("config") or "-"),
+                _fmt(s.get("epochs")),
+            ]
+            for name, s in sources.items()
+        ]
+        out += [
+            "## The trained models",
+            "",
+            _table(["model", "run", "weights", "config", "GAN epochs"], rows),
+            "",
+        ]
     out += [
         f"Sessions: {metrics['num_sessions']}, generated images per model: "
         f"{metrics['num_images']}. Feature sources: {', '.join(metrics['feature_sources'])}.",

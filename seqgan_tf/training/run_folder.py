@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 from seqgan_tf.configs.experiment import ExperimentConfig
 from tfrecords.build_fingerprint import BUILD_FILE, read_build, record_build
@@ -40,6 +41,8 @@ __all__ = [
     "TRAIN_STATE",
     "VOCAB_FILE",
     "default_run_dir",
+    "describe_weights",
+    "epochs_of_weights",
     "load_attribute_schema",
     "read_build",
     "read_config",
@@ -134,6 +137,45 @@ def trained_weights(run_dir: str) -> str:
     if weights is None:
         raise FileNotFoundError(f"no trained weights in {run_dir!r} (looked for {candidates})")
     return weights
+
+
+_SNAPSHOT_NAME = re.compile(r"epoch_(\d+)\.weights\.h5$")
+
+
+def epochs_of_weights(run_dir: str, weights: str | None = None) -> int | None:
+    """The GAN epochs behind a run's weights: a snapshot's own number (`snapshots/epoch_NNN`),
+    else the epochs completed in `train_state.json` (the final weights or the latest
+    checkpoint); None when the run folder does not say.
+
+    Args:
+      run_dir: the run folder.
+      weights: the weights file, absolute or relative to run_dir (None: the trained weights).
+    """
+    if weights:
+        match = _SNAPSHOT_NAME.search(os.path.basename(weights))
+        if match and os.path.basename(os.path.dirname(weights)) == SNAPSHOTS_DIR:
+            return int(match.group(1))
+    try:
+        with open(os.path.join(run_dir, TRAIN_STATE), encoding="utf-8") as f:
+            return int(json.load(f)["epochs_completed"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def describe_weights(run_dir: str, weights: str | None = None) -> dict:
+    """What an evaluation records of a run's weights: {"run_dir", "weights" (as given; None =
+    the trained weights), "config" (the run's config name; None without config.json),
+    "epochs" (`epochs_of_weights`)}."""
+    try:
+        config = read_config(run_dir).name
+    except (FileNotFoundError, ValueError):
+        config = None
+    return {
+        "run_dir": run_dir,
+        "weights": weights or None,
+        "config": config,
+        "epochs": epochs_of_weights(run_dir, weights or None),
+    }
 
 
 def load_attribute_schema(run_dir: str) -> dict[str, list[str]] | None:
