@@ -38,6 +38,8 @@ flags.DEFINE_list(
     "run folder that is not here).",
 )
 
+flags.DEFINE_list("skip", [], "Model names left out (e.g. a second row of the same weights).")
+
 
 def main(argv):
     del argv
@@ -55,7 +57,7 @@ def main(argv):
             raise app.UsageError(f"--epochs: {entry!r} is not name:N")
         epochs[name.strip()] = int(count)
     try:
-        curves, baseline = curve_points(evaluations, epochs)
+        curves, baseline = curve_points(evaluations, epochs, FLAGS.skip)
         out = FLAGS.out or os.path.join(os.path.dirname(FLAGS.metrics[0]), "training_curve.png")
         draw_training_curve(curves, baseline, out, FLAGS.seconds_per_epoch, FLAGS.caption)
     except ValueError as error:

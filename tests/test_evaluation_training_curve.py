@@ -128,6 +128,8 @@ def test_what_cannot_be_one_curve_is_refused_by_name(run_dir):
     )
     with pytest.raises(ValueError, match="two models at epoch 12: 'a' and 'b'"):
         curve_points([one, twice])
+    curves, _ = curve_points([one, twice], skip=["a"])
+    assert [p.model for p in curves["longer_run"]] == ["b"]
     unknown = _evaluation(
         {"c": _model(0.6)},
         trained={"c": {"run_dir": "/gone/run", "weights": "x.h5", "epochs": None}},

@@ -77,13 +77,16 @@ def _figures(model_metrics: Mapping) -> tuple[float | None, ...]:
 
 
 def curve_points(
-    evaluations: Sequence[Mapping], epochs: Mapping[str, int] | None = None
+    evaluations: Sequence[Mapping],
+    epochs: Mapping[str, int] | None = None,
+    skip: Sequence[str] = (),
 ) -> tuple[dict[str, list[CurvePoint]], dict[str, float | None]]:
     """The curves of evaluations of the same test sessions.
 
     Args:
       evaluations: metrics.json dicts of scripts/evaluate.py.
       epochs: {model name: GAN epochs} for models whose weights do not say.
+      skip: model names left out.
 
     Returns:
       ({run label: points sorted by epochs}, {panel title: copy_previous's figure}); the label
@@ -113,7 +116,7 @@ def curve_points(
         for name, model_metrics in metrics["models"].items():
             if name == BASELINE:
                 baseline = dict(zip([p[0] for p in PANELS], _figures(model_metrics)))
-            if name not in sources:
+            if name not in sources or name in skip:
                 continue
             source = sources[name]
             count = epochs.get(name, source.get("epochs"))
