@@ -39,6 +39,9 @@ flags.DEFINE_list(
 )
 
 flags.DEFINE_list("skip", [], "Model names left out (e.g. a second row of the same weights).")
+flags.DEFINE_list(
+    "labels", [], "run_folder_name:label, the legend's name for a run (default: its folder name)."
+)
 
 
 def main(argv):
@@ -56,8 +59,10 @@ def main(argv):
         if not sep or not count.strip().isdigit():
             raise app.UsageError(f"--epochs: {entry!r} is not name:N")
         epochs[name.strip()] = int(count)
+    labels = dict(entry.partition(":")[::2] for entry in FLAGS.labels)
     try:
         curves, baseline = curve_points(evaluations, epochs, FLAGS.skip)
+        curves = {labels.get(run) or run: points for run, points in curves.items()}
         out = FLAGS.out or os.path.join(os.path.dirname(FLAGS.metrics[0]), "training_curve.png")
         draw_training_curve(curves, baseline, out, FLAGS.seconds_per_epoch, FLAGS.caption)
     except ValueError as error:
