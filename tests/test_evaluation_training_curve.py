@@ -175,6 +175,15 @@ def test_the_script_draws_the_curves_and_prints_the_points(run_dir, tmp_path):
         assert image.format == "PNG" and image.width > 600
     assert "| longer_run | 4 | e4 | 0.300 |" in done.stdout
     assert "| longer_run | 12 | final | 0.900 |" in done.stdout
+    done = subprocess.run(
+        [*command, f"--metrics={metrics}", "--labels=longer_run:longer (seed 1)", "--skip=e4"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "| longer (seed 1) | 12 | final |" in done.stdout and "| e4 |" not in done.stdout
     assert not [name for name in os.listdir(png.parent) if name.startswith(".tmp-")]
     done = subprocess.run(
         [*command, f"--metrics={metrics}", "--epochs=final"],
