@@ -160,46 +160,28 @@ def test_the_script_draws_the_curves_and_prints_the_points(run_dir, tmp_path):
             )
         )
     )
-    command = [sys.executable, os.path.join(REPO, "scripts", "plot_training_curve.py")]
-    env = dict(os.environ, PYTHONPATH=REPO, MPLBACKEND="Agg")
-    done = subprocess.run(
-        [*command, f"--metrics={metrics}", "--seconds_per_epoch=190", "--caption=a test"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+
+    def plot(*flags: str) -> subprocess.CompletedProcess:
+        script = os.path.join(REPO, "scripts", "plot_training_curve.py")
+        env = dict(os.environ, PYTHONPATH=REPO, MPLBACKEND="Agg")
+        return subprocess.run(
+            [sys.executable, script, *flags], env=env, capture_output=True, text=True, timeout=300
+        )
+
+    done = plot(f"--metrics={metrics}", "--seconds_per_epoch=190", "--caption=a test")
     assert done.returncode == 0, done.stderr[-3000:]
     png = tmp_path / "eval" / "training_curve.png"
     with Image.open(png) as image:
         assert image.format == "PNG" and image.width > 600
     assert "| longer_run | 4 | e4 | 0.300 |" in done.stdout
     assert "| longer_run | 12 | final | 0.900 |" in done.stdout
-    done = subprocess.run(
-        [*command, f"--metrics={metrics}", "--labels=longer_run:longer (seed 1)", "--skip=e4"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = plot(f"--metrics={metrics}", "--labels=longer_run:longer (seed 1)", "--skip=e4")
     assert done.returncode == 0, done.stderr[-3000:]
     assert "| longer (seed 1) | 12 | final |" in done.stdout and "| e4 |" not in done.stdout
     assert not [name for name in os.listdir(png.parent) if name.startswith(".tmp-")]
-    done = subprocess.run(
-        [*command, f"--metrics={metrics}", "--epochs=final"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = plot(f"--metrics={metrics}", "--epochs=final")
     assert done.returncode != 0 and "'final' is not name:N" in done.stderr
-    done = subprocess.run(
-        [*command, f"--metrics={tmp_path / 'missing.json'}"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = plot(f"--metrics={tmp_path / 'missing.json'}")
     assert done.returncode != 0 and "missing.json" in done.stderr
 
 
