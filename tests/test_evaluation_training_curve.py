@@ -62,8 +62,10 @@ def test_the_epochs_behind_weights_come_from_the_snapshot_or_the_train_state(run
     assert epochs_of_weights(run_dir, os.path.join(run_dir, "snapshots/epoch_016.weights.h5")) == 16
     assert epochs_of_weights(run_dir) == 12
     assert epochs_of_weights(run_dir, "checkpoints/latest.weights.h5") == 12
-    # A file named like a snapshot outside snapshots/ says nothing about its epochs.
-    assert epochs_of_weights(run_dir, "other/epoch_004.weights.h5") == 12
+    assert epochs_of_weights(run_dir, "final.weights.h5") == 12
+    # Any other file, even one named like a snapshot, says nothing about its epochs.
+    assert epochs_of_weights(run_dir, "other/epoch_004.weights.h5") is None
+    assert epochs_of_weights(run_dir, "copied.weights.h5") is None
     assert epochs_of_weights(str(tmp_path / "not_a_run")) is None
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / TRAIN_STATE).write_text("{not json")

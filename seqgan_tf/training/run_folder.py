@@ -143,18 +143,21 @@ _SNAPSHOT_NAME = re.compile(r"epoch_(\d+)\.weights\.h5$")
 
 
 def epochs_of_weights(run_dir: str, weights: str | None = None) -> int | None:
-    """The GAN epochs behind a run's weights: a snapshot's own number (`snapshots/epoch_NNN`),
-    else the epochs completed in `train_state.json` (the final weights or the latest
-    checkpoint); None when the run folder does not say.
+    """The GAN epochs behind a run's weights: a snapshot's own number (`snapshots/epoch_NNN`);
+    for the final weights or the latest checkpoint, the epochs completed in
+    `train_state.json`; None when the run folder does not say (any other file, no state).
 
     Args:
       run_dir: the run folder.
       weights: the weights file, absolute or relative to run_dir (None: the trained weights).
     """
     if weights:
-        match = _SNAPSHOT_NAME.search(os.path.basename(weights))
-        if match and os.path.basename(os.path.dirname(weights)) == SNAPSHOTS_DIR:
+        relative = os.path.relpath(os.path.join(run_dir, weights), run_dir)
+        match = _SNAPSHOT_NAME.search(os.path.basename(relative))
+        if match and os.path.dirname(relative) == SNAPSHOTS_DIR:
             return int(match.group(1))
+        if relative not in (FINAL_WEIGHTS, LATEST_WEIGHTS):
+            return None
     try:
         with open(os.path.join(run_dir, TRAIN_STATE), encoding="utf-8") as f:
             return int(json.load(f)["epochs_completed"])
