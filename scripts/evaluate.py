@@ -151,21 +151,6 @@ def run_dirs_of(entries: list[str]) -> dict[str, str]:
     return out
 
 
-def trained_sources(entries: list[str]) -> dict[str, dict]:
-    """{name: run_folder.describe_weights(...)} of the `name=run_dir[@weights]` entries,
-    recorded in metrics.json so that a report says which weights each row is
-    (scripts/plot_training_curve.py reads their epochs)."""
-    from seqgan_tf.training.run_folder import describe_weights
-
-    out = {}
-    for entry in entries:
-        name, sep, source = entry.partition("=")
-        if sep:
-            run_dir, _, weights = source.partition("@")
-            out[name.strip()] = describe_weights(run_dir, weights or None)
-    return out
-
-
 def check_provenance(data_fingerprint: dict, run_dirs: dict) -> list[str]:
     """Checks that the classifier and every run were made from the evaluated build.
 
@@ -293,7 +278,10 @@ def main(argv):
         "command": " ".join(sys.argv),
         "wall seconds": round(time.time() - start, 1),
     }
-    result["metrics"]["trained_models"] = trained_sources(FLAGS.models)
+    from seqgan_tf.training.run_folder import describe_model_entries
+
+    # Which weights each trained row is (scripts/plot_training_curve.py reads their epochs).
+    result["metrics"]["trained_models"] = describe_model_entries(FLAGS.models)
     result["metrics"]["data_build"] = data_fingerprint
     result["metrics"]["test_slice"] = test_slice
     result["metrics"]["other_build_notes"] = build_notes

@@ -59,7 +59,12 @@ def main(argv):
         if not sep or not count.strip().isdigit():
             raise app.UsageError(f"--epochs: {entry!r} is not name:N")
         epochs[name.strip()] = int(count)
-    labels = dict(entry.partition(":")[::2] for entry in FLAGS.labels)
+    labels = {}
+    for entry in FLAGS.labels:
+        run, sep, label = entry.partition(":")
+        if not sep or not label.strip():
+            raise app.UsageError(f"--labels: {entry!r} is not run_folder_name:label")
+        labels[run.strip()] = label.strip()
     try:
         curves, baseline = curve_points(evaluations, epochs, FLAGS.skip)
         curves = {labels.get(run) or run: points for run, points in curves.items()}

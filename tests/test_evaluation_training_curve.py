@@ -19,6 +19,7 @@ from seqgan_tf.training.run_folder import (
     CONFIG_FILE,
     SNAPSHOTS_DIR,
     TRAIN_STATE,
+    describe_model_entries,
     describe_weights,
     epochs_of_weights,
 )
@@ -86,6 +87,12 @@ def test_an_evaluation_records_the_run_config_and_epochs_of_its_weights(run_dir)
         "config": "longer",
         "epochs": 12,
     }
+    # evaluate.py's --models entries: the trained rows only.
+    described = describe_model_entries(
+        ["copy_previous", f"e8={run_dir}@snapshots/epoch_008.weights.h5", f"last={run_dir}"]
+    )
+    assert list(described) == ["e8", "last"]
+    assert described["e8"]["epochs"] == 8 and described["last"]["epochs"] == 12
 
 
 def test_evaluations_in_parts_make_one_curve_per_run(run_dir):
@@ -181,6 +188,8 @@ def test_the_script_draws_the_curves_and_prints_the_points(run_dir, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert "| longer (seed 1) | 12 | final |" in done.stdout and "| e4 |" not in done.stdout
     assert not [name for name in os.listdir(png.parent) if name.startswith(".tmp-")]
+    done = plot(f"--metrics={metrics}", "--labels=longer_run")
+    assert done.returncode != 0 and "'longer_run' is not run_folder_name:label" in done.stderr
     done = plot(f"--metrics={metrics}", "--epochs=final")
     assert done.returncode != 0 and "'final' is not name:N" in done.stderr
     done = plot(f"--metrics={tmp_path / 'missing.json'}")

@@ -20,7 +20,7 @@ import shlex
 from collections.abc import Callable, Mapping, Sequence
 
 from common.atomic_files import write_atomically
-from seqgan_tf.training.run_folder import epochs_of_weights
+from seqgan_tf.training.run_folder import describe_model_entries
 
 # (title, figure of one model's metrics, issue #21's target or None)
 PANELS: tuple[tuple[str, Callable[[Mapping], float | None], float | None], ...] = (
@@ -48,21 +48,12 @@ class CurvePoint:
 
 
 def _sources_from_command(command: str) -> dict[str, dict]:
-    """{name: {"run_dir", "weights", "epochs"}} from evaluate.py's recorded command line."""
+    """The trained rows of an evaluation from before `trained_models` was recorded, read off
+    its recorded command line."""
     models = next(
         (arg.partition("=")[2] for arg in shlex.split(command) if arg.startswith("--models=")), ""
     )
-    out = {}
-    for entry in filter(None, models.split(",")):
-        name, sep, source = entry.partition("=")
-        if sep:
-            run_dir, _, weights = source.partition("@")
-            out[name] = {
-                "run_dir": run_dir,
-                "weights": weights or None,
-                "epochs": epochs_of_weights(run_dir, weights or None),
-            }
-    return out
+    return describe_model_entries([entry for entry in models.split(",") if entry])
 
 
 def _figures(model_metrics: Mapping) -> tuple[float | None, ...]:

@@ -41,6 +41,7 @@ __all__ = [
     "TRAIN_STATE",
     "VOCAB_FILE",
     "default_run_dir",
+    "describe_model_entries",
     "describe_weights",
     "epochs_of_weights",
     "load_attribute_schema",
@@ -179,6 +180,18 @@ def describe_weights(run_dir: str, weights: str | None = None) -> dict:
         "config": config,
         "epochs": epochs_of_weights(run_dir, weights or None),
     }
+
+
+def describe_model_entries(entries: list[str]) -> dict[str, dict]:
+    """{name: `describe_weights(run_dir, weights)`} of the trained runs among evaluate.py's
+    `--models` entries (`name=run_dir[@weights]`; built-in names are left out)."""
+    out = {}
+    for entry in entries:
+        name, sep, source = entry.partition("=")
+        if sep:
+            run_dir, _, weights = source.partition("@")
+            out[name.strip()] = describe_weights(run_dir, weights or None)
+    return out
 
 
 def load_attribute_schema(run_dir: str) -> dict[str, list[str]] | None:
