@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from seqgan_tf.data.input_pipeline import (
     count_turns,
+    held_batches,
     load_dataset_info,
     make_dataset,
     make_distributed_dataset,
@@ -251,3 +252,23 @@ def test_count_turns_is_the_real_turns_make_dataset_yields(data_dir, max_turns):
         batches = _eval_batches(data_dir, split, max_turns=max_turns)
         real = int(sum(b["turn_mask"].sum() for b in batches))
         assert count_turns(data_dir, DATASET, split, max_turns) == real
+
+
+def test_held_batches_are_the_first_batches_every_time(data_dir):
+    """Validation inside fit reads held batches: the pipeline's first batches, the same on every
+    pass, and a finite dataset (Keras drops and remakes the iterator every epoch)."""
+    ds = make_dataset(data_dir, DATASET, "val", 1, is_training=False, image_size=SIZE)
+    held = held_batches(ds, 3)
+    assert held.cardinality().numpy() == 3
+    first = [b["images"] for b in ds.take(3).as_numpy_iterator()]
+    for _ in range(2):
+        again = [b["images"] for b in held.as_numpy_iterator()]
+        assert len(again) == 3
+        for a, b in zip(first, again):
+            np.testing.assert_array_equal(a, b)
+    # Fewer batches than asked: all there are; none or a bad count: an error that says so.
+    assert held_batches(ds.take(1), 3).cardinality().numpy() == 1
+    with pytest.raises(ValueError, match="no batch"):
+        held_batches(ds.take(0), 2)
+    with pytest.raises(ValueError, match="count must be >= 1"):
+        held_batches(ds, 0)

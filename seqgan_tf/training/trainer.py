@@ -27,7 +27,7 @@ from common.atomic_files import (
     write_json_atomically,
 )
 from seqgan_tf.configs.experiment import ExperimentConfig
-from seqgan_tf.data.input_pipeline import load_dataset_info, make_dataset
+from seqgan_tf.data.input_pipeline import held_batches, load_dataset_info, make_dataset
 from seqgan_tf.text.normalization import build_vocabulary, load_vocabulary, save_vocabulary
 from seqgan_tf.training import run_folder, runs
 from seqgan_tf.training.averaged_adam import AveragedAdam
@@ -296,7 +296,7 @@ def train(
         logging.info("%s has no validation sessions: no validation losses or strips", d.dataset)
     val_ds = (
         make_dataset(
-            d.data_dir, d.dataset, "val", d.global_batch_size, False, repeat=True, **common
+            d.data_dir, d.dataset, "val", d.global_batch_size, False, repeat=False, **common
         )
         if has_val
         else None
@@ -309,6 +309,9 @@ def train(
         .with_options(options)
         for ds in (train_ds, val_ds)
     )
+    if val_ds is not None:
+        # Read once: the same batches every epoch, without Keras waiting on a pipeline's teardown.
+        val_ds = held_batches(val_ds, t.validation_steps).with_options(options)
     steps = t.steps_per_epoch or max(
         info["splits"]["train"]["num_sessions"] // d.global_batch_size, 1
     )
@@ -353,7 +356,6 @@ def train(
         epochs=t.epochs,
         steps_per_epoch=steps,
         validation_data=val_ds,
-        validation_steps=t.validation_steps if has_val else None,
         callbacks=callbacks,
         verbose=verbose,
         shuffle=False,
