@@ -358,7 +358,7 @@ def held_batches(dataset: tf.data.Dataset, count: int) -> tf.data.Dataset:
 
     For the validation inside `fit`: Keras drops its validation iterator at every epoch's
     `evaluate` (EpochIterator.reset), and dropping one over a repeated, prefetching pipeline
-    waited 0-19 s here (py-spy; the `quick` epoch's two validation steps themselves take about
+    waited 0.9-19.4 s here (py-spy; the `quick` epoch's two validation steps themselves take about
     1 s). The same batches are validated every epoch, as with the repeated pipeline.
 
     Raises:
