@@ -296,7 +296,7 @@ def train(
         logging.info("%s has no validation sessions: no validation losses or strips", d.dataset)
     val_ds = (
         make_dataset(
-            d.data_dir, d.dataset, "val", d.global_batch_size, False, repeat=False, **common
+            d.data_dir, d.dataset, "val", d.global_batch_size, False, repeat=True, **common
         )
         if has_val
         else None
@@ -311,6 +311,8 @@ def train(
     )
     if val_ds is not None:
         # Read once: the same batches every epoch, without Keras waiting on a pipeline's teardown.
+        # The pipeline repeats so that they are full batches: a partial one, split over two
+        # workers, crashed MultiWorkerMirroredStrategy's evaluate (test_training_runs.py).
         val_ds = held_batches(val_ds, t.validation_steps).with_options(options)
     steps = t.steps_per_epoch or max(
         info["splits"]["train"]["num_sessions"] // d.global_batch_size, 1
