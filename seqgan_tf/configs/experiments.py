@@ -139,8 +139,8 @@ def longer(dataset: str) -> ExperimentConfig:
     match 0.723, against `long`'s 0.893 / 0.944 / 0.685, on `long`'s run continued with this
     schedule; seed 1 started as `longer`: 0.898 / 0.938 / 0.682 through a judge that reads the
     truth lower, with the same pixel figures); the pixel targets are still missed. About 114
-    minutes of a 2-core Xeon at 142 s an epoch, 125-162 of a 2-core AMD EPYC at
-    149-166 s or 202 s (its speed drifts by the day).
+    minutes of a 2-core Xeon at 142 s an epoch, 162 of a 2-core AMD EPYC at
+    202 s (measured), about 125 estimated at the 149-166 s an epoch of another day there.
     """
     config = long(dataset)
     config.name = "longer"
