@@ -135,6 +135,8 @@ flags.DEFINE_float(
     "docs/results.md).",
 )
 flags.DEFINE_float("recon_weight", None, "Override the L1 weight (0 = paper objective).")
+flags.DEFINE_float("g_learning_rate", None, "Override the generator's Adam learning rate.")
+flags.DEFINE_float("d_learning_rate", None, "Override the discriminator's Adam learning rate.")
 flags.DEFINE_float(
     "feature_match_weight",
     None,
@@ -175,6 +177,8 @@ FIELD_FLAGS = {
     "data.global_batch_size": "batch_size",
     "data.num_synthetic_sessions": "num_sessions",
     "train.recon_weight": "recon_weight",
+    "train.g_learning_rate": "g_learning_rate",
+    "train.d_learning_rate": "d_learning_rate",
     "train.feature_match_weight": "feature_match_weight",
     "train.gradient_weight": "gradient_weight",
     "train.decay_share": "decay_share",

@@ -63,6 +63,8 @@ def test_a_refused_combination_raises():
         override(_quick(), {"edit.generator": "templates", "edit.appearance_flow": True})
     with pytest.raises(ValueError, match="train.feature_match_weight must be >= 0"):
         override(_quick(), {"train.feature_match_weight": -1.0})
+    with pytest.raises(ValueError, match="train.g_learning_rate must be > 0, got 0.0"):
+        override(_quick(), {"train.g_learning_rate": 0.0})
     with pytest.raises(ValueError, match="train.gradient_weight must be >= 0"):
         override(_quick(), {"train.gradient_weight": -1.0})
     with pytest.raises(ValueError, match="gradient_weight is part of the reconstruction"):
@@ -103,11 +105,13 @@ def test_train_flags_map_to_the_same_config_as_their_fields():
     config = _config_from(
         ["--epochs=2", "--seed=1", "--batch_size=8", "--noattention", "--nodamsm",
          "--edit_generator=templates", "--noread_previous", "--noclassify", "--decay_share=0.25",
-         "--feature_match_weight=10", "--gradient_weight=0.5"]
+         "--feature_match_weight=10", "--gradient_weight=0.5", "--g_learning_rate=2e-3",
+         "--d_learning_rate=4e-4"]
     )  # fmt: skip
     assert (config.train.epochs, config.train.seed, config.data.global_batch_size) == (2, 1, 8)
     assert (config.train.decay_share, config.train.feature_match_weight) == (0.25, 10.0)
     assert config.train.gradient_weight == 0.5
+    assert (config.train.g_learning_rate, config.train.d_learning_rate) == (2e-3, 4e-4)
     assert _config_from(["--appearance_flow"]).edit.appearance_flow
     assert not config.model.use_attention and not config.damsm.enabled
     assert config.edit.generator == "templates"

@@ -309,6 +309,9 @@ class ExperimentConfig:
         Raises:
           ValueError: naming the setting and what it depends on.
         """
+        for name in ("g_learning_rate", "d_learning_rate"):
+            if not getattr(self.train, name) > 0:
+                raise ValueError(f"train.{name} must be > 0, got {getattr(self.train, name)}")
         if self.train.feature_match_weight < 0:
             raise ValueError(
                 f"train.feature_match_weight must be >= 0, got {self.train.feature_match_weight}"
