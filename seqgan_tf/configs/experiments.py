@@ -97,8 +97,9 @@ def quick(dataset: str) -> ExperimentConfig:
         # recon_weight 100 (pix2pix's L1 weight) against the adversarial and DAMSM terms.
         # The last third of the updates lowers both learning rates linearly (pix2pix's tail).
         # D at 1e-3 rather than 2e-4: on the photographs' final slices, edit accuracy 0.792 and
-        # 0.780 (shoes, 2 seeds) against 0.754, 0.846 (garments) against 0.821; SSIM 0.003 and
-        # the edit-region error 0.01-0.03 worse, and on the flat shoes no gain (docs/results.md).
+        # 0.780 (shoes, 2 seeds) against 0.754, 0.846 (garments) against 0.821; SSIM up to 0.01
+        # lower per turn, the edit-region error 0.013-0.025 higher, and on the flat shoes no
+        # gain (docs/results.md).
         train=TrainConfig(
             epochs=12,
             steps_per_epoch=180,
@@ -121,9 +122,9 @@ def long(dataset: str) -> ExperimentConfig:
 
     The main job's 45 minutes buy `quick` 12 epochs, and on photographs the edits keep
     improving well past that (docs/results.md, photographic shoes' final slice: edit accuracy
-    0.736 after `quick`'s 12 epochs with D at 2e-4, 0.865 after 28 of `long`'s, 0.893 after its 32, the last 4
-    of which also lower the error on the edited pixels). About 76 minutes of a 2-core CPU at the
-    133-142 s an epoch measured alone there (docs/training.md).
+    0.736 after `quick`'s 12 epochs with D at 2e-4, 0.865 after 28 of `long`'s, 0.893 after its
+    32, the last 4 of which also lower the error on the edited pixels). About 76 minutes of a
+    2-core CPU at the 133-142 s an epoch measured alone there (docs/training.md).
     """
     config = quick(dataset)
     config.name = "long"
