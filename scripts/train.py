@@ -4,7 +4,8 @@
     python scripts/train.py --dataset=synth_zap_seq --config=paper --run_dir=runs/paper_zap
     TF_CONFIG=... python scripts/train.py ...                           # one process per worker
 
-Run the same command again after a crash or kill: it resumes from the last backup. A run
+Run the same command again after a crash or kill: it resumes from the last backup. A second
+train.py on a run folder that a live process trains is refused, naming that process. A run
 resumes with the config it was started with (<run_dir>/config.json); only the flags given
 again are applied, and one that would change what the run trains is refused.
 """
@@ -12,6 +13,7 @@ again are applied, and one that would change what the run trains is refused.
 from __future__ import annotations
 
 import os
+import sys
 
 from absl import app, flags, logging
 
@@ -254,14 +256,19 @@ def main(argv):
     stored = os.path.join(run_dir, CONFIG_FILE)
     if os.path.exists(stored) and not FLAGS.overwrite:  # resuming: the run's own config
         config = config_from_flags(stored)
-    train(
-        config,
-        run_dir,
-        make_strategy(FLAGS.strategy),
-        verbose=FLAGS.verbose,
-        overwrite=FLAGS.overwrite,
-        snapshot_every=FLAGS.snapshot_every,
-    )
+    from seqgan_tf.training.run_lock import RunFolderBusyError
+
+    try:
+        train(
+            config,
+            run_dir,
+            make_strategy(FLAGS.strategy),
+            verbose=FLAGS.verbose,
+            overwrite=FLAGS.overwrite,
+            snapshot_every=FLAGS.snapshot_every,
+        )
+    except RunFolderBusyError as e:
+        sys.exit(f"train.py: {e}")
 
 
 def run():

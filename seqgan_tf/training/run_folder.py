@@ -14,6 +14,7 @@ back from it without building a model (the factories that build one are `runs`).
 <run_dir>/train_state.json     epochs completed, optimizer iterations, wall time
 <run_dir>/strips/epoch_NNN.png validation sessions drawn after every epoch
 <run_dir>/tensorboard/         scalars and strips
+<run_dir>/train.lock           held by the process that trains the folder (run_lock.py)
 """
 
 from __future__ import annotations

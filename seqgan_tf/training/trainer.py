@@ -41,6 +41,7 @@ from seqgan_tf.training.callbacks import (
 )
 from seqgan_tf.training.damsm_pretraining import load_pretrained_damsm, pretrain_damsm
 from seqgan_tf.training.linear_decay_tail import learning_rate_schedule
+from seqgan_tf.training.run_lock import RunLock, lock_file_name
 from seqgan_tf.training.strategy import is_chief, make_strategy, task_index
 from tfrecords.build_fingerprint import describe, fingerprint_of
 from tfrecords.datasets import SYNTHETIC_DATASETS
@@ -163,9 +164,26 @@ def train(
     snapshot_every: int = 0,
 ) -> dict:
     """Trains (or resumes) a run. Returns the final train_state dict. `snapshot_every` > 0
-    also keeps the weights of every that many epochs in `<run_dir>/snapshots/`."""
+    also keeps the weights of every that many epochs in `<run_dir>/snapshots/`.
+
+    Raises RunFolderBusyError, touching nothing, when another live process trains `run_dir`
+    (`--overwrite` included)."""
     start = time.time()
-    os.makedirs(run_dir, exist_ok=True)
+    with RunLock(run_dir, lock_file_name(task_index(), is_chief())):
+        return _train_holding_the_lock(
+            config, run_dir, strategy, verbose, overwrite, snapshot_every, start
+        )
+
+
+def _train_holding_the_lock(
+    config: ExperimentConfig,
+    run_dir: str,
+    strategy: tf.distribute.Strategy | None,
+    verbose: int,
+    overwrite: bool,
+    snapshot_every: int,
+    start: float,
+) -> dict:
     state_path = os.path.join(run_dir, run_folder.TRAIN_STATE)
     if overwrite:
         for name in (
