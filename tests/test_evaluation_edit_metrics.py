@@ -91,3 +91,35 @@ def test_shape_errors():
     ids, changed, turn_mask, phrase = _sessions()
     with pytest.raises(ValueError, match="share shape"):
         _metrics(ids[:, 1:, :2], ids, changed, turn_mask, phrase)
+
+
+def test_per_asked_value_says_what_is_read_instead():
+    # One attribute, 5 sessions of 1 turn: four ask for value 2, one for value 1 (kept: 0 -> 0
+    # is no edit). The "model" draws 2 twice, 3 once and 4 once when asked for 2.
+    prev = np.array([[[0]], [[0]], [[0]], [[0]], [[0]]])
+    target = np.array([[[2]], [[2]], [[2]], [[2]], [[1]]])
+    pred = np.array([[[2]], [[2]], [[3]], [[4]], [[1]]])
+    changed = np.ones((5, 1, 1), np.float32)
+    m = compute_edit_metrics(
+        pred, target, prev, changed, np.ones((5, 1)), np.zeros((5, 1), np.int32), ["c"], [5]
+    )
+    per = m["per_attribute"]["c"]["per_asked_value"]
+    assert per["2"] == {
+        "num_asked": 4,
+        "num_correct": 2,
+        "edit_accuracy": 0.5,
+        "read_instead": {"3": 1, "4": 1},
+    }
+    assert per["1"]["edit_accuracy"] == 1.0 and per["1"]["read_instead"] == {}
+    # Unchanged attributes are no asked-for value.
+    m = compute_edit_metrics(
+        pred,
+        target,
+        prev,
+        np.zeros_like(changed),
+        np.ones((5, 1)),
+        np.zeros((5, 1), np.int32),
+        ["c"],
+        [5],
+    )
+    assert m["per_attribute"]["c"]["per_asked_value"] == {}

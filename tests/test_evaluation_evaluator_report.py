@@ -203,6 +203,27 @@ def test_pixel_figures_are_reported_by_changed_attribute(trained_classifier, tmp
     assert "| colour_only | size | 6 | 1.000 | 0.000 |" in text
 
 
+def test_the_report_says_which_asked_for_value_is_drawn_as_which(trained_classifier, tmp_path):
+    """A generator that draws every colour right but the last one, which it draws as the
+    first: the report names that colour and what it comes out as."""
+    names = trained_classifier.attribute_schema["color"]
+
+    def last_colour_as_first(batch):
+        targets = np.asarray(batch["attribute_ids"])[:, 1:].copy()
+        targets[..., 0] = np.where(targets[..., 0] == len(names) - 1, 0, targets[..., 0])
+        return render(targets.reshape(-1, 2)).reshape(np.asarray(batch["images"])[:, 1:].shape)
+
+    result = evaluate_generators({"swaps": last_colour_as_first}, _batches(), trained_classifier)
+    per = result["metrics"]["models"]["swaps"]["edit"]["per_attribute"]["color"]
+    per = per["per_asked_value"]
+    last = str(len(names) - 1)
+    assert per[last]["edit_accuracy"] == 0.0 and list(per[last]["read_instead"]) == ["0"]
+    assert per["0"]["edit_accuracy"] == per["1"]["edit_accuracy"] == 1.0
+    text = open(write_report(result, str(tmp_path))["report"]).read()
+    asked = per[last]["num_asked"]
+    assert f"| swaps | color | {names[-1]} | {asked} | 0.000 | {names[0]} 1.00 |" in text
+
+
 def test_generator_with_wrong_shape_is_rejected(trained_classifier):
     with pytest.raises(ValueError, match="returned shape"):
         evaluate_generators({"bad": lambda batch: batch["images"]}, _batches(1), trained_classifier)

@@ -7,7 +7,9 @@ compared with the target image's attributes:
 - preservation: over attributes it did not change (target == previous there), the fraction kept;
 - exact match: the fraction of generated images whose attributes all equal the target's;
 - ignored edits: over changed attributes, the fraction still showing the previous value;
-- per-attribute F1 (macro over values) and accuracy.
+- per-attribute F1 (macro over values) and accuracy;
+- per asked-for value: of the edits asking an attribute for that value, the share read with it,
+  and what the classifier reads instead on the others (which colours turn into which).
 
 Every group (all turns, each turn, the last turn of each session, each phrase type) carries its
 counts, so group figures can be recombined exactly.
@@ -94,8 +96,10 @@ def compute_edit_metrics(
     Returns:
       {"overall": group, "per_turn": {"1": group, ...}, "last_turn": group,
        "per_phrase_type": {"single": group, ...}, "per_attribute": {name: {"f1", "accuracy",
-       "edit_accuracy", "preservation"}}}; a group holds counts and the rates edit_accuracy,
-      preservation, exact_match, ignored_edit_rate (None where the count is 0).
+       "edit_accuracy", "preservation", "per_asked_value"}}}; a group holds counts and the
+      rates edit_accuracy, preservation, exact_match, ignored_edit_rate (None where the count
+      is 0); per_asked_value is {value id (str): {"num_asked", "num_correct", "edit_accuracy",
+      "read_instead": {value id (str): count}}} over the changed attribute's edits.
 
     Raises:
       ValueError: on inconsistent shapes.
@@ -147,6 +151,25 @@ def compute_edit_metrics(
             "accuracy": _rate(int((p == g).sum()), int(sel.sum())),
             "edit_accuracy": _rate(int((p == g)[ch].sum()), int(ch.sum())),
             "preservation": _rate(int((p == g)[~ch].sum()), int((~ch).sum())),
+            "per_asked_value": _per_asked_value(p[ch], g[ch]),
         }
     result["per_attribute"] = per_attribute
     return result
+
+
+def _per_asked_value(pred: np.ndarray, asked: np.ndarray) -> dict[str, dict]:
+    """For each value the edits ask for (1-D ids of the changed cells): how many asked, how many
+    were read with it, and the values read instead, most frequent first."""
+    out = {}
+    for value in np.unique(asked):
+        read = pred[asked == value]
+        wrong = read[read != value]
+        instead, counts = np.unique(wrong, return_counts=True)
+        order = np.argsort(-counts, kind="stable")
+        out[str(int(value))] = {
+            "num_asked": int(len(read)),
+            "num_correct": int(len(read) - len(wrong)),
+            "edit_accuracy": _rate(int(len(read) - len(wrong)), int(len(read))),
+            "read_instead": {str(int(instead[i])): int(counts[i]) for i in order},
+        }
+    return out

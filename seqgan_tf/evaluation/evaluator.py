@@ -289,6 +289,7 @@ def evaluate_generators(
         "num_sessions": num_sessions,
         "num_images": int(len(reference.turn)),
         "attribute_names": list(names),
+        "attribute_values": {n: list(classifier.attribute_schema[n]) for n in names},
         "is_definition": {
             "domain features": "mean over attribute heads of each head's Inception Score",
             "InceptionV3": "Inception Score over the 1000 ImageNet classes",

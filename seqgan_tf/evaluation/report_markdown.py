@@ -80,6 +80,50 @@ def _pixel_section(models: Mapping) -> list[str]:
     return ["## Pixel figures (no classifier)", "", _table(header, rows), ""]
 
 
+# Built-in rows whose misses say nothing about a model's drawing.
+_NOT_A_DRAWING = ("copy_previous", "ground_truth")
+
+
+def _asked_value_section(metrics: Mapping, worst: int = 8, min_asked: int = 10) -> list[str]:
+    """Each model's worst-read asked-for values (at least `min_asked` edits asked for them),
+    with what the judge reads instead: which colour comes out as which."""
+    values = metrics.get("attribute_values")
+    if not values:
+        return []
+    rows = []
+    for name, m in metrics["models"].items():
+        if name in _NOT_A_DRAWING:
+            continue
+        cells = []
+        for attr, per in m["edit"]["per_attribute"].items():
+            for value, group in per.get("per_asked_value", {}).items():
+                if group["num_asked"] >= min_asked:
+                    cells.append((group["edit_accuracy"], attr, int(value), group))
+        for accuracy, attr, value, group in sorted(cells, key=lambda c: c[:3])[:worst]:
+            misses = group["num_asked"] - group["num_correct"]
+            instead = ", ".join(
+                f"{values[attr][int(v)]} {count / misses:.2f}"
+                for v, count in list(group["read_instead"].items())[:3]
+            )
+            rows.append(
+                [name, attr, values[attr][value], _fmt(group["num_asked"]), _fmt(accuracy)]
+                + [instead or "-"]
+            )
+    if not rows:
+        return []
+    header = ["model", "attribute", "asked for", "edits", "edit acc", "read instead (share)"]
+    return [
+        "## The asked-for values read least often",
+        "",
+        f"Each model's {worst} worst asked-for values among those at least {min_asked} edits ask "
+        "for: the share of those edits the judge reads with the value, and what it reads instead "
+        "on the others (share of the misses).",
+        "",
+        _table(header, rows),
+        "",
+    ]
+
+
 def _changed_attribute_section(models: Mapping) -> list[str]:
     """Edit-region error and closer share of the turns that change each attribute."""
     header = [
@@ -247,6 +291,7 @@ def render_markdown(metrics: Mapping, title: str = "Evaluation") -> str:
         for attr in names
     ]
     out += [_table(["attribute", *models], rows), ""]
+    out += _asked_value_section(metrics)
 
     out += [
         "## Definitions",
