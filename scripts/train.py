@@ -151,6 +151,13 @@ flags.DEFINE_float(
     "Weight of the gradient difference loss (L1 between the drawn and the true image's "
     "neighbouring-pixel differences) in the reconstruction (0 = off); default: the config's.",
 )
+flags.DEFINE_float(
+    "texture_weight",
+    None,
+    "Weight of the texture-energy term (L1 between the drawn and the true image's local "
+    "contrast over 4- and 8-pixel windows: weaves and prints at any phase) in the "
+    "reconstruction (0 = off); default: the config's.",
+)
 flags.DEFINE_integer("seed", None, "Override the training seed (weights, noise, data order).")
 flags.DEFINE_bool("jit_compile", None, "XLA-compile the train step.")
 flags.DEFINE_enum(
@@ -183,6 +190,7 @@ FIELD_FLAGS = {
     "train.d_learning_rate": "d_learning_rate",
     "train.feature_match_weight": "feature_match_weight",
     "train.gradient_weight": "gradient_weight",
+    "train.texture_weight": "texture_weight",
     "train.decay_share": "decay_share",
     "train.restart_epochs": "restart_epochs",
     "train.g_average_momentum": "g_average_momentum",

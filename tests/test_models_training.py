@@ -69,6 +69,18 @@ def test_gradient_weight_adds_the_gradient_difference_to_recon():
     assert with_gradient["edit_mask"] == pytest.approx(without["edit_mask"])
 
 
+def test_texture_weight_adds_the_texture_energy_to_recon():
+    keras.utils.set_random_seed(0)
+    model = tiny_edit_model()
+    batch = fake_batch(2, turns=[2, 3])
+    without = _terms(compiled(model, loss=EDIT_LOSS), batch)
+    with_texture = _terms(
+        compiled(model, loss=dataclasses.replace(EDIT_LOSS, texture_weight=2.0)), batch
+    )
+    assert with_texture["recon"] > without["recon"]
+    assert with_texture["edit_mask"] == pytest.approx(without["edit_mask"])
+
+
 @pytest.mark.parametrize("edit", [False, True])
 def test_padded_turns_contribute_to_no_loss(edit):
     model = tiny_edit_model() if edit else tiny_model()

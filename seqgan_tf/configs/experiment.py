@@ -253,6 +253,11 @@ class TrainConfig:
         reconstruction: the L1 between the drawn and the true image's differences of
         neighbouring pixels, in x and y, the edited pixels weighted as in the L1 term. Against
         the blurred outlines that L1 alone rewards (0 = off). Beyond the paper.
+      texture_weight: weight of the texture-energy term in the reconstruction: the L1 between
+        the drawn and the true image's local contrast (mean |neighbouring-pixel difference|
+        over 4- and 8-pixel windows), the edited pixels weighted as in the L1 term. A weave or
+        a print drawn at another phase than the truth's pays nothing, a flat patch in its place
+        pays (0 = off; seqgan_tf/losses/texture_energy.py). Beyond the paper.
       jit_compile: XLA-compile the train step (the tokenizer runs in the input pipeline so the
         step can be compiled; turned off for replicas on logical CPU devices, where XLA fails).
       strip_sessions: validation sessions drawn in the per-epoch image strips.
@@ -275,6 +280,7 @@ class TrainConfig:
     recon_weight: float = 0.0
     feature_match_weight: float = 0.0
     gradient_weight: float = 0.0
+    texture_weight: float = 0.0
     jit_compile: bool = False
     strip_sessions: int = 4
     seed: int = 0
@@ -316,15 +322,14 @@ class ExperimentConfig:
             raise ValueError(
                 f"train.feature_match_weight must be >= 0, got {self.train.feature_match_weight}"
             )
-        if self.train.gradient_weight < 0:
-            raise ValueError(
-                f"train.gradient_weight must be >= 0, got {self.train.gradient_weight}"
-            )
-        if self.train.gradient_weight > 0 and self.train.recon_weight <= 0:
-            raise ValueError(
-                "train.gradient_weight is part of the reconstruction: it needs "
-                "train.recon_weight > 0"
-            )
+        for name in ("gradient_weight", "texture_weight"):
+            weight = getattr(self.train, name)
+            if weight < 0:
+                raise ValueError(f"train.{name} must be >= 0, got {weight}")
+            if weight > 0 and self.train.recon_weight <= 0:
+                raise ValueError(
+                    f"train.{name} is part of the reconstruction: it needs train.recon_weight > 0"
+                )
         e = self.edit
         if not e.enabled:
             unused = {

@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from seqgan_tf.losses.adversarial import fake_loss, real_loss
 from seqgan_tf.losses.attribute_cross_entropy import segment_cross_entropy
+from seqgan_tf.losses.texture_energy import texture_energy_difference
 
 # Pixels whose largest channel moved more than this (in [-1, 1] units) count as edited.
 EDITED_PIXEL_THRESHOLD = 0.1
@@ -46,7 +47,9 @@ class SeqAttnGANLoss:
       edited pixels, and the cross-entropy of the mask against the edited pixels ("edit_mask");
       with gradient_weight, also that weight times the gradient difference loss (Mathieu et
       al. 2016): the L1 between fake's and x_t's differences of neighbouring pixels in x and y,
-      weighted like the L1 (sharp outlines, which L1 alone blurs).
+      weighted like the L1 (sharp outlines, which L1 alone blurs); with texture_weight, also
+      that weight times the L1 between fake's and x_t's local contrast over small windows
+      (textures and prints whose phase the words do not fix, which L1 draws flat).
     - attributes (beyond the paper, with the attribute state): the reader's cross-entropy on
       true images ("attr_read"), the editor's change cross-entropy ("attr_change") and its
       value cross-entropy on the attributes the turn changes ("attr_value").
@@ -67,6 +70,7 @@ class SeqAttnGANLoss:
       g_classify_weight: weight of g_attr in G's loss (None: classify_weight).
       feature_match_weight: weight of feature matching on D's feature maps.
       gradient_weight: weight of the gradient difference loss inside recon.
+      texture_weight: weight of the local-contrast (texture energy) term inside recon.
       damsm_pairs: DAMSM scores only the first this many drawn turns (0 = all).
     """
 
@@ -78,6 +82,7 @@ class SeqAttnGANLoss:
     g_classify_weight: float | None = None
     feature_match_weight: float = 0.0
     gradient_weight: float = 0.0
+    texture_weight: float = 0.0
     damsm_pairs: int = 0
 
     TERMS = (
@@ -172,6 +177,8 @@ class SeqAttnGANLoss:
         recon = tf.reduce_mean(pixel_weight * tf.abs(fake - real), [1, 2, 3])
         if self.gradient_weight > 0:
             recon += self.gradient_weight * gradient_difference(fake, real, pixel_weight)
+        if self.texture_weight > 0:
+            recon += self.texture_weight * texture_energy_difference(fake, real, pixel_weight)
         edit_mask = tf.zeros_like(recon)
         if step.get("mask") is not None:
             recon += self.edit_weight * tf.reduce_mean(

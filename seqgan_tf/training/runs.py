@@ -48,6 +48,7 @@ def build_loss(config: ExperimentConfig) -> SeqAttnGANLoss:
         recon_weight=config.train.recon_weight,
         feature_match_weight=config.train.feature_match_weight,
         gradient_weight=config.train.gradient_weight,
+        texture_weight=config.train.texture_weight,
         edit_weight=config.edit.edit_weight,
         attribute_weight=config.edit.attribute_weight,
         classify_weight=config.edit.classify_weight,
