@@ -106,11 +106,11 @@ def test_train_flags_map_to_the_same_config_as_their_fields():
         ["--epochs=2", "--seed=1", "--batch_size=8", "--noattention", "--nodamsm",
          "--edit_generator=templates", "--noread_previous", "--noclassify", "--decay_share=0.25",
          "--feature_match_weight=10", "--gradient_weight=0.5", "--g_learning_rate=2e-3",
-         "--d_learning_rate=4e-4"]
+         "--d_learning_rate=4e-4", "--texture_weight=3"]
     )  # fmt: skip
     assert (config.train.epochs, config.train.seed, config.data.global_batch_size) == (2, 1, 8)
     assert (config.train.decay_share, config.train.feature_match_weight) == (0.25, 10.0)
-    assert config.train.gradient_weight == 0.5
+    assert (config.train.gradient_weight, config.train.texture_weight) == (0.5, 3.0)
     assert (config.train.g_learning_rate, config.train.d_learning_rate) == (2e-3, 4e-4)
     assert _config_from(["--appearance_flow"]).edit.appearance_flow
     assert not config.model.use_attention and not config.damsm.enabled
