@@ -88,7 +88,7 @@ class RunLock:
         return (
             f"{self.run_dir} is being trained by {who}"
             + (f" ({details})" if details else "")
-            + f"; two trainers on one run folder would overwrite each other's checkpoints. "
+            + "; two trainers on one run folder would overwrite each other's checkpoints. "
             f"Wait for it to finish, stop it{stop} and run this again to resume, or pick "
             "another --run_dir"
         )
