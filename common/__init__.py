@@ -1,4 +1,4 @@
-"""The lowest layer of the project: file helpers and the font lookup.
+"""The lowest layer of the project: file helpers, the one-process file lock and the font lookup.
 
 Shared by `tfrecords`, `seqgan_tf`, `serving` and `benchmarks`; it imports nothing of them.
 """

@@ -10,7 +10,9 @@ messages quote.
 from __future__ import annotations
 
 import json
+import sys
 
+from common.file_lock import FileLock, describe_holder
 from tfrecords.build import source_build
 from tfrecords.build.raw_build import build_raw, raw_build_params
 from tfrecords.build.raw_format import RawDatasetError
@@ -35,6 +37,7 @@ __all__ = [
     "build",
     "build_command",
     "build_raw",
+    "build_lock_path",
     "build_synthetic",
     "raw_build_params",
     "synthetic_build_params",
@@ -63,6 +66,8 @@ def build(request: BuildRequest) -> tuple[dict, bool]:
 
     Args:
       request: what to build, from what and how (`overwrite`: rebuild a matching build too).
+        While another process builds the same directory, this waits for it (saying so on
+        stderr) and then reuses its build if the parameters match.
 
     Returns:
       (dataset_info dict, whether it was built now (False: reused)).
@@ -77,16 +82,34 @@ def build(request: BuildRequest) -> tuple[dict, bool]:
         )
     params = _build_params(request)
     directory = dataset_dir(request.data_dir, request.dataset, request.version)
-    existing = read_info(directory)
-    if existing is not None and not request.overwrite:
-        if json.loads(json.dumps(params)) == existing.get("build_params"):
-            return existing, False
-        raise ValueError(
-            f"{directory} holds a complete build with other parameters\n"
-            f"  existing:  {existing.get('build_params')}\n  requested: {params}\n"
-            "pass --overwrite to replace it (or use another --data_dir / --version)"
+
+    def say_waiting(holder: dict) -> None:
+        print(
+            f"{directory} is being built by {describe_holder(holder)}; waiting for that build "
+            "to finish (a complete build with these parameters is then reused)",
+            file=sys.stderr,
+            flush=True,
         )
-    return _write(request), True
+
+    # One build of a directory at a time: a second one would clear the first's shards while it
+    # writes them. It waits, then finds the first's complete build and reuses it.
+    with FileLock(build_lock_path(directory), wait=True, on_wait=say_waiting):
+        existing = read_info(directory)
+        if existing is not None and not request.overwrite:
+            if json.loads(json.dumps(params)) == existing.get("build_params"):
+                return existing, False
+            raise ValueError(
+                f"{directory} holds a complete build with other parameters\n"
+                f"  existing:  {existing.get('build_params')}\n  requested: {params}\n"
+                "pass --overwrite to replace it (or use another --data_dir / --version)"
+            )
+        return _write(request), True
+
+
+def build_lock_path(directory: str) -> str:
+    """The lock file that one build of `directory` holds, beside it (not inside: the build
+    directory holds only shards and dataset_info.json)."""
+    return directory.rstrip("/") + ".build.lock"
 
 
 def _build_params(request: BuildRequest) -> dict:
