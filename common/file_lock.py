@@ -60,7 +60,7 @@ class FileLock:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                holder = read_holder(fd)
+                holder = _read_holder(fd)
                 if not self.wait:
                     raise LockHeldError(self.path, holder) from None
                 if self.on_wait is not None:
@@ -87,7 +87,7 @@ class FileLock:
             self._fd = None
 
 
-def read_holder(fd: int) -> dict:
+def _read_holder(fd: int) -> dict:
     """What the holder wrote into the lock file ({} if unreadable: it may be mid-write)."""
     try:
         holder = json.loads(os.pread(fd, 4096, 0).decode("utf-8") or "{}")

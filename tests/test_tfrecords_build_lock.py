@@ -88,3 +88,16 @@ def test_a_killed_build_leaves_no_lock_and_the_next_build_completes(tmp_path):
     info, built = build(_request(data_dir))
     assert built
     assert _count_train_examples(data_dir) == info["split_sizes"]["train"] > 0
+
+
+def test_reusing_a_complete_build_takes_no_lock(tmp_path):
+    # The reuse path writes nothing, so a data folder that only this build wrote (or a read-only
+    # copy of it) is reused without a lock file.
+    data_dir = str(tmp_path)
+    info, built = build(_request(data_dir))
+    assert built
+    lock = build_lock_path(dataset_dir(data_dir, DATASET, "1.0.0"))
+    os.remove(lock)
+    again, built = build(_request(data_dir))
+    assert not built and again == info
+    assert not os.path.exists(lock)

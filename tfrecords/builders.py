@@ -82,6 +82,11 @@ def build(request: BuildRequest) -> tuple[dict, bool]:
         )
     params = _build_params(request)
     directory = dataset_dir(request.data_dir, request.dataset, request.version)
+    # A complete build with these parameters is reused without writing anything (no lock
+    # file either: the data folder may be read-only).
+    existing = _reusable_build(directory, params, request.overwrite)
+    if existing is not None:
+        return existing, False
 
     def say_waiting(holder: dict) -> None:
         print(
@@ -94,16 +99,29 @@ def build(request: BuildRequest) -> tuple[dict, bool]:
     # One build of a directory at a time: a second one would clear the first's shards while it
     # writes them. It waits, then finds the first's complete build and reuses it.
     with FileLock(build_lock_path(directory), wait=True, on_wait=say_waiting):
-        existing = read_info(directory)
-        if existing is not None and not request.overwrite:
-            if json.loads(json.dumps(params)) == existing.get("build_params"):
-                return existing, False
-            raise ValueError(
-                f"{directory} holds a complete build with other parameters\n"
-                f"  existing:  {existing.get('build_params')}\n  requested: {params}\n"
-                "pass --overwrite to replace it (or use another --data_dir / --version)"
-            )
+        existing = _reusable_build(directory, params, request.overwrite)
+        if existing is not None:
+            return existing, False
         return _write(request), True
+
+
+def _reusable_build(directory: str, params: dict, overwrite: bool) -> dict | None:
+    """The dataset_info of a complete build in `directory` with `params`, or None (no complete
+    build, or `overwrite`).
+
+    Raises:
+      ValueError: a complete build with other parameters and no `overwrite`.
+    """
+    existing = read_info(directory)
+    if existing is None or overwrite:
+        return None
+    if json.loads(json.dumps(params)) == existing.get("build_params"):
+        return existing
+    raise ValueError(
+        f"{directory} holds a complete build with other parameters\n"
+        f"  existing:  {existing.get('build_params')}\n  requested: {params}\n"
+        "pass --overwrite to replace it (or use another --data_dir / --version)"
+    )
 
 
 def build_lock_path(directory: str) -> str:
