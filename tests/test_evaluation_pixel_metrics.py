@@ -108,3 +108,26 @@ def test_an_edit_along_the_image_border_has_no_edge_there():
     one = np.zeros((1, 6, 6), bool)
     one[0, 2, 2] = True
     np.testing.assert_array_equal(edge_of(one), one)
+
+
+def test_unchanged_pixels_split_into_untouched_and_carried_by_hand():
+    """A second turn: turn 1 turned the top-left pixel white (x_0 -> x_1); turn 2 turns the
+    bottom-right one white. At turn 2 the top-left pixel is unchanged but carried (an earlier
+    turn edited it); the other two unchanged pixels are untouched since x_0."""
+    first = image([[0, 0], [0, 0]])
+    previous = image([[1, 0], [0, 0]])
+    target = image([[1, 0], [0, 1]])
+    # The model drew turn 1's white at 0.7 and kept it; it drifts one untouched pixel by 0.1.
+    output = image([[0.7, 0.1], [0, 1]])
+    rows = pixel_rows(output[None], target[None], previous[None], first=first[None])
+    assert rows["unchanged_pixels"][0] == 3 and rows["untouched_pixels"][0] == 2
+    group = pixel_group(rows, np.array([True]))
+    assert group["unchanged_mae"] == pytest.approx((0.3 + 0.1) / 3)
+    assert group["untouched_mae"] == pytest.approx(0.1 / 2)
+    assert group["carried_share"] == pytest.approx(1 / 3)
+    assert group["carried_mae"] == pytest.approx(0.3)
+    assert group["carried_mae_copy"] == 0.0 and group["untouched_mae_copy"] == 0.0
+    # Without x_0 every unchanged pixel counts as untouched and nothing is carried.
+    plain = pixel_group(pixel_rows(output[None], target[None], previous[None]), np.array([True]))
+    assert plain["untouched_mae"] == pytest.approx(group["unchanged_mae"])
+    assert plain["carried_share"] == 0.0 and plain["carried_mae"] is None

@@ -272,7 +272,10 @@ def evaluate_generators(
             inputs = None
             if getattr(generator, "previous", "own") != "true":
                 inputs = np.concatenate([images[:, :1], generated[:, :-1]], axis=1)[valid]
-            pixels = pixel_rows(generated[valid], targets[valid], images[:, :-1][valid], inputs)
+            first = np.broadcast_to(images[:, :1], targets.shape)[valid]
+            pixels = pixel_rows(
+                generated[valid], targets[valid], images[:, :-1][valid], inputs, first=first
+            )
             for key, value in pixels.items():
                 rows[name].pixels[key].append(value)
             if keep:

@@ -21,9 +21,15 @@ output and i its input (x_0 at turn 1, the model's own previous output after):
 - unchanged pixels: the others. Their MAE(y, x_t) against the same figure for copying the
   true previous image, MAE(x_{t-1}, x_t) (0 on sets whose unchanged regions are pixel-identical,
   sensor noise and JPEG on photographs).
+- untouched and carried pixels (when the session's first image x_0 is given): the unchanged
+  pixels split by whether x_t still equals x_0 there (within CHANGE_THRESHOLD). Untouched: no
+  turn so far has edited them, so an error above copying's is drift (a mask that leaks, a
+  decoder that repaints). Carried: an earlier turn edited them and this one keeps them, so the
+  error there is what earlier turns drew wrong and this turn did not correct. At turn 1 every
+  unchanged pixel is untouched.
 
 Example:
-    rows = pixel_rows(outputs, targets, previous, inputs)   # arrays in [-1, 1], [N, S, S, 3]
+    rows = pixel_rows(outputs, targets, previous, inputs, first=x0)  # [-1, 1], [N, S, S, 3]
     group = pixel_group(rows, np.ones(len(targets), bool))
     group["closer_than_previous"], group["edit_region_error"]
 """
@@ -53,6 +59,9 @@ ROW_KEYS = (
     "unchanged_error",
     "unchanged_previous_error",
     "unchanged_pixels",
+    "untouched_error",
+    "untouched_previous_error",
+    "untouched_pixels",
 )
 
 
@@ -83,6 +92,7 @@ def pixel_rows(
     previous: np.ndarray,
     inputs: np.ndarray | None = None,
     threshold: float = CHANGE_THRESHOLD,
+    first: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Per-image sums for `pixel_group`, from images in [-1, 1].
 
@@ -93,6 +103,9 @@ def pixel_rows(
       inputs: the model's input of each turn (None: the true previous image).
       threshold: a pixel is edited when some channel of x_t and x_{t-1} differs by more (on
         [0, 1]).
+      first: x_0, the session's first image, for each turn (same shape), to split the
+        unchanged pixels into untouched and carried ones; None: every unchanged pixel counts
+        as untouched.
 
     Returns:
       {key: float [N]} for every key of ROW_KEYS (errors are sums over pixels of the channel
@@ -103,16 +116,18 @@ def pixel_rows(
     """
     y, x, prev = _unit(outputs), _unit(targets), _unit(previous)
     i = prev if inputs is None else _unit(inputs)
-    if not (y.shape == x.shape == prev.shape == i.shape) or y.ndim != 4:
+    x0_shape = y.shape if first is None else np.shape(first)
+    if not (y.shape == x.shape == prev.shape == i.shape == x0_shape) or y.ndim != 4:
         raise ValueError(
-            f"pixel_rows: outputs {y.shape}, targets {x.shape}, previous {prev.shape} and inputs "
-            f"{i.shape} must share one [N, S, S, C] shape"
+            f"pixel_rows: outputs {y.shape}, targets {x.shape}, previous {prev.shape}, inputs "
+            f"{i.shape} and first {x0_shape} must share one [N, S, S, C] shape"
         )
     error = np.abs(y - x).mean(axis=-1)  # [N, S, S]
     copy_error = np.abs(prev - x).mean(axis=-1)
     input_error = np.abs(i - x).mean(axis=-1)
     changed = changed_pixels(targets, previous, threshold)
     kept = ~changed
+    untouched = kept if first is None else kept & ~changed_pixels(targets, first, threshold)
     edge = edge_of(changed)
     return {
         "mae": error.mean(axis=(1, 2)),
@@ -127,6 +142,9 @@ def pixel_rows(
         "unchanged_error": (error * kept).sum(axis=(1, 2)),
         "unchanged_previous_error": (copy_error * kept).sum(axis=(1, 2)),
         "unchanged_pixels": kept.sum(axis=(1, 2)).astype(np.float64),
+        "untouched_error": (error * untouched).sum(axis=(1, 2)),
+        "untouched_previous_error": (copy_error * untouched).sum(axis=(1, 2)),
+        "untouched_pixels": untouched.sum(axis=(1, 2)).astype(np.float64),
     }
 
 
@@ -144,13 +162,19 @@ def pixel_group(rows: Mapping[str, np.ndarray], select: np.ndarray) -> dict:
     Returns:
       {"num_turns", "closer_than_previous", "closer_than_input", "mae", "mae_copy",
        "edit_region_error", "edit_region_mae", "edge_share", "edge_error",
-       "interior_error", "unchanged_mae", "unchanged_mae_copy"};
+       "interior_error", "unchanged_mae", "unchanged_mae_copy", "untouched_mae",
+       "untouched_mae_copy", "carried_share", "carried_mae", "carried_mae_copy"};
       figures are None when the group has no turn (or no pixel of that kind).
     """
     select = np.asarray(select, bool)
     n = int(select.sum())
     r = {k: np.asarray(v, np.float64)[select] for k, v in rows.items()}
     changed, kept = r["changed_pixels"].sum(), r["unchanged_pixels"].sum()
+    untouched = r["untouched_pixels"].sum()
+    untouched_error, untouched_copy = (
+        r["untouched_error"].sum(),
+        r["untouched_previous_error"].sum(),
+    )
     return {
         "num_turns": n,
         "closer_than_previous": float(np.mean(r["mae"] < r["mae_previous"])) if n else None,
@@ -167,4 +191,11 @@ def pixel_group(rows: Mapping[str, np.ndarray], select: np.ndarray) -> dict:
         ),
         "unchanged_mae": _ratio(r["unchanged_error"].sum(), kept),
         "unchanged_mae_copy": _ratio(r["unchanged_previous_error"].sum(), kept),
+        "untouched_mae": _ratio(untouched_error, untouched),
+        "untouched_mae_copy": _ratio(untouched_copy, untouched),
+        "carried_share": _ratio(kept - untouched, kept),
+        "carried_mae": _ratio(r["unchanged_error"].sum() - untouched_error, kept - untouched),
+        "carried_mae_copy": _ratio(
+            r["unchanged_previous_error"].sum() - untouched_copy, kept - untouched
+        ),
     }

@@ -44,6 +44,11 @@ _PIXEL_COLUMNS = (
     ("its interior", "interior_error"),
     ("unchanged MAE", "unchanged_mae"),
     ("unchanged MAE (copy)", "unchanged_mae_copy"),
+    ("untouched MAE", "untouched_mae"),
+    ("untouched MAE (copy)", "untouched_mae_copy"),
+    ("carried share", "carried_share"),
+    ("carried MAE", "carried_mae"),
+    ("carried MAE (copy)", "carried_mae_copy"),
     ("MAE", "mae"),
     ("MAE (copy)", "mae_copy"),
 )
@@ -327,7 +332,11 @@ def render_markdown(metrics: Mapping, title: str = "Evaluation") -> str:
         f"as not editing); its edge: the same on the edited pixels within {EDGE_BAND} pixels "
         "of an unchanged one (outlines), its interior: on the others (colour and texture). "
         "unchanged MAE: the output's error on the other pixels; (copy): "
-        "x_{t-1}'s error there (0 where unchanged regions are pixel-identical).",
+        "x_{t-1}'s error there (0 where unchanged regions are pixel-identical). The unchanged "
+        "pixels split in two: untouched, where x_t still equals the session's first image "
+        "x_0 (no turn has edited them: error above copying's there is drift), and carried, "
+        "where an earlier turn edited them (the error there is what earlier turns drew wrong "
+        "and this turn kept); carried share: their part of the unchanged pixels (0 at turn 1).",
         "- Unseen designs: turns whose target image's full attribute combination occurs on no "
         "image of the build's training split.",
         "",
